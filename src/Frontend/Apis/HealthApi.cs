@@ -1,0 +1,31 @@
+namespace GeminiParty.Frontend.Apis;
+
+/// <summary><c>/healthz</c> (the process is alive) and <c>/readyz</c> (the pool grain answers). No auth: for probes.</summary>
+public static class HealthApi
+{
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(3);
+
+    public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
+        app.MapGet("/readyz", ReadyAsync);
+        return app;
+    }
+
+    private static async Task<IResult> ReadyAsync(IGrainFactory grains, IHostApplicationLifetime lifetime)
+    {
+        if (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            return TypedResults.Json(new { status = "stopping" }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+        try
+        {
+            var keys = await grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool).PingAsync().AsTask().WaitAsync(ReadyTimeout);
+            return TypedResults.Ok(new { status = "ready", keys });
+        }
+        catch (Exception ex) when (ex is TimeoutException or OrleansException or InvalidOperationException)
+        {
+            return TypedResults.Json(new { status = "unavailable", error = ex.GetType().Name }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+}

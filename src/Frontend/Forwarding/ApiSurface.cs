@@ -1,0 +1,112 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+namespace GeminiParty.Frontend.Forwarding;
+
+/// <summary>
+/// What differs between the Gemini-native and the OpenAI-compatible surfaces: how the key is sent upstream and how
+/// errors look to the client. Everything else (lease, forward, classify, retry) is the one <see cref="UpstreamForwarder"/>.
+/// </summary>
+public abstract class ApiSurface
+{
+    public static readonly ApiSurface GeminiNative = new GeminiNativeSurface();
+    public static readonly ApiSurface OpenAi = new OpenAiSurface();
+
+    /// <summary>A short name for logs and metrics.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Puts the pool key on the upstream request, in a header (never the URL).</summary>
+    public abstract void Authorize(HttpRequestMessage request, string key);
+
+    /// <summary>Writes an error the gateway itself produces, in this surface's error shape.</summary>
+    public Task WriteErrorAsync(HttpContext context, int status, string message, TimeSpan? retryAfter = null)
+    {
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = "application/json; charset=utf-8";
+        if (retryAfter is { } delay)
+        {
+            response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(delay.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return response.Body.WriteAsync(ErrorBody(status, message)).AsTask();
+    }
+
+    /// <summary>The JSON body of an error in this surface's shape.</summary>
+    public abstract byte[] ErrorBody(int status, string message);
+
+    /// <summary>Turns an upstream error body into what this surface's clients can read (already masked).</summary>
+    public virtual ReadOnlyMemory<byte> AdaptUpstreamError(ReadOnlyMemory<byte> body) => body;
+
+    /// <summary>The event that ends a server-sent-events stream whose upstream failed after the first byte.</summary>
+    public byte[] StreamFailureEvent(string message) => [.. "data: "u8, .. ErrorBody(502, message), .. "\n\n"u8];
+
+    internal static string GoogleStatus(int status) => status switch
+    {
+        400 => "INVALID_ARGUMENT",
+        401 => "UNAUTHENTICATED",
+        403 => "PERMISSION_DENIED",
+        404 => "NOT_FOUND",
+        405 => "METHOD_NOT_ALLOWED",
+        413 => "INVALID_ARGUMENT",
+        429 => "RESOURCE_EXHAUSTED",
+        503 => "UNAVAILABLE",
+        504 => "DEADLINE_EXCEEDED",
+        _ when status >= 500 => "INTERNAL",
+        _ => "FAILED_PRECONDITION",
+    };
+
+    private sealed class GeminiNativeSurface : ApiSurface
+    {
+        public override string Name => "native";
+
+        public override void Authorize(HttpRequestMessage request, string key) =>
+            request.Headers.TryAddWithoutValidation("x-goog-api-key", key);
+
+        public override byte[] ErrorBody(int status, string message) =>
+            JsonSerializer.SerializeToUtf8Bytes(
+                new GoogleError(new GoogleErrorDetail(status, message, GoogleStatus(status))), ErrorJsonContext.Default.GoogleError);
+    }
+
+    private sealed class OpenAiSurface : ApiSurface
+    {
+        public override string Name => "openai";
+
+        public override void Authorize(HttpRequestMessage request, string key) =>
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+
+        public override byte[] ErrorBody(int status, string message)
+        {
+            var (type, code) = status switch
+            {
+                401 => ("invalid_request_error", "invalid_api_key"),
+                404 => ("invalid_request_error", "model_not_found"),
+                429 => ("rate_limit_exceeded", "rate_limit_exceeded"),
+                >= 500 => ("server_error", GoogleStatus(status).ToLowerInvariant()),
+                _ => ("invalid_request_error", GoogleStatus(status).ToLowerInvariant()),
+            };
+            return JsonSerializer.SerializeToUtf8Bytes(
+                new OpenAiError(new OpenAiErrorDetail(message, type, code)), ErrorJsonContext.Default.OpenAiError);
+        }
+
+        /// <summary>Google's compatible endpoint sometimes wraps the error object in a one-element array.</summary>
+        public override ReadOnlyMemory<byte> AdaptUpstreamError(ReadOnlyMemory<byte> body)
+        {
+            var span = body.Span.TrimStart(" \t\r\n"u8);
+            if (span.IsEmpty || span[0] != (byte)'[')
+            {
+                return body;
+            }
+            try
+            {
+                using var document = JsonDocument.Parse(body);
+                return document.RootElement is { ValueKind: JsonValueKind.Array } array && array.GetArrayLength() == 1
+                    ? JsonSerializer.SerializeToUtf8Bytes(array[0])
+                    : body;
+            }
+            catch (JsonException)
+            {
+                return body;
+            }
+        }
+    }
+}

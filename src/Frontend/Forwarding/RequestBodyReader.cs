@@ -1,0 +1,88 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace GeminiParty.Frontend.Forwarding;
+
+/// <summary>Thrown when a request body is larger than MAX_REQUEST_BODY_MB.</summary>
+public sealed class RequestBodyTooLargeException(long limit)
+    : Exception($"The request body is larger than the {limit / (1024 * 1024)} MB this gateway accepts (MAX_REQUEST_BODY_MB).");
+
+/// <summary>
+/// Reads a request body once into a pooled buffer, so every retry sends the same bytes without copying them again.
+/// </summary>
+public sealed class RequestBody : IDisposable
+{
+    private byte[]? _rented;
+
+    private RequestBody(byte[]? rented, int length)
+    {
+        _rented = rented;
+        Memory = rented is null ? ReadOnlyMemory<byte>.Empty : rented.AsMemory(0, length);
+    }
+
+    public ReadOnlyMemory<byte> Memory { get; }
+
+    public static async Task<RequestBody> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+        {
+            throw new RequestBodyTooLargeException(limit);
+        }
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = limit;
+        }
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(request.ContentLength ?? 16 * 1024, 256, limit));
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == Math.Min(buffer.Length, limit))
+                {
+                    if (length >= limit)
+                    {
+                        // one byte more than the limit tells a too-large body from one that fits exactly
+                        var probe = new byte[1];
+                        if (await request.Body.ReadAsync(probe, cancellationToken) > 0)
+                        {
+                            throw new RequestBodyTooLargeException(limit);
+                        }
+                        break;
+                    }
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length, (int)Math.Min(buffer.Length, limit) - length), cancellationToken);
+
+                if (read == 0)
+                {
+                    break;
+                }
+                length += read;
+            }
+            return new RequestBody(buffer, length);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw new RequestBodyTooLargeException(limit);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_rented is { } rented)
+        {
+            _rented = null;
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+}

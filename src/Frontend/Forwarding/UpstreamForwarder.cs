@@ -1,0 +1,303 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net;
+using GeminiParty.Frontend.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace GeminiParty.Frontend.Forwarding;
+
+/// <summary>
+/// The one engine behind every upstream route: lease a key, send the bytes, relay the answer as it arrives, classify
+/// failures, report to the pool, and retry on another key while nothing has reached the client yet.
+/// </summary>
+public sealed partial class UpstreamForwarder(
+    HttpMessageInvoker upstream,
+    IGrainFactory grains,
+    UpstreamKeyRing keys,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<UpstreamForwarder> logger)
+{
+    private const int MaxErrorBodyBytes = 64 * 1024;
+    private static readonly TimeSpan TransientBackoff = TimeSpan.FromMilliseconds(100);
+
+    private readonly IKeyPoolGrain _pool = grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool);
+    private readonly GatewayOptions _options = options.Value;
+    private readonly Uri _baseUri = options.Value.BaseUri;
+
+    public async Task ForwardAsync(HttpContext context, UpstreamCall call)
+    {
+        var aborted = context.RequestAborted;
+        var started = Stopwatch.GetTimestamp();
+        int[]? tried = null;
+        UpstreamFailure? last = null;
+        var attempts = 0;
+        KeyAlias? alias = null;
+        while (attempts < _options.MaxAttempts)
+        {
+            var lease = await _pool.LeaseAsync(call.Model, tried);
+            if (lease.Key is null)
+            {
+                await WriteExhaustedAsync(context, call, lease, last);
+                LogRequest(logger, call.Surface.Name, call.Model, alias?.Index ?? -1, attempts, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                return;
+            }
+            alias = lease.Key;
+            tried = [.. tried ?? [], alias.Index];
+            if (!keys.TryGetSecret(alias, out var secret))
+            {
+                LogKeyNotHeld(logger, alias.Index, alias.Fingerprint);
+                continue; // the pool knows a key this process was not given (rolling update): try another, no attempt spent
+            }
+            attempts++;
+
+            var result = await AttemptAsync(context, call, alias, secret, aborted);
+            if (result is null)
+            {
+                LogRequest(logger, call.Surface.Name, call.Model, alias.Index, attempts, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                return;
+            }
+            last = result;
+            if (result.Classification.Outcome == UpstreamOutcome.Transient && attempts < _options.MaxAttempts)
+            {
+                await Task.Delay(TransientBackoff * attempts, time, aborted);
+            }
+        }
+        await WriteUpstreamErrorAsync(context, call, last!, retryAfter: null);
+        LogRequest(logger, call.Surface.Name, call.Model, alias?.Index ?? -1, attempts, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    /// <summary>One attempt with one key. Returns null when the client has its answer, or the retryable failure.</summary>
+    private async Task<UpstreamFailure?> AttemptAsync(HttpContext context, UpstreamCall call, KeyAlias alias, string secret, CancellationToken aborted)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        timeout.CancelAfter(call.Streaming ? _options.StreamIdleTimeout : _options.UpstreamTimeout);
+        using var request = BuildRequest(call, secret);
+        HttpResponseMessage response;
+        try
+        {
+            response = await upstream.SendAsync(request, timeout.Token);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            Record(alias, call.Model, UpstreamOutcome.ClientError, "client disconnected");
+            return null;
+        }
+        catch (OperationCanceledException)
+        {
+            Record(alias, call.Model, UpstreamOutcome.Timeout, "gateway timeout");
+            await call.Surface.WriteErrorAsync(context, StatusCodes.Status504GatewayTimeout, "Upstream did not answer in time (UPSTREAM_TIMEOUT).");
+            return null;
+        }
+        catch (HttpRequestException ex)
+        {
+            return await FailTransientAsync(alias, call, $"connection failed: {ex.HttpRequestError}");
+        }
+
+        using (response)
+        {
+            var status = (int)response.StatusCode;
+            if (status is >= 200 and < 300)
+            {
+                Record(alias, call.Model, UpstreamOutcome.Success, null);
+                return await RelayAsync(context, call, alias, response, timeout) ? null
+                    : await FailTransientAsync(alias, call, "upstream answer broke off before its first byte");
+            }
+
+            byte[] body;
+            try
+            {
+                body = await ReadErrorBodyAsync(response, timeout.Token);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is OperationCanceledException && !aborted.IsCancellationRequested))
+            {
+                return await FailTransientAsync(alias, call, "error body broke off");
+            }
+            var classification = UpstreamErrorClassifier.Classify(status, body);
+            var failure = new UpstreamFailure(status, response.Content.Headers.ContentType?.ToString(), body, classification);
+            var report = new AttemptReport(alias, call.Model, classification.Outcome, classification.RetryDelay, classification.Reason);
+            if (!classification.Outcome.IsRetryable())
+            {
+                _ = _pool.RecordAsync(report);
+                await WriteUpstreamErrorAsync(context, call, failure, retryAfter: null);
+                return null;
+            }
+            LogAttemptFailed(logger, alias.Index, call.Model, status, classification.Reason);
+            if (classification.Outcome.ChangesKeyState())
+            {
+                await _pool.PenalizeAsync(report);
+            }
+            else
+            {
+                _ = _pool.RecordAsync(report);
+            }
+            return failure;
+        }
+    }
+
+    private Task<UpstreamFailure> FailTransientAsync(KeyAlias alias, UpstreamCall call, string reason)
+    {
+        LogAttemptFailed(logger, alias.Index, call.Model, 0, reason);
+        Record(alias, call.Model, UpstreamOutcome.Transient, reason);
+        var message = $"Upstream {reason}.";
+        return Task.FromResult(new UpstreamFailure(StatusCodes.Status502BadGateway, null, null,
+            new UpstreamClassification(UpstreamOutcome.Transient, null, message)));
+    }
+
+    private void Record(KeyAlias alias, string model, UpstreamOutcome outcome, string? reason) =>
+        _ = _pool.RecordAsync(new AttemptReport(alias, model, outcome, null, reason)); // one-way: costs the request nothing
+
+    private HttpRequestMessage BuildRequest(UpstreamCall call, string secret)
+    {
+        var request = new HttpRequestMessage(call.Method, new Uri(_baseUri, call.PathAndQuery))
+        {
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
+        };
+        call.Surface.Authorize(request, secret);
+        if (call.Method == HttpMethod.Post)
+        {
+            request.Content = new ReadOnlyMemoryContent(call.Body);
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+        }
+        return request;
+    }
+
+    /// <summary>
+    /// Streams the answer to the client chunk by chunk. Returns false when upstream broke off before any byte reached
+    /// the client, so another key may still be tried; after the first byte, a failure ends the response instead.
+    /// </summary>
+    private async Task<bool> RelayAsync(HttpContext context, UpstreamCall call, KeyAlias alias, HttpResponseMessage response, CancellationTokenSource timeout)
+    {
+        var client = context.Response;
+        client.StatusCode = (int)response.StatusCode;
+        var contentType = response.Content.Headers.ContentType?.ToString();
+        if (contentType is not null)
+        {
+            client.ContentType = contentType;
+        }
+        var isEventStream = contentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
+        if (isEventStream)
+        {
+            client.Headers.CacheControl = "no-cache";
+            client.Headers["X-Accel-Buffering"] = "no";
+        }
+        else if (!call.Streaming && response.Content.Headers.ContentLength is { } length)
+        {
+            client.ContentLength = length;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        var sent = false;
+        try
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
+            while (true)
+            {
+                var read = await body.ReadAsync(buffer, timeout.Token);
+                if (read == 0)
+                {
+                    return true;
+                }
+                if (call.Streaming)
+                {
+                    timeout.CancelAfter(_options.StreamIdleTimeout);
+                }
+                sent = true;
+                await client.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted);
+            }
+        }
+        catch (Exception) when (context.RequestAborted.IsCancellationRequested)
+        {
+            return true; // the client left; its cancellation already reached upstream through the linked token
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+        {
+            if (!sent && !client.HasStarted)
+            {
+                client.ContentLength = null;
+                return false;
+            }
+            LogStreamBroken(logger, alias.Index, call.Model, ex.GetType().Name);
+            Record(alias, call.Model, UpstreamOutcome.Transient, "stream broke off");
+            if (isEventStream)
+            {
+                await client.Body.WriteAsync(call.Surface.StreamFailureEvent("The upstream stream broke off before it finished."), context.RequestAborted);
+            }
+            else
+            {
+                context.Abort(); // a truncated JSON answer must not look complete
+            }
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task<byte[]> ReadErrorBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var copy = new MemoryStream();
+        var buffer = new byte[8192];
+        int read;
+        while (copy.Length < MaxErrorBodyBytes && (read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            copy.Write(buffer, 0, read);
+        }
+        return copy.ToArray();
+    }
+
+    private async Task WriteUpstreamErrorAsync(HttpContext context, UpstreamCall call, UpstreamFailure failure, TimeSpan? retryAfter)
+    {
+        if (failure.Body is null)
+        {
+            await call.Surface.WriteErrorAsync(context, failure.Status, failure.Classification.Reason, retryAfter);
+            return;
+        }
+        var response = context.Response;
+        response.StatusCode = failure.Status;
+        response.ContentType = failure.ContentType ?? "application/json; charset=utf-8";
+        if (retryAfter is { } delay)
+        {
+            response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(delay.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        await response.Body.WriteAsync(call.Surface.AdaptUpstreamError(keys.MaskSecrets(failure.Body)));
+    }
+
+    private Task WriteExhaustedAsync(HttpContext context, UpstreamCall call, KeyLease lease, UpstreamFailure? last)
+    {
+        var retryAfter = lease.RetryAt is { } at ? at - time.GetUtcNow() : (TimeSpan?)null;
+        if (last is not null)
+        {
+            // the keys ran out while retrying: the last upstream answer says more than a generic message
+            return WriteUpstreamErrorAsync(context, call, last, retryAfter);
+        }
+        if (lease.AllInvalid)
+        {
+            return call.Surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
+                "Every upstream key in the pool is invalid. An operator must replace GEMINI_API_KEY.");
+        }
+        var message = retryAfter is { } wait
+            ? $"Every upstream key is cooling down for model {call.Model}; the first returns in {Math.Ceiling(wait.TotalSeconds)} s."
+            : $"No upstream key is usable for model {call.Model} right now.";
+        return call.Surface.WriteErrorAsync(context, StatusCodes.Status429TooManyRequests, message, retryAfter ?? TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>A failed attempt: what to tell the client if no other key does better.</summary>
+    private sealed record UpstreamFailure(int Status, string? ContentType, byte[]? Body, UpstreamClassification Classification);
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Debug,
+        Message = "{Surface} {Model} key #{KeyIndex} attempts {Attempts} -> {Status} in {ElapsedMs:0.0} ms")]
+    private static partial void LogRequest(ILogger logger, string surface, string model, int keyIndex, int attempts, int status, double elapsedMs);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Key #{KeyIndex} failed for {Model} ({Status}): {Reason}; trying another key")]
+    private static partial void LogAttemptFailed(ILogger logger, int keyIndex, string model, int status, string reason);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Stream from key #{KeyIndex} for {Model} broke off after the first byte ({Error})")]
+    private static partial void LogStreamBroken(ILogger logger, int keyIndex, string model, string error);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "The pool leased key #{KeyIndex} ({Fingerprint}) that this process does not hold; check GEMINI_API_KEY matches across processes")]
+    private static partial void LogKeyNotHeld(ILogger logger, int keyIndex, string fingerprint);
+}

@@ -1,0 +1,78 @@
+using System.Net;
+using GeminiParty.Frontend.Auth;
+using GeminiParty.Frontend.Forwarding;
+using GeminiParty.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace GeminiParty.Frontend.Hosting;
+
+/// <summary>Wires the frontend: configuration, the Orleans side (embedded silo or cluster client), and the forwarder.</summary>
+public static class GatewayHostingExtensions
+{
+    public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
+    {
+        builder.Configuration.AddDotEnvFile();
+        var configuration = builder.Configuration;
+        var gateway = configuration.Get<GatewayOptions>() ?? new GatewayOptions();
+        if (string.IsNullOrEmpty(configuration["urls"]) && string.IsNullOrEmpty(configuration["ASPNETCORE_URLS"]))
+        {
+            builder.WebHost.UseUrls($"http://*:{gateway.Port}");
+        }
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = gateway.MaxRequestBodyBytes;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+            kestrel.Limits.MinRequestBodyDataRate = new(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(10));
+        });
+
+        var services = builder.Services;
+        services.AddOptions<GatewayOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        services.AddKeyPoolOptions(configuration);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ClientTokens>();
+        services.AddSingleton<UpstreamKeyRing>();
+        services.AddSingleton(_ => new HttpMessageInvoker(CreateUpstreamHandler()));
+        services.AddSingleton<UpstreamForwarder>();
+
+        var cluster = configuration.Get<ClusterHostingOptions>() ?? new ClusterHostingOptions();
+        if (cluster.IsCluster)
+        {
+            builder.UseOrleansClient(client =>
+            {
+                client.Configure<ClusterOptions>(options =>
+                {
+                    options.ClusterId = cluster.ClusterId;
+                    options.ServiceId = cluster.ServiceId;
+                });
+                client.UseRedisClustering(options => options.ConfigurationOptions = KeyPoolSiloExtensions.RedisConfiguration(cluster));
+                // find new gateways (silos) quickly after a pod is replaced
+                client.Configure<Orleans.Configuration.GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+            });
+        }
+        else
+        {
+            builder.UseOrleans(silo => silo.AddKeyPool(configuration));
+        }
+        return builder;
+    }
+
+    /// <summary>
+    /// One pooled handler for every upstream call: no cookies, redirects or decompression (bodies pass through as
+    /// bytes), unlimited connections per server, and connections recycled so DNS changes are picked up.
+    /// </summary>
+    private static SocketsHttpHandler CreateUpstreamHandler() => new()
+    {
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        UseProxy = false,
+        MaxConnectionsPerServer = int.MaxValue,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        EnableMultipleHttp2Connections = true,
+    };
+}

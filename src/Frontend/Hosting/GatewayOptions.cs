@@ -1,0 +1,75 @@
+namespace GeminiParty.Frontend.Hosting;
+
+/// <summary>What the frontend needs to serve clients and reach upstream. Bound from the original's flat names.</summary>
+public sealed class GatewayOptions
+{
+    /// <summary>AUTH_TOKEN: client tokens, comma separated.</summary>
+    [ConfigurationKeyName("AUTH_TOKEN")]
+    public string? AuthTokens { get; set; }
+
+    /// <summary>API_PREFIX: a path every API route sits under ("hf", "/hf" and "/hf/" all mean "/hf").</summary>
+    [ConfigurationKeyName("API_PREFIX")]
+    public string? ApiPrefix { get; set; }
+
+    [ConfigurationKeyName("GEMINI_BASE_URL")]
+    public string GeminiBaseUrl { get; set; } = "https://generativelanguage.googleapis.com";
+
+    [ConfigurationKeyName("PORT")]
+    public int Port { get; set; } = 3000;
+
+    /// <summary>DEFAULT_MAX_RETRIES: attempts per request, each on a different key.</summary>
+    [ConfigurationKeyName("DEFAULT_MAX_RETRIES")]
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>MAX_REQUEST_BODY_MB: Gemini accepts ~20 MB of inline data, which base64 makes ~27 MB.</summary>
+    [ConfigurationKeyName("MAX_REQUEST_BODY_MB")]
+    public int MaxRequestBodyMb { get; set; } = 30;
+
+    /// <summary>UPSTREAM_TIMEOUT: the longest a non-streaming upstream call may take (ms).</summary>
+    [ConfigurationKeyName("UPSTREAM_TIMEOUT")]
+    public long UpstreamTimeoutMs { get; set; } = 600_000;
+
+    /// <summary>STREAM_IDLE_TIMEOUT: the longest a stream may stay silent (ms). Thinking models pause for minutes.</summary>
+    [ConfigurationKeyName("STREAM_IDLE_TIMEOUT")]
+    public long StreamIdleTimeoutMs { get; set; } = 300_000;
+
+    [ConfigurationKeyName("HARM_CATEGORY_HARASSMENT")]
+    public string? HarmCategoryHarassment { get; set; }
+
+    [ConfigurationKeyName("HARM_CATEGORY_HATE_SPEECH")]
+    public string? HarmCategoryHateSpeech { get; set; }
+
+    [ConfigurationKeyName("HARM_CATEGORY_SEXUALLY_EXPLICIT")]
+    public string? HarmCategorySexuallyExplicit { get; set; }
+
+    [ConfigurationKeyName("HARM_CATEGORY_DANGEROUS_CONTENT")]
+    public string? HarmCategoryDangerousContent { get; set; }
+
+    [ConfigurationKeyName("HARM_CATEGORY_CIVIC_INTEGRITY")]
+    public string? HarmCategoryCivicIntegrity { get; set; }
+
+    public IReadOnlyList<string> Tokens => UpstreamKeyList.Parse(AuthTokens);
+
+    public string NormalizedPrefix => string.IsNullOrWhiteSpace(ApiPrefix) ? "" : "/" + ApiPrefix.Trim().Trim('/');
+
+    public Uri BaseUri => new(GeminiBaseUrl.TrimEnd('/') + "/");
+
+    public TimeSpan UpstreamTimeout => TimeSpan.FromMilliseconds(UpstreamTimeoutMs);
+
+    public TimeSpan StreamIdleTimeout => TimeSpan.FromMilliseconds(StreamIdleTimeoutMs);
+
+    public long MaxRequestBodyBytes => MaxRequestBodyMb * 1024L * 1024L;
+
+    /// <summary>The configured HARM_CATEGORY_* thresholds, by category name.</summary>
+    public IReadOnlyDictionary<string, string> SafetyThresholds =>
+        new Dictionary<string, string?>
+        {
+            ["HARM_CATEGORY_HARASSMENT"] = HarmCategoryHarassment,
+            ["HARM_CATEGORY_HATE_SPEECH"] = HarmCategoryHateSpeech,
+            ["HARM_CATEGORY_SEXUALLY_EXPLICIT"] = HarmCategorySexuallyExplicit,
+            ["HARM_CATEGORY_DANGEROUS_CONTENT"] = HarmCategoryDangerousContent,
+            ["HARM_CATEGORY_CIVIC_INTEGRITY"] = HarmCategoryCivicIntegrity,
+        }
+        .Where(pair => !string.IsNullOrWhiteSpace(pair.Value))
+        .ToDictionary(pair => pair.Key, pair => pair.Value!.Trim());
+}

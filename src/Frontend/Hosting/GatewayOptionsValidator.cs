@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Options;
+
+namespace GeminiParty.Frontend.Hosting;
+
+internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+{
+    private static readonly HashSet<string> Thresholds = new(StringComparer.Ordinal)
+    {
+        "BLOCK_NONE", "BLOCK_ONLY_HIGH", "BLOCK_MEDIUM_AND_ABOVE", "BLOCK_LOW_AND_ABOVE", "OFF",
+        "HARM_BLOCK_THRESHOLD_UNSPECIFIED",
+    };
+
+    public ValidateOptionsResult Validate(string? name, GatewayOptions options)
+    {
+        List<string> failures = [];
+        if (options.Tokens.Count == 0)
+        {
+            failures.Add("AUTH_TOKEN is empty: set it to one or more client tokens separated by commas; clients send one as 'Authorization: Bearer <token>'.");
+        }
+        if (!Uri.TryCreate(options.GeminiBaseUrl, UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
+        {
+            failures.Add($"GEMINI_BASE_URL '{options.GeminiBaseUrl}' is not an http(s) URL: set it to https://generativelanguage.googleapis.com or your upstream.");
+        }
+        if (options.Port is < 0 or > 65535)
+        {
+            failures.Add($"PORT is {options.Port}: set it to a TCP port between 1 and 65535 (default 3000).");
+        }
+        if (options.MaxAttempts is < 1 or > 20)
+        {
+            failures.Add($"DEFAULT_MAX_RETRIES is {options.MaxAttempts}: set it between 1 and 20 attempts per request (default 3).");
+        }
+        if (options.MaxRequestBodyMb is < 1 or > 1024)
+        {
+            failures.Add($"MAX_REQUEST_BODY_MB is {options.MaxRequestBodyMb}: set it between 1 and 1024 (default 30).");
+        }
+        if (options.UpstreamTimeoutMs < 1000 || options.StreamIdleTimeoutMs < 1000)
+        {
+            failures.Add("UPSTREAM_TIMEOUT and STREAM_IDLE_TIMEOUT are milliseconds and must be at least 1000 (defaults 600000 and 300000).");
+        }
+        if (options.ApiPrefix is { } prefix && prefix.Trim().Trim('/').Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '/' or '.')))
+        {
+            failures.Add($"API_PREFIX '{prefix}' has characters a path cannot hold: use letters, digits, '-', '_', '.' and '/'.");
+        }
+        foreach (var (category, threshold) in options.SafetyThresholds)
+        {
+            if (!Thresholds.Contains(threshold))
+            {
+                failures.Add($"{category} is '{threshold}': set it to one of {string.Join(", ", Thresholds)}.");
+            }
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

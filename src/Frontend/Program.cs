@@ -1,0 +1,15 @@
+using GeminiParty.Frontend.Apis;
+using GeminiParty.Frontend.Hosting;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddGateway();
+
+var app = builder.Build();
+app.MapHealthApi();
+app.MapRotationStatusApi();
+app.MapGeminiNativeApi();
+app.MapOpenAiCompatibleApi();
+app.Run();
+
+/// <summary>Entry point, visible to the functional tests' WebApplicationFactory.</summary>
+public partial class Program;

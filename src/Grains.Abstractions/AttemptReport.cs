@@ -1,0 +1,15 @@
+namespace GeminiParty;
+
+/// <summary>The result of one upstream attempt with a leased key, as the frontend reports it to the pool.</summary>
+/// <param name="Key">The key that made the attempt.</param>
+/// <param name="Model">The model the attempt was for (rotation and cooldowns are per model).</param>
+/// <param name="Outcome">The class the error classifier gave the answer.</param>
+/// <param name="RetryDelay">Upstream's RetryInfo.retryDelay, when it gave one.</param>
+/// <param name="Reason">A short, secret-free description (e.g. "429 RESOURCE_EXHAUSTED PerMinute").</param>
+[GenerateSerializer, Immutable, Alias("gp.AttemptReport")]
+public sealed record AttemptReport(
+    [property: Id(0)] KeyAlias Key,
+    [property: Id(1)] string Model,
+    [property: Id(2)] UpstreamOutcome Outcome,
+    [property: Id(3)] TimeSpan? RetryDelay = null,
+    [property: Id(4)] string? Reason = null);

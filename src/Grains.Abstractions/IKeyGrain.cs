@@ -1,0 +1,24 @@
+namespace GeminiParty;
+
+/// <summary>
+/// One upstream key's memory (id: the key's fingerprint, never the key). Persists cooldowns and the invalid mark at
+/// once, and counters as the pool flushes them in batches.
+/// </summary>
+[Alias("gp.IKeyGrain")]
+public interface IKeyGrain : IGrainWithStringKey
+{
+    [Alias("Get")]
+    Task<KeyRecord> GetAsync();
+
+    /// <summary>Benches the key for one model and persists it before returning.</summary>
+    [Alias("CoolDown")]
+    Task CoolDownAsync(string model, Cooldown cooldown);
+
+    /// <summary>Takes the key out of every model and persists it before returning.</summary>
+    [Alias("MarkInvalid")]
+    Task MarkInvalidAsync(InvalidMark mark);
+
+    /// <summary>Adds a batch of counter deltas per model (written behind the requests that produced them).</summary>
+    [Alias("AddCounters")]
+    Task AddCountersAsync(Dictionary<string, ModelCounters> deltas);
+}

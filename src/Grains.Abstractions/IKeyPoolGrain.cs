@@ -1,0 +1,36 @@
+using Orleans.Concurrency;
+
+namespace GeminiParty;
+
+/// <summary>
+/// The one pool every frontend leases keys from (id <see cref="GrainIds.DefaultPool"/>). It decides rotation in memory;
+/// the <see cref="IKeyGrain"/>s remember. Leasing does no storage I/O and awaits no other grain.
+/// </summary>
+[Alias("gp.IKeyPoolGrain")]
+public interface IKeyPoolGrain : IGrainWithStringKey
+{
+    /// <summary>The next key for <paramref name="model"/> in round-robin order, skipping cooling, invalid and excluded keys.</summary>
+    /// <param name="model">The model name without a <c>models/</c> prefix.</param>
+    /// <param name="exclude">Indexes of keys this request already tried.</param>
+    [Alias("Lease")]
+    ValueTask<KeyLease> LeaseAsync(string model, int[]? exclude = null);
+
+    /// <summary>Records an outcome that leaves the key as it is (success, client error, transient, timeout). Not awaited.</summary>
+    [OneWay, Alias("Record")]
+    Task RecordAsync(AttemptReport report);
+
+    /// <summary>
+    /// Applies a failure that changes the key's state (cooldown or invalid). Returns once the change is persisted,
+    /// so no later lease from any frontend gets that key for that model.
+    /// </summary>
+    [Alias("Penalize")]
+    Task PenalizeAsync(AttemptReport report);
+
+    /// <summary>Answers when the pool is active: the number of keys it rotates. For readiness probes.</summary>
+    [Alias("Ping")]
+    ValueTask<int> PingAsync();
+
+    /// <summary>Every key with its counters, cooldowns and invalid mark.</summary>
+    [Alias("GetStatus")]
+    ValueTask<PoolStatus> GetStatusAsync();
+}

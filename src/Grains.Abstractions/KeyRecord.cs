@@ -1,0 +1,21 @@
+namespace GeminiParty;
+
+/// <summary>Everything one upstream key remembers: counters and cooldowns per model, and whether it is invalid.</summary>
+[GenerateSerializer, Alias("gp.KeyRecord")]
+public sealed class KeyRecord
+{
+    [Id(0)] public Dictionary<string, ModelCounters> Models { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Cooldown per model; entries whose <see cref="Cooldown.Until"/> has passed mean nothing.</summary>
+    [Id(1)] public Dictionary<string, Cooldown> Cooldowns { get; set; } = new(StringComparer.Ordinal);
+
+    [Id(2)] public InvalidMark? Invalid { get; set; }
+}
+
+/// <summary>A key benched for one model until <paramref name="Until"/>.</summary>
+[GenerateSerializer, Immutable, Alias("gp.Cooldown")]
+public sealed record Cooldown([property: Id(0)] DateTimeOffset Until, [property: Id(1)] string Reason);
+
+/// <summary>A key taken out of every rotation.</summary>
+[GenerateSerializer, Immutable, Alias("gp.InvalidMark")]
+public sealed record InvalidMark([property: Id(0)] string Reason, [property: Id(1)] DateTimeOffset Since);

@@ -1,0 +1,26 @@
+namespace GeminiParty;
+
+/// <summary>The pool as one grain sees it: the answer every frontend gives for /rotation-status.</summary>
+/// <param name="At">When the snapshot was taken.</param>
+/// <param name="WindowStart">Start of the recent-usage window (ROTATION_RESET_INTERVAL).</param>
+/// <param name="ResetIn">Time left in the recent-usage window.</param>
+/// <param name="Keys">Every key in configured order.</param>
+[GenerateSerializer, Immutable, Alias("gp.PoolStatus")]
+public sealed record PoolStatus(
+    [property: Id(0)] DateTimeOffset At,
+    [property: Id(1)] DateTimeOffset WindowStart,
+    [property: Id(2)] TimeSpan ResetIn,
+    [property: Id(3)] IReadOnlyList<KeyStatus> Keys);
+
+/// <param name="Key">The key's alias.</param>
+/// <param name="Lifetime">Counters per model since the key was first used, including not yet persisted counts.</param>
+/// <param name="Recent">Leases per model in the current window.</param>
+/// <param name="Cooldowns">Cooldowns still running, per model.</param>
+/// <param name="Invalid">Set when the key is out of every rotation.</param>
+[GenerateSerializer, Immutable, Alias("gp.KeyStatus")]
+public sealed record KeyStatus(
+    [property: Id(0)] KeyAlias Key,
+    [property: Id(1)] IReadOnlyDictionary<string, ModelCounters> Lifetime,
+    [property: Id(2)] IReadOnlyDictionary<string, long> Recent,
+    [property: Id(3)] IReadOnlyDictionary<string, Cooldown> Cooldowns,
+    [property: Id(4)] InvalidMark? Invalid);

@@ -1,0 +1,79 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using StackExchange.Redis;
+
+namespace GeminiParty.Hosting;
+
+/// <summary>The silo configuration shared by the cluster silo (src/Silo) and the frontend's embedded mode.</summary>
+public static class KeyPoolSiloExtensions
+{
+    /// <summary>
+    /// Hosts the key pool: Redis membership and storage when REDIS_CONNECTION_STRING is set, otherwise localhost
+    /// clustering with in-memory state.
+    /// </summary>
+    public static ISiloBuilder AddKeyPool(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var cluster = configuration.Get<ClusterHostingOptions>() ?? new ClusterHostingOptions();
+        silo.Services.AddKeyPoolOptions(configuration);
+        silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.AddSingleton(services => new PoolKeyAliases(
+            UpstreamKeyList.Aliases(services.GetRequiredService<IOptions<UpstreamKeysOptions>>().Value.Keys)));
+        silo.Services.AddOptions<KeyPoolOptions>().Bind(configuration).ValidateOnStart();
+        silo.Services.AddSingleton<IValidateOptions<KeyPoolOptions>, KeyPoolOptionsValidator>();
+
+        if (!cluster.IsCluster)
+        {
+            silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, null, cluster.ServiceId, cluster.ClusterId);
+            silo.AddMemoryGrainStorage(StorageNames.KeyPool);
+            return silo;
+        }
+
+        var redis = RedisConfiguration(cluster);
+        silo.Configure<ClusterOptions>(options =>
+        {
+            options.ClusterId = cluster.ClusterId;
+            options.ServiceId = cluster.ServiceId;
+        });
+        silo.ConfigureEndpoints(cluster.AdvertisedAddress, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
+        silo.UseRedisClustering(options => options.ConfigurationOptions = redis);
+        silo.AddRedisGrainStorage(StorageNames.KeyPool, options => options.ConfigurationOptions = redis);
+        silo.Configure<ClusterMembershipOptions>(ConfigureFastFailureDetection);
+        return silo;
+    }
+
+    /// <summary>Options every process validates at start, whatever it hosts.</summary>
+    public static IServiceCollection AddKeyPoolOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<UpstreamKeysOptions>().Bind(configuration).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UpstreamKeysOptions>, UpstreamKeysOptionsValidator>());
+        services.AddOptions<ClusterHostingOptions>().Bind(configuration).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ClusterHostingOptions>, ClusterHostingOptionsValidator>());
+        return services;
+    }
+
+    /// <summary>Parses REDIS_CONNECTION_STRING so that a missing Redis means retrying, not crashing.</summary>
+    public static ConfigurationOptions RedisConfiguration(ClusterHostingOptions cluster)
+    {
+        var redis = ConfigurationOptions.Parse(cluster.RedisConnectionString!);
+        redis.AbortOnConnectFail = false;
+        return redis;
+    }
+
+    /// <summary>
+    /// Declares a dead silo in a few seconds instead of the default ~30 s, so the pool grain moves quickly when the
+    /// silo hosting it dies: a silo that misses 2 probes of 2 s each is voted dead by one peer.
+    /// </summary>
+    private static void ConfigureFastFailureDetection(ClusterMembershipOptions options)
+    {
+        options.ProbeTimeout = TimeSpan.FromSeconds(2);
+        options.NumMissedProbesLimit = 2;
+        options.NumVotesForDeathDeclaration = 1;
+        options.TableRefreshTimeout = TimeSpan.FromSeconds(10);
+        options.DefunctSiloCleanupPeriod = TimeSpan.FromMinutes(10);
+        options.DefunctSiloExpiration = TimeSpan.FromHours(1);
+    }
+}

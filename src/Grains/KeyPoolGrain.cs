@@ -1,0 +1,216 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+
+namespace GeminiParty;
+
+/// <summary>
+/// Decides which key serves each request. Rotation state lives in memory and is rebuilt from the key grains on
+/// activation; leasing touches nothing else. Reentrant: every method changes memory synchronously before its first
+/// await, so a slow persist never holds up leases.
+/// </summary>
+[Reentrant]
+public sealed partial class KeyPoolGrain(
+    PoolKeyAliases configured,
+    IOptions<KeyPoolOptions> options,
+    TimeProvider time,
+    ILogger<KeyPoolGrain> logger) : Grain, IKeyPoolGrain
+{
+    private readonly KeyPoolOptions _options = options.Value;
+    private readonly Dictionary<string, ModelRotation> _rotations = new(StringComparer.Ordinal);
+    private KeySlot[] _slots = [];
+    private DateTimeOffset _windowStart;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _slots = configured.Aliases.Select(alias => new KeySlot(alias)).ToArray();
+        var records = await Task.WhenAll(_slots.Select(slot => KeyGrain(slot.Alias).GetAsync()));
+        var now = time.GetUtcNow();
+        for (var i = 0; i < _slots.Length; i++)
+        {
+            Restore(_slots[i], records[i], now);
+        }
+        _windowStart = now;
+        this.RegisterGrainTimer(
+            static (pool, _) => pool.FlushCountersAsync(), this,
+            new GrainTimerCreationOptions
+            {
+                DueTime = _options.CounterFlushInterval,
+                Period = _options.CounterFlushInterval,
+                Interleave = true,
+            });
+        LogActivated(logger, _slots.Length, _slots.Count(slot => slot.Invalid is not null));
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        FlushCountersAsync();
+
+    public ValueTask<KeyLease> LeaseAsync(string model, int[]? exclude = null)
+    {
+        var now = time.GetUtcNow();
+        var rotation = RotationFor(model, now);
+        var index = rotation.Next(now, exclude);
+        if (index < 0)
+        {
+            var allInvalid = Array.TrueForAll(_slots, slot => slot.Invalid is not null);
+            return ValueTask.FromResult(KeyLease.Exhausted(rotation.EarliestReturn(now), allInvalid));
+        }
+
+        var slot = _slots[index];
+        RollWindow(now);
+        slot.CountLease(model, now);
+        return ValueTask.FromResult(KeyLease.Granted(slot.Alias));
+    }
+
+    public Task RecordAsync(AttemptReport report)
+    {
+        if (SlotFor(report.Key) is { } slot)
+        {
+            slot.CountOutcome(report.Model, report.Outcome);
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task PenalizeAsync(AttemptReport report)
+    {
+        if (SlotFor(report.Key) is not { } slot)
+        {
+            return;
+        }
+        slot.CountOutcome(report.Model, report.Outcome);
+        var now = time.GetUtcNow();
+        var reason = report.Reason ?? report.Outcome.ToString();
+        switch (report.Outcome)
+        {
+            case UpstreamOutcome.InvalidKey:
+                if (slot.Invalid is null)
+                {
+                    slot.Invalid = new InvalidMark(reason, now);
+                    LogInvalid(logger, slot.Alias.Index, slot.Alias.Fingerprint, reason);
+                    await KeyGrain(slot.Alias).MarkInvalidAsync(slot.Invalid);
+                }
+                break;
+
+            case UpstreamOutcome.RateLimited or UpstreamOutcome.DailyQuotaExhausted:
+                var until = report.Outcome == UpstreamOutcome.DailyQuotaExhausted
+                    ? QuotaReset.NextPacificMidnight(now)
+                    : now + (report.RetryDelay is { } delay && delay > TimeSpan.Zero ? delay : _options.BlacklistTimeout);
+                if (slot.CoolingUntil(report.Model, now) is { } current && current >= until)
+                {
+                    break;
+                }
+                var cooldown = new Cooldown(until, reason);
+                slot.Cooldowns[report.Model] = cooldown;
+                RotationFor(report.Model, now).ScheduleReturn(slot.Alias.Index, until);
+                LogCooling(logger, slot.Alias.Index, slot.Alias.Fingerprint, report.Model, until, reason);
+                await KeyGrain(slot.Alias).CoolDownAsync(report.Model, cooldown);
+                break;
+        }
+    }
+
+    public ValueTask<int> PingAsync() => ValueTask.FromResult(_slots.Length);
+
+    public ValueTask<PoolStatus> GetStatusAsync()
+    {
+        var now = time.GetUtcNow();
+        RollWindow(now);
+        var keys = new KeyStatus[_slots.Length];
+        for (var i = 0; i < _slots.Length; i++)
+        {
+            var slot = _slots[i];
+            keys[i] = new KeyStatus(
+                slot.Alias,
+                slot.Lifetime.ToDictionary(pair => pair.Key, pair => pair.Value.Clone(), StringComparer.Ordinal),
+                new Dictionary<string, long>(slot.Recent, StringComparer.Ordinal),
+                slot.Cooldowns.Where(pair => pair.Value.Until > now).ToDictionary(StringComparer.Ordinal),
+                slot.Invalid);
+        }
+        var resetIn = _windowStart + _options.RotationResetInterval - now;
+        return ValueTask.FromResult(new PoolStatus(now, _windowStart, resetIn, keys));
+    }
+
+    private ModelRotation RotationFor(string model, DateTimeOffset now)
+    {
+        if (!_rotations.TryGetValue(model, out var rotation))
+        {
+            _rotations[model] = rotation = new ModelRotation(model, _slots, now);
+        }
+        return rotation;
+    }
+
+    private KeySlot? SlotFor(KeyAlias key) =>
+        (uint)key.Index < (uint)_slots.Length && _slots[key.Index].Alias.Fingerprint == key.Fingerprint
+            ? _slots[key.Index]
+            : null;
+
+    private IKeyGrain KeyGrain(KeyAlias alias) => GrainFactory.GetGrain<IKeyGrain>(alias.Fingerprint);
+
+    private void RollWindow(DateTimeOffset now)
+    {
+        var interval = _options.RotationResetInterval;
+        if (now - _windowStart < interval)
+        {
+            return;
+        }
+        var elapsedWindows = (now - _windowStart).Ticks / interval.Ticks;
+        _windowStart += TimeSpan.FromTicks(interval.Ticks * elapsedWindows);
+        foreach (var slot in _slots)
+        {
+            slot.Recent.Clear();
+        }
+    }
+
+    private static void Restore(KeySlot slot, KeyRecord record, DateTimeOffset now)
+    {
+        slot.Invalid = record.Invalid;
+        foreach (var (model, cooldown) in record.Cooldowns)
+        {
+            if (cooldown.Until > now)
+            {
+                slot.Cooldowns[model] = cooldown;
+            }
+        }
+        foreach (var (model, counters) in record.Models)
+        {
+            slot.Lifetime[model] = counters.Clone();
+        }
+    }
+
+    private async Task FlushCountersAsync()
+    {
+        var flushes = new List<Task>();
+        foreach (var slot in _slots)
+        {
+            if (slot.TakePending() is { } batch)
+            {
+                flushes.Add(FlushAsync(slot, batch));
+            }
+        }
+        await Task.WhenAll(flushes);
+    }
+
+    private async Task FlushAsync(KeySlot slot, Dictionary<string, ModelCounters> batch)
+    {
+        try
+        {
+            await KeyGrain(slot.Alias).AddCountersAsync(batch);
+        }
+        catch (Exception ex)
+        {
+            slot.RestorePending(batch);
+            LogFlushFailed(logger, slot.Alias.Index, ex.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Key pool active with {KeyCount} keys ({InvalidCount} invalid)")]
+    private static partial void LogActivated(ILogger logger, int keyCount, int invalidCount);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Key #{Index} ({Fingerprint}) cooling for {Model} until {Until:O}: {Reason}")]
+    private static partial void LogCooling(ILogger logger, int index, string fingerprint, string model, DateTimeOffset until, string reason);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Key #{Index} ({Fingerprint}) marked invalid: {Reason}")]
+    private static partial void LogInvalid(ILogger logger, int index, string fingerprint, string reason);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Counters of key #{Index} not flushed, kept for the next flush: {Error}")]
+    private static partial void LogFlushFailed(ILogger logger, int index, string error);
+}

@@ -1,0 +1,66 @@
+namespace GeminiParty;
+
+/// <summary>The pool's in-memory view of one key: what rotation reads on every lease, and counters not yet flushed.</summary>
+internal sealed class KeySlot(KeyAlias alias)
+{
+    public KeyAlias Alias { get; } = alias;
+    public InvalidMark? Invalid { get; set; }
+    public Dictionary<string, Cooldown> Cooldowns { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, ModelCounters> Lifetime { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, long> Recent { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Counts since the last flush to the key grain.</summary>
+    public Dictionary<string, ModelCounters> Pending { get; private set; } = new(StringComparer.Ordinal);
+
+    public bool IsUsable(string model, DateTimeOffset now) =>
+        Invalid is null && !(Cooldowns.TryGetValue(model, out var cooldown) && cooldown.Until > now);
+
+    public DateTimeOffset? CoolingUntil(string model, DateTimeOffset now) =>
+        Cooldowns.TryGetValue(model, out var cooldown) && cooldown.Until > now ? cooldown.Until : null;
+
+    public void CountLease(string model, DateTimeOffset now)
+    {
+        Recent[model] = Recent.GetValueOrDefault(model) + 1;
+        foreach (var counters in (ReadOnlySpan<ModelCounters>)[CountersFor(Lifetime, model), CountersFor(Pending, model)])
+        {
+            counters.Leases++;
+            counters.LastUsed = now;
+        }
+    }
+
+    public void CountOutcome(string model, UpstreamOutcome outcome)
+    {
+        CountersFor(Lifetime, model).Count(outcome);
+        CountersFor(Pending, model).Count(outcome);
+    }
+
+    /// <summary>Hands the pending counters over for flushing and starts a new batch.</summary>
+    public Dictionary<string, ModelCounters>? TakePending()
+    {
+        if (Pending.Count == 0)
+        {
+            return null;
+        }
+        var taken = Pending;
+        Pending = new(StringComparer.Ordinal);
+        return taken;
+    }
+
+    /// <summary>Puts back a batch whose flush failed, so the next flush carries it.</summary>
+    public void RestorePending(Dictionary<string, ModelCounters> batch)
+    {
+        foreach (var (model, delta) in batch)
+        {
+            CountersFor(Pending, model).Add(delta);
+        }
+    }
+
+    private static ModelCounters CountersFor(Dictionary<string, ModelCounters> counters, string model)
+    {
+        if (!counters.TryGetValue(model, out var value))
+        {
+            counters[model] = value = new ModelCounters();
+        }
+        return value;
+    }
+}

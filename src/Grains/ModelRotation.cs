@@ -1,0 +1,92 @@
+namespace GeminiParty;
+
+/// <summary>
+/// Round robin for one model. Usable keys wait in a ring; each lease takes the head and puts it back at the tail.
+/// Keys that fail are dropped from the ring lazily when they reach the head, and a key whose cooldown ends is appended
+/// at the tail, so it gets its turn like every other key instead of a burst. A lease costs O(1) amortised, whatever the
+/// number of keys.
+/// </summary>
+internal sealed class ModelRotation
+{
+    private readonly string _model;
+    private readonly KeySlot[] _slots;
+    private readonly Queue<int> _ring;
+    private readonly bool[] _inRing;
+    private readonly PriorityQueue<int, DateTimeOffset> _returning = new();
+
+    public ModelRotation(string model, KeySlot[] slots, DateTimeOffset now)
+    {
+        _model = model;
+        _slots = slots;
+        _ring = new Queue<int>(slots.Length);
+        _inRing = new bool[slots.Length];
+        for (var i = 0; i < slots.Length; i++)
+        {
+            if (slots[i].IsUsable(model, now))
+            {
+                _ring.Enqueue(i);
+                _inRing[i] = true;
+            }
+            else if (slots[i].CoolingUntil(model, now) is { } until)
+            {
+                _returning.Enqueue(i, until);
+            }
+        }
+    }
+
+    /// <summary>The next usable key not in <paramref name="exclude"/>, or -1.</summary>
+    public int Next(DateTimeOffset now, int[]? exclude)
+    {
+        ReturnRecovered(now);
+        for (var tries = _ring.Count; tries > 0; tries--)
+        {
+            var index = _ring.Dequeue();
+            if (!_slots[index].IsUsable(_model, now))
+            {
+                _inRing[index] = false;
+                continue;
+            }
+            _ring.Enqueue(index);
+            if (exclude is null || Array.IndexOf(exclude, index) < 0)
+            {
+                return index;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>Schedules a cooling key to rejoin the ring when its cooldown ends.</summary>
+    public void ScheduleReturn(int index, DateTimeOffset until) => _returning.Enqueue(index, until);
+
+    /// <summary>When the first key that is cooling (not invalid) returns, if any.</summary>
+    public DateTimeOffset? EarliestReturn(DateTimeOffset now)
+    {
+        DateTimeOffset? earliest = null;
+        foreach (var (index, _) in _returning.UnorderedItems)
+        {
+            if (_slots[index].Invalid is null && _slots[index].CoolingUntil(_model, now) is { } until && (earliest is null || until < earliest))
+            {
+                earliest = until;
+            }
+        }
+        return earliest;
+    }
+
+    private void ReturnRecovered(DateTimeOffset now)
+    {
+        while (_returning.TryPeek(out var index, out var until) && until <= now)
+        {
+            _returning.Dequeue();
+            var slot = _slots[index];
+            if (slot.CoolingUntil(_model, now) is { } later)
+            {
+                _returning.Enqueue(index, later); // cooled again meanwhile
+            }
+            else if (slot.Invalid is null && !_inRing[index])
+            {
+                _ring.Enqueue(index);
+                _inRing[index] = true;
+            }
+        }
+    }
+}
