@@ -154,6 +154,11 @@ target_path() {
 }
 
 cmd_up() {
+    load_env_file
+    [[ -n "${GEMINI_API_KEY:-}" ]] ||
+        die "GEMINI_API_KEY is empty: export it or put it in $env_file (one or more keys separated by commas)"
+    [[ -n "${AUTH_TOKEN:-}" ]] || say "warning: AUTH_TOKEN is empty"
+
     command -v redis-server >/dev/null || die "redis-server not found: apt-get install redis-server"
     command -v redis-cli >/dev/null || die "redis-cli not found: apt-get install redis-tools"
     command -v curl >/dev/null || die "curl not found: apt-get install curl"
@@ -165,11 +170,6 @@ cmd_up() {
             die "$name is already running (cluster.sh status; cluster.sh down to stop it)"
         fi
     done
-
-    load_env_file
-    [[ -n "${GEMINI_API_KEY:-}" ]] ||
-        die "GEMINI_API_KEY is empty: export it or put it in $env_file (one or more keys separated by commas)"
-    [[ -n "${AUTH_TOKEN:-}" ]] || say "warning: AUTH_TOKEN is empty"
 
     local i ports=("$redis_port")
     for ((i = 0; i < silo_count; i++)); do
