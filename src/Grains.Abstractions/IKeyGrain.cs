@@ -1,7 +1,7 @@
 namespace GeminiParty;
 
 /// <summary>
-/// One upstream key's memory (id: the key's fingerprint, never the key). Persists cooldowns and the invalid mark at
+/// One upstream key's memory in one pool (id: <c>{poolId}/{fingerprint}</c>, never the key). Persists cooldowns and the invalid mark at
 /// once, and counters as the pool flushes them in batches.
 /// </summary>
 [Alias("gp.IKeyGrain")]

@@ -7,6 +7,16 @@ public static class StorageNames
     public const string KeyPool = "keypool";
 }
 
+/// <summary>Keys of services the grains resolve by name.</summary>
+public static class ServiceKeys
+{
+    /// <summary>
+    /// The <see cref="TimeProvider"/> the pool decides cooldowns with. Keyed so tests can move the pool's clock
+    /// without moving Orleans' own (membership, timers).
+    /// </summary>
+    public const string PoolClock = "gp.pool-clock";
+}
+
 /// <summary>Identities of well-known grains.</summary>
 public static class GrainIds
 {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace GeminiParty;
@@ -8,7 +9,7 @@ namespace GeminiParty;
 /// </summary>
 public sealed partial class KeyGrain(
     [PersistentState("key", StorageNames.KeyPool)] IPersistentState<KeyRecord> state,
-    TimeProvider time,
+    [FromKeyedServices(ServiceKeys.PoolClock)] TimeProvider time,
     ILogger<KeyGrain> logger) : Grain, IKeyGrain
 {
     private static readonly TimeSpan RetryWriteEvery = TimeSpan.FromSeconds(1);

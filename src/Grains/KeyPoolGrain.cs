@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -13,7 +14,7 @@ namespace GeminiParty;
 public sealed partial class KeyPoolGrain(
     PoolKeyAliases configured,
     IOptions<KeyPoolOptions> options,
-    TimeProvider time,
+    [FromKeyedServices(ServiceKeys.PoolClock)] TimeProvider time,
     ILogger<KeyPoolGrain> logger) : Grain, IKeyPoolGrain
 {
     private readonly KeyPoolOptions _options = options.Value;
@@ -143,7 +144,7 @@ public sealed partial class KeyPoolGrain(
             ? _slots[key.Index]
             : null;
 
-    private IKeyGrain KeyGrain(KeyAlias alias) => GrainFactory.GetGrain<IKeyGrain>(alias.Fingerprint);
+    private IKeyGrain KeyGrain(KeyAlias alias) => GrainFactory.GetGrain<IKeyGrain>($"{this.GetPrimaryKeyString()}/{alias.Fingerprint}");
 
     private void RollWindow(DateTimeOffset now)
     {

@@ -19,7 +19,7 @@ public static class KeyPoolSiloExtensions
     {
         var cluster = configuration.Get<ClusterHostingOptions>() ?? new ClusterHostingOptions();
         silo.Services.AddKeyPoolOptions(configuration);
-        silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.TryAddKeyedSingleton(ServiceKeys.PoolClock, TimeProvider.System);
         silo.Services.AddSingleton(services => new PoolKeyAliases(
             UpstreamKeyList.Aliases(services.GetRequiredService<IOptions<UpstreamKeysOptions>>().Value.Keys)));
         silo.Services.AddOptions<KeyPoolOptions>().Bind(configuration).ValidateOnStart();

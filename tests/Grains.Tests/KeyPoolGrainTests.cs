@@ -1,0 +1,238 @@
+namespace GeminiParty.Grains.Tests;
+
+[Collection(PoolClusterCollection.Name)]
+public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
+{
+    private const string Flash = "gemini-2.0-flash";
+    private const string Pro = "gemini-2.5-pro";
+
+    private DateTimeOffset Now => fixture.Clock.GetUtcNow();
+
+    [Fact]
+    public async Task Leases_go_round_robin_per_model_and_spread_evenly()
+    {
+        var pool = fixture.NewPool();
+        var flash = new List<int>();
+        var pro = new List<int>();
+        for (var i = 0; i < 40; i++)
+        {
+            flash.Add(await LeaseIndex(pool, Flash));
+            if (i % 2 == 0)
+            {
+                pro.Add(await LeaseIndex(pool, Pro));
+            }
+        }
+
+        Assert.Equal([0, 1, 2, 3, 0, 1, 2, 3], flash.Take(8));
+        Assert.All(flash.CountBy(i => i), pair => Assert.Equal(10, pair.Value));
+        // the other model has its own cursor: interleaving does not skew it
+        Assert.Equal([0, 1, 2, 3, 0], pro.Take(5));
+        Assert.All(pro.CountBy(i => i), pair => Assert.Equal(5, pair.Value));
+    }
+
+    [Fact]
+    public async Task A_rate_limited_key_cools_for_that_model_only_for_the_retry_delay()
+    {
+        var pool = fixture.NewPool();
+        var key = fixture.Aliases[1];
+        await pool.PenalizeAsync(new AttemptReport(key, Flash, UpstreamOutcome.RateLimited, TimeSpan.FromSeconds(30), "429"));
+
+        var flash = await LeaseMany(pool, Flash, 9);
+        Assert.DoesNotContain(1, flash);
+        Assert.Contains(1, await LeaseMany(pool, Pro, 4));
+
+        fixture.Clock.Advance(TimeSpan.FromSeconds(29));
+        Assert.DoesNotContain(1, await LeaseMany(pool, Flash, 6));
+        fixture.Clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Contains(1, await LeaseMany(pool, Flash, 4));
+    }
+
+    [Fact]
+    public async Task Without_a_retry_delay_a_rate_limited_key_cools_for_the_blacklist_timeout()
+    {
+        var pool = fixture.NewPool();
+        await pool.PenalizeAsync(new AttemptReport(fixture.Aliases[0], Flash, UpstreamOutcome.RateLimited));
+
+        var status = await pool.GetStatusAsync();
+        var cooldown = Assert.Single(status.Keys[0].Cooldowns);
+        Assert.Equal(Now + PoolClusterFixture.BlacklistTimeout, cooldown.Value.Until);
+    }
+
+    [Fact]
+    public async Task A_key_back_from_cooldown_takes_its_turn_without_a_burst()
+    {
+        var pool = fixture.NewPool();
+        await LeaseMany(pool, Flash, 4);
+        await pool.PenalizeAsync(new AttemptReport(fixture.Aliases[2], Flash, UpstreamOutcome.RateLimited, TimeSpan.FromSeconds(10)));
+        await LeaseMany(pool, Flash, 30);
+        fixture.Clock.Advance(TimeSpan.FromSeconds(11));
+
+        var after = await LeaseMany(pool, Flash, 12);
+
+        Assert.Equal(3, after.Count(i => i == 2));
+        for (var i = 0; i + 3 < after.Count; i++)
+        {
+            Assert.Equal(4, after.Skip(i).Take(4).Distinct().Count()); // every window of 4 holds every key once
+        }
+    }
+
+    [Fact]
+    public async Task A_daily_quota_benches_the_key_until_midnight_in_Los_Angeles()
+    {
+        var pool = fixture.NewPool();
+        await pool.PenalizeAsync(new AttemptReport(fixture.Aliases[3], Pro, UpstreamOutcome.DailyQuotaExhausted));
+
+        var cooldown = Assert.Single((await pool.GetStatusAsync()).Keys[3].Cooldowns).Value;
+        var pacific = TimeZoneInfo.FindSystemTimeZoneById("America/Los_Angeles");
+        var local = TimeZoneInfo.ConvertTime(cooldown.Until, pacific);
+        Assert.Equal(TimeSpan.Zero, local.TimeOfDay);
+        Assert.True(cooldown.Until > Now && cooldown.Until - Now <= TimeSpan.FromHours(24));
+        Assert.Equal(TimeZoneInfo.ConvertTime(Now, pacific).Date.AddDays(1), local.Date);
+
+        Assert.DoesNotContain(3, await LeaseMany(pool, Pro, 9));
+        fixture.Clock.Advance(cooldown.Until - Now + TimeSpan.FromSeconds(1));
+        Assert.Contains(3, await LeaseMany(pool, Pro, 4));
+    }
+
+    [Fact]
+    public async Task An_invalid_key_leaves_every_model_for_good()
+    {
+        var pool = fixture.NewPool();
+        await pool.PenalizeAsync(new AttemptReport(fixture.Aliases[0], Flash, UpstreamOutcome.InvalidKey, null, "400 API key not valid"));
+
+        Assert.DoesNotContain(0, await LeaseMany(pool, Flash, 9));
+        Assert.DoesNotContain(0, await LeaseMany(pool, Pro, 9));
+        fixture.Clock.Advance(TimeSpan.FromDays(2));
+        Assert.DoesNotContain(0, await LeaseMany(pool, "text-embedding-004", 9));
+        var status = await pool.GetStatusAsync();
+        Assert.Equal("400 API key not valid", status.Keys[0].Invalid?.Reason);
+    }
+
+    [Fact]
+    public async Task Excluded_keys_are_skipped_for_a_retry()
+    {
+        var pool = fixture.NewPool();
+        var lease = await pool.LeaseAsync(Flash, [0, 1]);
+        Assert.Equal(2, lease.Key?.Index);
+        var none = await pool.LeaseAsync(Flash, [0, 1, 2, 3]);
+        Assert.Null(none.Key);
+        Assert.False(none.AllInvalid);
+    }
+
+    [Fact]
+    public async Task When_every_key_cools_the_lease_says_when_the_first_returns()
+    {
+        var pool = fixture.NewPool();
+        for (var i = 0; i < PoolClusterFixture.KeyCount; i++)
+        {
+            await pool.PenalizeAsync(new AttemptReport(fixture.Aliases[i], Flash, UpstreamOutcome.RateLimited, TimeSpan.FromSeconds(20 + i)));
+        }
+
+        var lease = await pool.LeaseAsync(Flash);
+
+        Assert.Null(lease.Key);
+        Assert.False(lease.AllInvalid);
+        Assert.Equal(Now + TimeSpan.FromSeconds(20), lease.RetryAt);
+        Assert.NotNull((await pool.LeaseAsync(Pro)).Key);
+    }
+
+    [Fact]
+    public async Task When_every_key_is_invalid_the_lease_says_so()
+    {
+        var pool = fixture.NewPool();
+        foreach (var alias in fixture.Aliases)
+        {
+            await pool.PenalizeAsync(new AttemptReport(alias, Flash, UpstreamOutcome.InvalidKey));
+        }
+
+        var lease = await pool.LeaseAsync(Pro);
+
+        Assert.Null(lease.Key);
+        Assert.True(lease.AllInvalid);
+        Assert.Null(lease.RetryAt);
+    }
+
+    [Fact]
+    public async Task Success_and_client_errors_change_no_key_state_but_are_counted()
+    {
+        var pool = fixture.NewPool();
+        var key = fixture.Aliases[0];
+        await pool.LeaseAsync(Flash);
+        await pool.RecordAsync(new AttemptReport(key, Flash, UpstreamOutcome.Success));
+        await pool.RecordAsync(new AttemptReport(key, Flash, UpstreamOutcome.ClientError));
+        await pool.RecordAsync(new AttemptReport(key, Flash, UpstreamOutcome.Transient));
+
+        // one-way reports carry no ordering promise against the next call: wait until all three have arrived
+        var status = await Eventually(pool, s => s.Keys[0].Lifetime[Flash] is { Successes: 1, ClientErrors: 1, Transient: 1 });
+        Assert.Equal(1, status.Keys[0].Lifetime[Flash].Leases);
+        Assert.Empty(status.Keys[0].Cooldowns);
+        Assert.Null(status.Keys[0].Invalid);
+        Assert.Equal(4, (await LeaseMany(pool, Flash, 4)).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_reactivated_pool_keeps_cooldowns_invalid_marks_and_flushed_counters()
+    {
+        var poolId = Guid.NewGuid().ToString("N");
+        var pool = fixture.Grains.GetGrain<IKeyPoolGrain>(poolId);
+        await LeaseMany(pool, Flash, 8);
+        await pool.PenalizeAsync(new AttemptReport(fixture.Aliases[1], Flash, UpstreamOutcome.RateLimited, TimeSpan.FromMinutes(10), "429 rate limited"));
+        await pool.PenalizeAsync(new AttemptReport(fixture.Aliases[2], Flash, UpstreamOutcome.InvalidKey, null, "403 permission denied"));
+
+        await fixture.Cluster.DeactivateAsync(((GrainReference)pool).GrainId);
+        var status = await pool.GetStatusAsync();
+
+        Assert.Contains(Flash, status.Keys[1].Cooldowns.Keys);
+        Assert.Equal("403 permission denied", status.Keys[2].Invalid?.Reason);
+        Assert.All(status.Keys, key => Assert.Equal(2, key.Lifetime[Flash].Leases));
+        Assert.Equal(1, status.Keys[1].Lifetime[Flash].RateLimited);
+        var leases = await LeaseMany(pool, Flash, 6);
+        Assert.DoesNotContain(1, leases);
+        Assert.DoesNotContain(2, leases);
+    }
+
+    [Fact]
+    public async Task Counters_reach_the_key_grains_behind_the_requests()
+    {
+        var poolId = Guid.NewGuid().ToString("N");
+        var pool = fixture.Grains.GetGrain<IKeyPoolGrain>(poolId);
+        await LeaseMany(pool, Flash, 4);
+        var keyGrain = fixture.Grains.GetGrain<IKeyGrain>($"{poolId}/{fixture.Aliases[0].Fingerprint}");
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        long persisted = 0;
+        while (DateTime.UtcNow < deadline && persisted == 0)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+            var record = await keyGrain.GetAsync();
+            persisted = record.Models.TryGetValue(Flash, out var counters) ? counters.Leases : 0;
+        }
+        Assert.Equal(1, persisted);
+    }
+
+    private static async Task<PoolStatus> Eventually(IKeyPoolGrain pool, Func<PoolStatus, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var status = await pool.GetStatusAsync();
+        while (!condition(status) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+            status = await pool.GetStatusAsync();
+        }
+        Assert.True(condition(status), "the pool did not reach the expected state in 10 s");
+        return status;
+    }
+
+    private static async Task<int> LeaseIndex(IKeyPoolGrain pool, string model) =>
+        (await pool.LeaseAsync(model)).Key?.Index ?? -1;
+
+    private static async Task<List<int>> LeaseMany(IKeyPoolGrain pool, string model, int count)
+    {
+        var leased = new List<int>(count);
+        for (var i = 0; i < count; i++)
+        {
+            leased.Add(await LeaseIndex(pool, model));
+        }
+        return leased;
+    }
+}

@@ -1,0 +1,53 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.TestingHost;
+
+namespace GeminiParty.Grains.Tests;
+
+/// <summary>
+/// One in-process Orleans cluster for the grain tests: real grains, in-memory grain storage, and a fake clock for the
+/// pool only. Each test uses its own pool id, and so its own key grains.
+/// </summary>
+public sealed class PoolClusterFixture : IAsyncLifetime
+{
+    public const int KeyCount = 4;
+    public static readonly TimeSpan BlacklistTimeout = TimeSpan.FromMinutes(5);
+
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 26, 10, 0, 0, TimeSpan.Zero));
+
+    public IReadOnlyList<KeyAlias> Aliases { get; } =
+        UpstreamKeyList.Aliases(Enumerable.Range(0, KeyCount).Select(i => $"AIzaTestKey{i:D2}-grains-0123456789abcdefghij").ToArray());
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public IGrainFactory Grains => Cluster.Client;
+
+    public async ValueTask InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddMemoryGrainStorage(StorageNames.KeyPool);
+            silo.Services.AddKeyedSingleton<TimeProvider>(ServiceKeys.PoolClock, Clock);
+            silo.Services.AddSingleton(new PoolKeyAliases(Aliases));
+            silo.Services.Configure<KeyPoolOptions>(options =>
+            {
+                options.BlacklistTimeoutMs = (long)BlacklistTimeout.TotalMilliseconds;
+                options.CounterFlushIntervalMs = 100;
+            });
+        });
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async ValueTask DisposeAsync() => await Cluster.DisposeAsync();
+
+    /// <summary>A pool of its own for one test.</summary>
+    public IKeyPoolGrain NewPool() => Grains.GetGrain<IKeyPoolGrain>(Guid.NewGuid().ToString("N"));
+}
+
+[CollectionDefinition(Name)]
+public sealed class PoolClusterCollection : ICollectionFixture<PoolClusterFixture>
+{
+    public const string Name = "pool cluster";
+}
