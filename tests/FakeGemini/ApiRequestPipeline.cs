@@ -1,0 +1,177 @@
+using Microsoft.Extensions.Primitives;
+
+namespace GeminiParty.FakeGemini;
+
+/// <summary>
+/// Runs before every API endpoint: reads key, model and body, records the request, and applies latency,
+/// auth and scripted faults in the order Google would.
+/// </summary>
+internal sealed class ApiRequestPipeline(FakeGeminiState state)
+{
+    /// <summary>Per-request fault for clients that cannot reach the in-process API, e.g. <c>x-fake-fault: Overloaded503</c>.</summary>
+    public const string FaultHeader = "x-fake-fault";
+
+    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    {
+        var path = context.Request.Path.Value ?? "";
+        var surface = ApiPaths.SurfaceOf(path);
+        if (surface is null)
+        {
+            await next(context);
+            return;
+        }
+
+        using var call = new FakeCall(surface) { ApiKey = ReadApiKey(context.Request, surface) };
+        context.Features.Set(call);
+        state.Recorder.Arrived(call.ApiKey);
+        var finished = false;
+        try
+        {
+            call.Body = await ReadBodyAsync(context.Request, context.RequestAborted);
+            if (surface == FakeCall.Native)
+            {
+                ApiPaths.DescribeNative(path, call);
+            }
+            else
+            {
+                ApiPaths.DescribeOpenAiModelPath(path, call);
+                OpenAiRequestPeek.Read(call.Body, call);
+            }
+
+            await HandleAsync(context, call, next);
+            finished = true;
+        }
+        catch (Exception) when (call.AbortedByFake || context.RequestAborted.IsCancellationRequested)
+        {
+            // Broken on purpose, or the client went away: there is nobody left to answer.
+        }
+        finally
+        {
+            Record(context, call, finished);
+        }
+    }
+
+    private async Task HandleAsync(HttpContext context, FakeCall call, RequestDelegate next)
+    {
+        var options = state.Options;
+        if (options.Latency > TimeSpan.Zero)
+        {
+            await Task.Delay(options.Latency, context.RequestAborted);
+        }
+
+        if (call.ApiKey is null)
+        {
+            await ResponseWriter.WriteErrorAsync(context, GoogleErrors.MissingKey());
+            return;
+        }
+
+        var headerFault = context.Request.Headers[FaultHeader];
+        FakeFault? fault;
+        if (!StringValues.IsNullOrEmpty(headerFault))
+        {
+            if (!FakeFault.TryParse(headerFault, out var parsed))
+            {
+                await ResponseWriter.WriteErrorAsync(context, GoogleErrors.BadRequest($"{FaultHeader} '{headerFault}' names no FakeFaultKind"));
+                return;
+            }
+
+            fault = parsed;
+        }
+        else
+        {
+            fault = state.Faults.Take(call.ApiKey);
+        }
+
+        if (fault is not null && await FaultResponder.ApplyAsync(context, call, fault, state.Stopping))
+        {
+            return;
+        }
+
+        if (!state.IsValidKey(call.ApiKey))
+        {
+            await ResponseWriter.WriteErrorAsync(context, GoogleErrors.InvalidKey());
+            return;
+        }
+
+        if (!state.FastMode && call.Body.Length > 0 && !call.TryGetJson(out _))
+        {
+            await ResponseWriter.WriteErrorAsync(context, GoogleErrors.MalformedJson());
+            return;
+        }
+
+        await next(context);
+    }
+
+    private void Record(HttpContext context, FakeCall call, bool finished)
+    {
+        int status;
+        if (call.AbortedByFake)
+        {
+            status = 0;
+        }
+        else if (!finished && context.RequestAborted.IsCancellationRequested)
+        {
+            status = 499;
+            state.Recorder.ClientCancelled();
+        }
+        else
+        {
+            status = finished ? context.Response.StatusCode : StatusCodes.Status500InternalServerError;
+        }
+
+        if (state.FastMode)
+        {
+            return;
+        }
+
+        var request = context.Request;
+        var headers = new Dictionary<string, string>(request.Headers.Count, StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, values) in request.Headers)
+        {
+            headers[name] = values.ToString();
+        }
+
+        state.Recorder.Completed(new RecordedRequest(
+            request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "", headers, call.Body,
+            call.ApiKey, call.Surface, call.Model, status));
+    }
+
+    private static string? ReadApiKey(HttpRequest request, string surface)
+    {
+        string? key;
+        if (surface == FakeCall.OpenAi)
+        {
+            var authorization = request.Headers.Authorization.ToString();
+            key = authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization["Bearer ".Length..].Trim() : null;
+        }
+        else
+        {
+            key = request.Headers["x-goog-api-key"].ToString();
+            if (string.IsNullOrEmpty(key))
+            {
+                key = request.Query["key"].ToString();
+            }
+        }
+
+        return string.IsNullOrEmpty(key) ? null : key;
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || request.ContentLength == 0)
+        {
+            return [];
+        }
+
+        if (request.ContentLength is { } length and <= int.MaxValue)
+        {
+            var body = new byte[length];
+            await request.Body.ReadExactlyAsync(body, cancellationToken);
+            return body;
+        }
+
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, cancellationToken);
+        return buffer.ToArray();
+    }
+}

@@ -1,0 +1,40 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+
+namespace GeminiParty.FakeGemini;
+
+/// <summary>Everything one fake server instance shares between its endpoints.</summary>
+internal sealed class FakeGeminiState(FakeGeminiOptions options)
+{
+    private readonly FrozenSet<string> _validKeys = options.ValidKeys.ToFrozenSet(StringComparer.Ordinal);
+
+    public FakeGeminiOptions Options { get; } = options;
+
+    public bool FastMode { get; } = options.FastMode;
+
+    public FaultSchedule Faults { get; } = new();
+
+    public RequestRecorder Recorder { get; } = new();
+
+    public StreamGate Streams { get; } = new();
+
+    private readonly ConcurrentDictionary<string, byte[]> _fixedBodies = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Fires when the server is disposed, so hanging requests end at once instead of at the shutdown timeout.</summary>
+    public CancellationToken Stopping => _stopping.Token;
+
+    public void SignalStopping() => _stopping.Cancel();
+
+    public bool IsValidKey(string key) => _validKeys.Count == 0 || _validKeys.Contains(key);
+
+    /// <summary>In fast mode a body is built once per cache key and replayed; otherwise it is built fresh.</summary>
+    public byte[] Body(string cacheKey, Func<byte[]> build) =>
+        FastMode ? _fixedBodies.GetOrAdd(cacheKey, static (_, build) => build(), build) : build();
+
+    public void Reset()
+    {
+        Faults.Clear();
+        Recorder.Reset();
+    }
+}

@@ -1,0 +1,116 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace GeminiParty.FakeGemini;
+
+/// <summary>The OpenAI-compatible surface under <c>/v1beta/openai</c>.</summary>
+internal static class OpenAiEndpoints
+{
+    private const int FastPromptTokens = 8;
+
+    public static IEndpointRouteBuilder MapOpenAiApi(this IEndpointRouteBuilder app, FakeGeminiState state)
+    {
+        var openAi = app.MapGroup(ApiPaths.OpenAiPrefix);
+        openAi.MapPost("/chat/completions", context => ChatAsync(context, state));
+        openAi.MapPost("/embeddings", context => EmbeddingsAsync(context));
+        openAi.MapGet("/models", context => ResponseWriter.WriteJsonAsync(context, 200, OpenAiResponses.ModelList(ModelCatalog.All)));
+        openAi.MapGet("/models/{**id}", context => GetModelAsync(context));
+        return app;
+    }
+
+    private static Task GetModelAsync(HttpContext context)
+    {
+        var call = context.Features.GetRequiredFeature<FakeCall>();
+        return ModelCatalog.IsUnknown(call.Model)
+            ? ResponseWriter.WriteErrorAsync(context, GoogleErrors.ModelNotFound(call.Model, "get"))
+            : ResponseWriter.WriteJsonAsync(context, 200, OpenAiResponses.Model(call.Model!));
+    }
+
+    private static Task ChatAsync(HttpContext context, FakeGeminiState state)
+    {
+        var call = context.Features.GetRequiredFeature<FakeCall>();
+        if (!TryValidateModel(context, call, out var rejection))
+        {
+            return rejection;
+        }
+
+        var promptTokens = FastPromptTokens;
+        if (!state.FastMode)
+        {
+            if (!call.TryGetJson(out var root) || !root.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
+            {
+                return ResponseWriter.WriteErrorAsync(context, GoogleErrors.BadRequest("Missing required parameter: 'messages'."));
+            }
+
+            promptTokens = TokenEstimator.ForRequest(messages);
+        }
+
+        var count = Math.Max(1, state.Options.StreamEvents);
+        var model = call.Model!;
+        var id = "chatcmpl-" + FakeReply.NewResponseId();
+        var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var usage = new TokenUsage(promptTokens, FakeReply.Tokens(count));
+        if (!call.IsStream)
+        {
+            var body = state.Body($"chat:{model}:{count}", () => OpenAiResponses.ChatCompletion(id, created, model, FakeReply.Whole(count), usage));
+            return ResponseWriter.WriteJsonAsync(context, 200, body);
+        }
+
+        return StreamPlayer.PlayAsync(context, call, state, StreamFraming.OpenAiSse, count, i =>
+        {
+            var last = i == count - 1;
+            return OpenAiResponses.ChatChunk(id, created, model, FakeReply.Piece(i, count), first: i == 0, last, last && call.IncludeUsage ? usage : null);
+        });
+    }
+
+    private static Task EmbeddingsAsync(HttpContext context)
+    {
+        var call = context.Features.GetRequiredFeature<FakeCall>();
+        if (!TryValidateModel(context, call, out var rejection))
+        {
+            return rejection;
+        }
+
+        if (!call.TryGetJson(out var root))
+        {
+            return ResponseWriter.WriteErrorAsync(context, GoogleErrors.MalformedJson());
+        }
+
+        if (!root.TryGetProperty("input", out var input))
+        {
+            return ResponseWriter.WriteErrorAsync(context, GoogleErrors.BadRequest("Missing required parameter: 'input'."));
+        }
+
+        var texts = input.ValueKind == JsonValueKind.Array
+            ? input.EnumerateArray().Select(item => item.ValueKind == JsonValueKind.String ? item.GetString()! : item.GetRawText()).ToList()
+            : [input.ValueKind == JsonValueKind.String ? input.GetString()! : input.GetRawText()];
+
+        var dimensions = root.TryGetProperty("dimensions", out var requested) && requested.ValueKind == JsonValueKind.Number
+            && requested.TryGetInt32(out var size) && size > 0
+                ? size
+                : ModelCatalog.EmbeddingDimensions(call.Model);
+        var base64 = root.TryGetProperty("encoding_format", out var format) && format.ValueKind == JsonValueKind.String && format.ValueEquals("base64");
+
+        var vectors = texts.Select(text => FakeEmbeddings.For(text, dimensions)).ToList();
+        var promptTokens = texts.Sum(TokenEstimator.ForText);
+        return ResponseWriter.WriteJsonAsync(context, 200, OpenAiResponses.Embeddings(call.Model!, vectors, base64, promptTokens));
+    }
+
+    private static bool TryValidateModel(HttpContext context, FakeCall call, out Task rejection)
+    {
+        if (string.IsNullOrEmpty(call.Model))
+        {
+            rejection = ResponseWriter.WriteErrorAsync(context, GoogleErrors.BadRequest("Missing required parameter: 'model'."));
+            return false;
+        }
+
+        if (ModelCatalog.IsUnknown(call.Model))
+        {
+            rejection = ResponseWriter.WriteErrorAsync(context, GoogleErrors.ModelNotFound(call.Model, "generateContent"));
+            return false;
+        }
+
+        rejection = Task.CompletedTask;
+        return true;
+    }
+}
