@@ -126,6 +126,8 @@ start_process() {
     echo "==== $(date -Is) starting $name" >>"$log"
     (cd "$workdir" && exec setsid "$@") </dev/null >>"$log" 2>&1 &
     echo "$!" >"$pid_dir/$name.pid"
+    # Not this shell's job any more: no "Aborted"/"Killed" notices from bash when it ends.
+    disown "$!"
 }
 
 # Waits until a process answers its readiness check; on exit or timeout, says why and shows its log.
@@ -133,9 +135,10 @@ wait_ready() {
     local name="$1" url deadline=$((SECONDS + ready_timeout))
     url="$(ready_url "$name")"
     while ((SECONDS < deadline)); do
-        if ! running_pid "$name" >/dev/null; then
+        # Only liveness here: right after the start the pid may still show the launching shell's command line.
+        if ! kill -0 "$(<"$pid_dir/$name.pid")" 2>/dev/null; then
             show_log_tail "$name"
-            die "$name exited during start; full log: $log_dir/$name.log"
+            die "$name exited during start; full log: $log_dir/$name.log (cluster.sh down stops the rest)"
         fi
         if [[ "$name" == redis ]]; then
             [[ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" == PONG ]] && return 0
@@ -239,6 +242,8 @@ stop_processes() {
         if pid="$(running_pid "$name")"; then
             kill -TERM "$pid" 2>/dev/null || true
             stopping+=("$name")
+        else
+            rm -f "$pid_dir/$name.pid"
         fi
     done
     local deadline=$((SECONDS + grace))
