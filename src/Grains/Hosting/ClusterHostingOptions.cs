@@ -11,11 +11,25 @@ public sealed class ClusterHostingOptions
     [ConfigurationKeyName("REDIS_CONNECTION_STRING")]
     public string? RedisConnectionString { get; set; }
 
-    [ConfigurationKeyName("ORLEANS_CLUSTER_ID")]
-    public string ClusterId { get; set; } = "gemini-party";
+    private const string DefaultId = "gemini-party";
+    private string _clusterId = DefaultId;
+    private string _serviceId = DefaultId;
 
+    /// <summary>ORLEANS_CLUSTER_ID: silos and frontends with the same id form one cluster. Empty means the default.</summary>
+    [ConfigurationKeyName("ORLEANS_CLUSTER_ID")]
+    public string ClusterId
+    {
+        get => _clusterId;
+        set => _clusterId = string.IsNullOrWhiteSpace(value) ? DefaultId : value.Trim();
+    }
+
+    /// <summary>ORLEANS_SERVICE_ID: names the grain state in storage; keep it across deployments. Empty means the default.</summary>
     [ConfigurationKeyName("ORLEANS_SERVICE_ID")]
-    public string ServiceId { get; set; } = "gemini-party";
+    public string ServiceId
+    {
+        get => _serviceId;
+        set => _serviceId = string.IsNullOrWhiteSpace(value) ? DefaultId : value.Trim();
+    }
 
     [ConfigurationKeyName("ORLEANS_SILO_PORT")]
     public int SiloPort { get; set; } = 11111;
