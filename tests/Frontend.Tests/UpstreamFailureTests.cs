@@ -1,0 +1,176 @@
+using GeminiParty.FakeGemini;
+
+namespace GeminiParty.Frontend.Tests;
+
+/// <summary>Each row of the classification table, seen from the client and from the pool's status.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class UpstreamFailureTests(GatewayFixture gateway) : IDisposable
+{
+    private static readonly string[] Keys = GatewayFixture.Keys;
+
+    public void Dispose() => gateway.Upstream.ClearFaults();
+
+    private Task<HttpResponseMessage> GenerateAsync(string model) =>
+        gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+
+    [Fact]
+    public async Task A_per_minute_429_cools_that_key_for_the_retry_delay_and_the_request_succeeds_on_another()
+    {
+        var model = GatewayFixture.NewModel();
+        gateway.Upstream.SetFault(Keys[0], FakeFault.RateLimitPerMinute(45), times: 1);
+
+        using var response = await GenerateAsync(model);
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal([0, 1], gateway.KeysSeenFor(model));
+        var cooldown = (await gateway.RotationStatusAsync()).KeyStatus(0).GetProperty("cooldowns").EnumerateArray().Single(c => c.GetProperty("model").GetString() == model);
+        Assert.InRange(cooldown.GetProperty("remainingMs").GetInt64(), 40_000, 45_000);
+
+        for (var i = 0; i < 4; i++)
+        {
+            using var next = await GenerateAsync(model);
+            Assert.Equal(200, (int)next.StatusCode);
+        }
+        Assert.Equal(1, gateway.KeysSeenFor(model).Count(k => k == 0)); // key 0 rests for this model
+
+        var other = GatewayFixture.NewModel();
+        using var otherResponse = await GenerateAsync(other);
+        Assert.Equal([0], gateway.KeysSeenFor(other)); // ... and only for this model
+    }
+
+    [Fact]
+    public async Task A_429_without_retry_info_cools_for_the_blacklist_timeout()
+    {
+        var model = GatewayFixture.NewModel();
+        gateway.Upstream.SetFault(Keys[0], FakeFault.RateLimitPerMinute(null), times: 1);
+
+        using var response = await GenerateAsync(model);
+
+        Assert.Equal(200, (int)response.StatusCode);
+        var cooldown = (await gateway.RotationStatusAsync()).KeyStatus(0).GetProperty("cooldowns").EnumerateArray().Single(c => c.GetProperty("model").GetString() == model);
+        Assert.InRange(cooldown.GetProperty("remainingMs").GetInt64(), 295_000, 300_000);
+    }
+
+    [Fact]
+    public async Task A_daily_quota_429_benches_the_key_until_the_Pacific_midnight()
+    {
+        var model = GatewayFixture.NewModel();
+        gateway.Upstream.SetFault(Keys[0], FakeFault.QuotaPerDay(), times: 1);
+
+        using var response = await GenerateAsync(model);
+
+        Assert.Equal(200, (int)response.StatusCode);
+        var cooldown = (await gateway.RotationStatusAsync()).KeyStatus(0).GetProperty("cooldowns").EnumerateArray().Single(c => c.GetProperty("model").GetString() == model);
+        var until = cooldown.GetProperty("until").GetDateTimeOffset();
+        var pacific = TimeZoneInfo.FindSystemTimeZoneById("America/Los_Angeles");
+        Assert.Equal(TimeSpan.Zero, TimeZoneInfo.ConvertTime(until, pacific).TimeOfDay);
+        Assert.InRange(until - DateTimeOffset.UtcNow, TimeSpan.Zero, TimeSpan.FromHours(24));
+    }
+
+    [Theory]
+    [InlineData(FakeFaultKind.Internal500)]
+    [InlineData(FakeFaultKind.Overloaded503)]
+    [InlineData(FakeFaultKind.ConnectionReset)]
+    [InlineData(FakeFaultKind.NonJson)]
+    public async Task Server_errors_and_resets_are_retried_on_another_key_without_a_cooldown(FakeFaultKind kind)
+    {
+        var model = GatewayFixture.NewModel();
+        gateway.Upstream.SetFault(Keys[0], new FakeFault(kind), times: 1);
+
+        using var response = await GenerateAsync(model);
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal([0, 1], gateway.KeysSeenFor(model));
+        var key0 = (await gateway.RotationStatusAsync()).KeyStatus(0);
+        Assert.DoesNotContain(key0.GetProperty("cooldowns").EnumerateArray(), c => c.GetProperty("model").GetString() == model);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, key0.GetProperty("invalid").ValueKind);
+    }
+
+    [Theory]
+    [InlineData(FakeFaultKind.DeadlineExceeded504, 504)]
+    [InlineData(FakeFaultKind.BadRequest400, 400)]
+    public async Task Timeouts_and_client_errors_return_as_they_are_with_no_retry_and_no_blame(FakeFaultKind kind, int status)
+    {
+        var model = GatewayFixture.NewModel();
+        gateway.Upstream.SetFault(Keys[0], new FakeFault(kind), times: 1);
+
+        using var response = await GenerateAsync(model);
+
+        var error = await response.AssertGoogleErrorAsync(status);
+        Assert.Equal(status, error.GetProperty("code").GetInt32());
+        Assert.Equal([0], gateway.KeysSeenFor(model));
+        var key0 = (await gateway.RotationStatusAsync()).KeyStatus(0);
+        Assert.DoesNotContain(key0.GetProperty("cooldowns").EnumerateArray(), c => c.GetProperty("model").GetString() == model);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, key0.GetProperty("invalid").ValueKind);
+        using var again = await GenerateAsync(model);
+        Assert.Equal(200, (int)again.StatusCode);
+        Assert.Equal([0, 1], gateway.KeysSeenFor(model)); // the next request simply takes the next key in turn
+    }
+
+    [Fact]
+    public async Task An_unknown_model_is_the_clients_404_and_is_not_retried()
+    {
+        var model = "unknown-" + GatewayFixture.NewModel();
+        using var response = await GenerateAsync(model);
+
+        await response.AssertGoogleErrorAsync(404);
+        Assert.Single(gateway.KeysSeenFor(model));
+    }
+
+    [Fact]
+    public async Task When_every_attempt_fails_the_client_gets_the_last_upstream_error()
+    {
+        var model = GatewayFixture.NewModel();
+        foreach (var key in Keys)
+        {
+            gateway.Upstream.SetFault(key, FakeFault.Overloaded503, times: 1);
+        }
+
+        using var response = await GenerateAsync(model);
+
+        var error = await response.AssertGoogleErrorAsync(503);
+        Assert.Contains("overloaded", error.GetProperty("message").GetString(), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(3, gateway.KeysSeenFor(model).Distinct().Count()); // DEFAULT_MAX_RETRIES attempts, each on another key
+    }
+
+    [Fact]
+    public async Task When_every_key_cools_the_client_gets_429_with_Retry_After()
+    {
+        var model = GatewayFixture.NewModel();
+        for (var i = 0; i < Keys.Length; i++)
+        {
+            gateway.Upstream.SetFault(Keys[i], FakeFault.RateLimitPerMinute(30 + 10 * i), times: 1);
+        }
+        using (var first = await GenerateAsync(model))
+        {
+            Assert.Equal(429, (int)first.StatusCode); // the third key's own 429 after three attempts
+        }
+
+        using var response = await GenerateAsync(model);
+
+        var error = await response.AssertGoogleErrorAsync(429);
+        Assert.Equal("RESOURCE_EXHAUSTED", error.GetProperty("status").GetString());
+        var retryAfter = response.Headers.RetryAfter?.Delta;
+        Assert.NotNull(retryAfter);
+        Assert.InRange(retryAfter.Value.TotalSeconds, 25, 30);
+        Assert.Equal(3, gateway.KeysSeenFor(model).Length); // the second request never reached upstream
+    }
+
+    [Fact]
+    public async Task A_client_that_disconnects_cancels_the_upstream_call()
+    {
+        var model = GatewayFixture.NewModel();
+        gateway.Upstream.SetFault(Keys[0], FakeFault.Hang, times: 1);
+        var cancelledBefore = gateway.Upstream.CancelledRequests;
+        var arrivedBefore = gateway.Upstream.CountFor(Keys[0]);
+        using var leave = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+
+        var pending = gateway.Client.SendAsync(
+            gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt), leave.Token);
+        await gateway.Upstream.WaitUntilAsync(u => u.CountFor(Keys[0]) > arrivedBefore, cancellationToken: TestContext.Current.CancellationToken);
+        leave.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
+        await gateway.Upstream.WaitUntilAsync(u => u.CancelledRequests > cancelledBefore, cancellationToken: TestContext.Current.CancellationToken);
+    }
+}
