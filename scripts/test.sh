@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds the solution and runs every test: the .NET suites (grains, frontend, cluster, deploy, fake upstream) and the
+# JavaScript end-to-end suite that drives the product with the real openai and @google/genai SDKs.
+# Prints one closing line "N passed, M failed" counted from the runners' own summaries; exits non-zero on any failure.
+#
+# Needs: the .NET 10 SDK, redis-server and kubectl on PATH, and `npm ci` done (see .ci/run, which installs them).
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+logs="${TEST_LOG_DIR:-artifacts/test-logs}"
+mkdir -p "$logs"
+passed=0
+failed=0
+status=0
+
+echo "== build"
+if ! dotnet build gemini-party.slnx -c Debug -v quiet -nologo > "$logs/build.log" 2>&1; then
+    tail -n 40 "$logs/build.log"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+echo "== dotnet test"
+# one test module at a time: the cluster suite starts redis and four processes, and this machine has two cores
+dotnet test --solution gemini-party.slnx --no-build --max-parallel-test-modules 1 2>&1 | tee "$logs/dotnet-test.log"
+[[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+summary=$(sed -n '/Test run summary/,$p' "$logs/dotnet-test.log")
+dotnet_passed=$(grep -oP '^\s*succeeded:\s*\K[0-9]+' <<< "$summary" | tail -n 1)
+dotnet_failed=$(grep -oP '^\s*failed:\s*\K[0-9]+' <<< "$summary" | tail -n 1)
+if [[ -z "$dotnet_passed" ]]; then
+    echo "could not read the dotnet test summary" >&2
+    dotnet_failed=${dotnet_failed:-1}
+    status=1
+fi
+passed=$((passed + ${dotnet_passed:-0}))
+failed=$((failed + ${dotnet_failed:-0}))
+
+echo "== node --test (real SDKs end to end)"
+if [[ -d node_modules ]]; then
+    node --test --test-concurrency=1 --test-reporter=spec tests/e2e/ 2>&1 | tee "$logs/e2e.log"
+    [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+    e2e_passed=$(grep -oP '^\S*\s*pass \K[0-9]+' "$logs/e2e.log" | tail -n 1)
+    e2e_failed=$(grep -oP '^\S*\s*fail \K[0-9]+' "$logs/e2e.log" | tail -n 1)
+    if [[ -z "$e2e_passed" ]]; then
+        echo "could not read the node test summary" >&2
+        e2e_failed=${e2e_failed:-1}
+        status=1
+    fi
+    passed=$((passed + ${e2e_passed:-0}))
+    failed=$((failed + ${e2e_failed:-0}))
+else
+    echo "node_modules is missing: run 'npm ci' first" >&2
+    failed=$((failed + 1))
+    status=1
+fi
+
+[[ $failed -eq 0 ]] || status=1
+echo "$passed passed, $failed failed"
+exit $status
