@@ -3,7 +3,7 @@
 # JavaScript end-to-end suite that drives the product with the real openai and @google/genai SDKs.
 # Prints one closing line "N passed, M failed" counted from the runners' own summaries; exits non-zero on any failure.
 #
-# Needs: the .NET 10 SDK, redis-server and kubectl on PATH, and `npm ci` done (see .ci/run, which installs them).
+# Needs: the .NET 10 SDK, Node.js, redis-server and kubectl on PATH (.ci/run installs what a clean machine lacks).
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -12,6 +12,11 @@ mkdir -p "$logs"
 passed=0
 failed=0
 status=0
+
+if [[ ! -d node_modules ]]; then
+    echo "== npm ci"
+    npm ci --no-audit --no-fund --loglevel=error || echo "npm ci failed: the JavaScript SDK suite will not run" >&2
+fi
 
 echo "== build"
 if ! dotnet build gemini-party.slnx -c Debug -v quiet -nologo > "$logs/build.log" 2>&1; then
@@ -49,7 +54,7 @@ if [[ -d node_modules ]]; then
     passed=$((passed + ${e2e_passed:-0}))
     failed=$((failed + ${e2e_failed:-0}))
 else
-    echo "node_modules is missing: run 'npm ci' first" >&2
+    echo "node_modules is missing: 'npm ci' did not succeed" >&2
     failed=$((failed + 1))
     status=1
 fi
