@@ -71,7 +71,8 @@ public static class OpenAiCompatibleApi
 
     private static async Task GetAsync(string model, HttpContext context, UpstreamForwarder forwarder)
     {
-        if (!ModelName.TryNormalize(model, out var name))
+        // SDKs escape the slash of a listed id ("models/gemini-2.0-flash") as %2F, which routing leaves encoded
+        if (!ModelName.TryNormalize(Uri.UnescapeDataString(model), out var name))
         {
             await ApiSurface.OpenAi.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
                 "Invalid model name: use letters, digits, '.', '-' and '_' (optionally prefixed by 'models/'), at most 256 characters.");

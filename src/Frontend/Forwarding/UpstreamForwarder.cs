@@ -63,7 +63,9 @@ public sealed partial class UpstreamForwarder(
                 await Task.Delay(TransientBackoff * attempts, time, aborted);
             }
         }
-        await WriteUpstreamErrorAsync(context, call, last!, retryAfter: null);
+        // the attempts ran out on rate-limited keys: say when to come back, as the all-cooling answer does
+        var retryAfter = last!.Status == StatusCodes.Status429TooManyRequests ? last.Classification.RetryDelay : null;
+        await WriteUpstreamErrorAsync(context, call, last, retryAfter);
         LogRequest(logger, call.Surface.Name, call.Model, alias?.Index ?? -1, attempts, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 

@@ -1,0 +1,127 @@
+// Google's own GenAI SDK against the product's native surface, with only baseUrl and apiKey changed.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiError, GoogleGenAI } from '@google/genai';
+import { assertOnlyPoolKeys, freshModel, startEnvironment } from './harness.mjs';
+
+let env;
+
+before(async () => {
+  env = await startEnvironment();
+}, { timeout: 120_000 });
+
+after(async () => {
+  await env?.stop();
+}, { timeout: 30_000 });
+
+function genai(apiKey = env.token) {
+  return new GoogleGenAI({ apiKey, httpOptions: { baseUrl: env.gateway, timeout: 20_000 } });
+}
+
+async function recordedFor(model) {
+  return (await env.fake.requests()).filter((r) => r.model === model);
+}
+
+describe('Google GenAI SDK on the native surface', { timeout: 60_000 }, () => {
+  it('generateContent answers through a pool key', async () => {
+    const model = freshModel();
+    const response = await genai().models.generateContent({
+      model,
+      contents: 'Say hi',
+      config: { temperature: 0.3, maxOutputTokens: 64, thinkingConfig: { thinkingBudget: 0 } },
+    });
+
+    assert.ok(response.text.length > 0);
+    assert.equal(response.candidates[0].finishReason, 'STOP');
+    assert.ok(response.usageMetadata.totalTokenCount > 0);
+    const [recorded, ...more] = await recordedFor(model);
+    assert.equal(more.length, 0);
+    assert.equal(recorded.path, `/v1beta/models/${model}:generateContent`);
+    const sent = JSON.parse(recorded.body);
+    assert.equal(sent.generationConfig.temperature, 0.3);
+    assert.equal(sent.generationConfig.maxOutputTokens, 64);
+    assert.deepEqual(sent.generationConfig.thinkingConfig, { thinkingBudget: 0 });
+    assertOnlyPoolKeys(assert, [recorded]);
+  });
+
+  it('generateContentStream yields the first chunk while upstream is still generating', async () => {
+    const model = freshModel();
+    await env.fake.setOptions({ holdStreamsAfterFirstEvent: true });
+    try {
+      const stream = await genai().models.generateContentStream({ model, contents: 'Count to three' });
+      const texts = [];
+      for await (const chunk of stream) {
+        texts.push(chunk.text ?? '');
+        if (texts.length === 1) {
+          assert.equal((await env.fake.stats()).heldStreams, 1);
+          assert.ok(texts[0].length > 0);
+          await env.fake.releaseStreams();
+        }
+      }
+
+      assert.equal(texts.length, 3);
+      const [recorded] = await recordedFor(model);
+      assert.equal(recorded.path, `/v1beta/models/${model}:streamGenerateContent`);
+      assert.match(recorded.query, /alt=sse/);
+    } finally {
+      await env.fake.setOptions({ holdStreamsAfterFirstEvent: false });
+      await env.fake.releaseStreams();
+    }
+  });
+
+  it('embedContent returns one vector per content', async () => {
+    const model = freshModel();
+    const one = await genai().models.embedContent({ model, contents: 'one sentence' });
+    const many = await genai().models.embedContent({ model, contents: ['first', 'second'] });
+
+    assert.equal(one.embeddings.length, 1);
+    assert.equal(one.embeddings[0].values.length, 768);
+    assert.equal(many.embeddings.length, 2);
+    assert.notDeepEqual(many.embeddings[0].values, many.embeddings[1].values);
+    // for the Gemini API the SDK sends embedContent as batchEmbedContents
+    assert.ok((await recordedFor(model)).every((r) => r.path === `/v1beta/models/${model}:batchEmbedContents`));
+  });
+
+  it('countTokens counts', async () => {
+    const model = freshModel();
+    const result = await genai().models.countTokens({ model, contents: 'count these tokens please' });
+
+    assert.ok(result.totalTokens > 0);
+    const [recorded] = await recordedFor(model);
+    assert.equal(recorded.path, `/v1beta/models/${model}:countTokens`);
+  });
+
+  it('models.list pages through every model and models.get names one', async () => {
+    const names = [];
+    const pager = await genai().models.list({ config: { pageSize: 2 } });
+    for await (const model of pager) {
+      names.push(model.name);
+    }
+    assert.ok(names.includes('models/gemini-2.0-flash'), `list: ${names.join(', ')}`);
+    assert.ok(names.includes('models/gemini-embedding-001'), 'later pages were fetched with pageToken');
+    assert.equal(new Set(names).size, names.length, 'no page repeated');
+
+    const model = await genai().models.get({ model: 'gemini-2.0-flash' });
+    assert.equal(model.name, 'models/gemini-2.0-flash');
+    assert.ok(model.inputTokenLimit > 0);
+  });
+
+  it('rejects a wrong key with ApiError 401, before upstream', async () => {
+    const model = freshModel();
+    await assert.rejects(
+      genai('not-a-client-token').models.generateContent({ model, contents: 'hi' }),
+      (error) => {
+        assert.ok(error instanceof ApiError, `got ${error?.constructor?.name}: ${error?.message}`);
+        assert.equal(error.status, 401);
+        return true;
+      },
+    );
+    assert.equal((await recordedFor(model)).length, 0);
+  });
+
+  it('never lets the client token reach upstream, only pool keys', async () => {
+    const requests = await env.fake.requests();
+    assert.ok(requests.every((r) => r.surface === 'native'));
+    assertOnlyPoolKeys(assert, requests, env.token);
+  });
+});
