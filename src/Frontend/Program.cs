@@ -5,6 +5,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddGateway();
 
 var app = builder.Build();
+app.UseJsonErrorResponses();
 app.MapHealthApi();
 app.MapRotationStatusApi();
 app.MapGeminiNativeApi();

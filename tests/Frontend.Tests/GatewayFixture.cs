@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace GeminiParty.Frontend.Tests;
 
@@ -36,6 +37,9 @@ public class GatewayFixture : IAsyncLifetime
 
     public IServiceProvider Services => _factory!.Services;
 
+    /// <summary>Every line the product logged, at every level.</summary>
+    public CapturedLogs Logs { get; } = new();
+
     /// <summary>Settings on top of the common ones (e.g. API_PREFIX, HARM_CATEGORY_*).</summary>
     protected virtual IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>();
 
@@ -63,6 +67,7 @@ public class GatewayFixture : IAsyncLifetime
             {
                 builder.UseSetting(name, value);
             }
+            builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(Logs));
         });
         _factory.UseKestrel();
         _factory.StartServer();

@@ -17,8 +17,7 @@ public static class SafetySettingsMerger
         JsonNode? root;
         try
         {
-            var reader = new Utf8JsonReader(body);
-            root = JsonNode.Parse(ref reader);
+            root = JsonNode.Parse(body); // the whole body: trailing data after the object is an error too
         }
         catch (JsonException ex)
         {

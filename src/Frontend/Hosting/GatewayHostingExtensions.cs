@@ -28,6 +28,8 @@ public static class GatewayHostingExtensions
         });
 
         var services = builder.Services;
+        // SIGTERM: stop accepting, let in-flight requests and streams finish for up to 30 s (Kubernetes grants 50)
+        services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(30));
         services.AddOptions<GatewayOptions>().Bind(configuration).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddKeyPoolOptions(configuration);

@@ -1,0 +1,57 @@
+using GeminiParty.Frontend.Forwarding;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Options;
+
+namespace GeminiParty.Frontend.Hosting;
+
+/// <summary>
+/// Every error the gateway itself answers is JSON in the shape of the surface the client called: unknown routes (404),
+/// wrong methods (405) and unexpected failures (500, with no detail that could carry a secret).
+/// </summary>
+public static partial class JsonErrorResponses
+{
+    public static WebApplication UseJsonErrorResponses(this WebApplication app)
+    {
+        var prefix = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.NormalizedPrefix;
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("GeminiParty.Frontend.Errors");
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandler = context =>
+            {
+                var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+                LogUnhandled(logger, error?.GetType().Name ?? "unknown", context.Request.Path);
+                return SurfaceOf(context.Request.Path, prefix).WriteErrorAsync(context, StatusCodes.Status500InternalServerError,
+                    "The gateway failed to handle this request. It has been logged; the request was not charged to any key.");
+            },
+        });
+        app.UseStatusCodePages(context =>
+        {
+            var http = context.HttpContext;
+            var status = http.Response.StatusCode;
+            var message = status switch
+            {
+                StatusCodes.Status404NotFound => $"No route for {http.Request.Method} {Printable(http.Request.Path)}: see the README for the routes.",
+                StatusCodes.Status405MethodNotAllowed => $"{http.Request.Method} is not allowed on {Printable(http.Request.Path)}.",
+                StatusCodes.Status413PayloadTooLarge => "The request body is larger than MAX_REQUEST_BODY_MB allows.",
+                _ => $"The request failed with status {status}.",
+            };
+            return SurfaceOf(http.Request.Path, prefix).WriteErrorAsync(http, status, message);
+        });
+        return app;
+    }
+
+    private static ApiSurface SurfaceOf(PathString path, string prefix) =>
+        path.StartsWithSegments(prefix + "/v1") || path.StartsWithSegments(prefix + "/v1beta/openai")
+            ? ApiSurface.OpenAi
+            : ApiSurface.GeminiNative;
+
+    /// <summary>The path without control characters and bounded in length: it goes back to the client.</summary>
+    private static string Printable(PathString path)
+    {
+        var value = path.Value ?? "/";
+        return new string(value.Take(200).Where(c => !char.IsControl(c)).ToArray());
+    }
+
+    [LoggerMessage(EventId = 3100, Level = LogLevel.Error, Message = "Unhandled {ExceptionType} on {Path}")]
+    private static partial void LogUnhandled(ILogger logger, string exceptionType, PathString path);
+}

@@ -1,0 +1,130 @@
+using System.Net;
+using System.Text;
+using GeminiParty.FakeGemini;
+
+namespace GeminiParty.Frontend.Tests;
+
+public sealed class SmallBodyGatewayFixture : GatewayFixture
+{
+    protected override IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string> { ["MAX_REQUEST_BODY_MB"] = "1" };
+}
+
+/// <summary>Whatever arrives, the answer is a clear JSON error, nothing bad goes upstream, and the process keeps serving.</summary>
+public sealed class HardeningTests(SmallBodyGatewayFixture gateway) : IClassFixture<SmallBodyGatewayFixture>
+{
+    [Fact]
+    public async Task Unknown_routes_and_wrong_methods_get_JSON_errors()
+    {
+        using var unknown = await gateway.GetAsync("/v2/whatever");
+        await unknown.AssertGoogleErrorAsync(404);
+
+        using var wrongMethod = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Put, "/v1/chat/completions", "{}"), TestContext.Current.CancellationToken);
+        Assert.Equal(405, (int)wrongMethod.StatusCode);
+        var json = await wrongMethod.ReadJsonAsync();
+        Assert.False(string.IsNullOrEmpty(json.GetProperty("error").GetProperty("message").GetString())); // OpenAI's shape on /v1
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_body_over_the_limit_is_413_and_never_forwarded(bool declareLength)
+    {
+        var model = GatewayFixture.NewModel();
+        var big = "{\"contents\":[{\"parts\":[{\"text\":\"" + new string('x', 1_100_000) + "\"}]}]}";
+        using var request = gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent", null);
+        request.Content = declareLength
+            ? new StringContent(big, Encoding.UTF8, "application/json")
+            : new PushStreamContentWithoutLength(Encoding.UTF8.GetBytes(big));
+
+        using var response = await gateway.Client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        await response.AssertGoogleErrorAsync(413);
+        Assert.DoesNotContain(gateway.Upstream.Requests, r => r.Model == model);
+        using var health = await gateway.GetAsync("/healthz", token: null);
+        Assert.Equal(200, (int)health.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_body_just_under_the_limit_goes_through_intact()
+    {
+        var model = GatewayFixture.NewModel();
+        var body = "{\"contents\":[{\"parts\":[{\"text\":\"" + new string('y', 1_000_000) + "\"}]}]}";
+        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", body);
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal(Encoding.UTF8.GetByteCount(body), gateway.Upstream.Requests.Single(r => r.Model == model).Body.Length);
+    }
+
+    [Fact]
+    public async Task Hundreds_of_concurrent_requests_are_all_answered_and_spread_evenly()
+    {
+        var model = GatewayFixture.NewModel();
+        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 300 }) { BaseAddress = gateway.BaseAddress };
+        var calls = Enumerable.Range(0, 300).Select(async _ =>
+        {
+            using var response = await client.SendAsync(
+                gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt), TestContext.Current.CancellationToken);
+            return response.StatusCode;
+        });
+
+        var statuses = await Task.WhenAll(calls);
+
+        Assert.All(statuses, status => Assert.Equal(HttpStatusCode.OK, status));
+        var perKey = gateway.KeysSeenFor(model).CountBy(k => k).Select(pair => pair.Value).ToArray();
+        Assert.Equal(300, perKey.Sum());
+        Assert.InRange(perKey.Max() - perKey.Min(), 0, 1); // even over the keys still usable (another test may have retired one)
+    }
+
+    /// <summary>A busy mix of successes, every failure class and bad input, then a scan of everything the product said.</summary>
+    [Fact]
+    public async Task No_upstream_key_appears_in_any_response_header_or_log_line()
+    {
+        var responses = new List<string>();
+        async Task Send(HttpRequestMessage request)
+        {
+            using var response = await gateway.Client.SendAsync(request, TestContext.Current.CancellationToken);
+            responses.Add(response.Headers + "\n" + response.Content.Headers + "\n" + await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+
+        FakeFault[] faults =
+        [
+            FakeFault.RateLimitPerMinute(5), FakeFault.QuotaPerDay(), FakeFault.Suspended, FakeFault.Internal500, FakeFault.Overloaded503,
+            FakeFault.DeadlineExceeded504, FakeFault.BadRequest400, FakeFault.ConnectionReset, FakeFault.NonJson, FakeFault.Truncated,
+            FakeFault.MidStreamFailure, FakeFault.ArrayWrappedError(403),
+        ];
+        foreach (var fault in faults)
+        {
+            var model = GatewayFixture.NewModel();
+            gateway.Upstream.SetFault(GatewayFixture.Keys[0], fault, times: 1);
+            await Send(gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt));
+            gateway.Upstream.SetFault(GatewayFixture.Keys[0], fault, times: 1);
+            await Send(gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:streamGenerateContent?alt=sse", GatewayAssertions.Prompt));
+            gateway.Upstream.SetFault(GatewayFixture.Keys[0], fault, times: 1);
+            await Send(gateway.Request(HttpMethod.Post, "/v1/chat/completions", $$"""{"model":"{{model}}","messages":[{"role":"user","content":"hi"}]}"""));
+            gateway.Upstream.ClearFaults();
+        }
+        await Send(gateway.Request(HttpMethod.Post, "/v1/chat/completions", "{not json"));
+        await Send(gateway.Request(HttpMethod.Post, "/v1beta/models/..%2F:generateContent", "{}"));
+        await Send(gateway.Request(HttpMethod.Get, "/rotation-status", null));
+        await Send(gateway.Request(HttpMethod.Get, "/v1beta/models?key=" + GatewayFixture.Token, null, token: null));
+
+        Assert.NotEmpty(gateway.Logs.Lines);
+        foreach (var text in responses.Concat(gateway.Logs.Lines))
+        {
+            GatewayAssertions.AssertNoUpstreamKey(text);
+            Assert.DoesNotContain(GatewayFixture.Token, text); // client tokens are not logged or echoed either
+        }
+        Assert.All(gateway.Upstream.Requests, r => Assert.Contains(r.ApiKey, GatewayFixture.Keys));
+    }
+
+    /// <summary>Sends a body with chunked transfer encoding, so the server cannot reject it by Content-Length.</summary>
+    private sealed class PushStreamContentWithoutLength(byte[] bytes) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => stream.WriteAsync(bytes).AsTask();
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using GeminiParty.Frontend.Forwarding;
+
+namespace GeminiParty.Frontend.Tests;
+
+/// <summary>The only places the gateway reads a body: the OpenAI model field and the safety-settings merge.</summary>
+public sealed class RequestParsingTests
+{
+    [Theory]
+    [InlineData("""{"model":"gemini-2.0-flash","messages":[]}""", "gemini-2.0-flash", false)]
+    [InlineData("""{"messages":[{"role":"user","content":"{\"model\":\"fake\"}"}],"stream":true,"model":"models/gemini-2.5-pro"}""", "models/gemini-2.5-pro", true)]
+    [InlineData("""{"nested":{"model":"not-this"},"model":"this"}""", "this", false)]
+    [InlineData("""{"messages":[]}""", null, false)]
+    public void The_model_and_stream_flag_are_read_without_touching_the_rest(string body, string? model, bool stream)
+    {
+        var facts = OpenAiRequestReader.Read(Encoding.UTF8.GetBytes(body));
+        Assert.Equal(model, facts.Model);
+        Assert.Equal(stream, facts.Stream);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("[]")]
+    [InlineData("""{"model":"x",""")]
+    [InlineData("""{"model":"x"} trailing""")]
+    [InlineData("""{"model":"x"}{"model":"y"}""")]
+    [InlineData("not json")]
+    public void Malformed_bodies_are_reported_not_forwarded(string body) =>
+        Assert.Throws<InvalidRequestBodyException>(() => OpenAiRequestReader.Read(Encoding.UTF8.GetBytes(body)));
+
+    /// <summary>Random bodies: the merge either returns valid JSON holding every original field, or says the body is invalid.</summary>
+    [Fact]
+    public void Safety_merge_never_throws_anything_else_and_keeps_every_field()
+    {
+        var random = new Random(7);
+        var thresholds = new Dictionary<string, string> { ["HARM_CATEGORY_HARASSMENT"] = "BLOCK_NONE", ["HARM_CATEGORY_HATE_SPEECH"] = "OFF" };
+        string[] fragments = ["{", "}", "[", "]", "\"safetySettings\"", ":", ",", "\"category\"", "\"HARM_CATEGORY_HARASSMENT\"", "\"x\"", "1", "null", "{\"a\":1}"];
+        for (var i = 0; i < 20_000; i++)
+        {
+            var body = string.Concat(Enumerable.Range(0, random.Next(0, 25)).Select(_ => fragments[random.Next(fragments.Length)]));
+            byte[] merged;
+            try
+            {
+                merged = SafetySettingsMerger.Merge(Encoding.UTF8.GetBytes(body), thresholds);
+            }
+            catch (InvalidRequestBodyException)
+            {
+                continue;
+            }
+            var original = JsonNode.Parse(body)!.AsObject();
+            var result = JsonNode.Parse(merged)!.AsObject();
+            foreach (var (name, _) in original)
+            {
+                Assert.True(result.ContainsKey(name));
+            }
+            Assert.IsType<JsonArray>(result["safetySettings"]);
+        }
+    }
+
+    [Fact]
+    public void A_requests_own_category_wins_and_missing_ones_are_added()
+    {
+        var body = """{"contents":[],"safetySettings":[{"category":"HARM_CATEGORY_HARASSMENT","threshold":"BLOCK_LOW_AND_ABOVE"}]}"""u8;
+        var merged = JsonNode.Parse(SafetySettingsMerger.Merge(body, new Dictionary<string, string>
+        {
+            ["HARM_CATEGORY_HARASSMENT"] = "BLOCK_NONE",
+            ["HARM_CATEGORY_CIVIC_INTEGRITY"] = "OFF",
+        }))!;
+        var settings = merged["safetySettings"]!.AsArray();
+        Assert.Equal(2, settings.Count);
+        Assert.Equal("BLOCK_LOW_AND_ABOVE", (string)settings[0]!["threshold"]!);
+        Assert.Equal("HARM_CATEGORY_CIVIC_INTEGRITY", (string)settings[1]!["category"]!);
+    }
+
+    [Theory]
+    [InlineData("gemini-2.0-flash", "gemini-2.0-flash")]
+    [InlineData("models/gemini-2.5-pro-preview-05-06", "gemini-2.5-pro-preview-05-06")]
+    [InlineData("text-embedding-004", "text-embedding-004")]
+    public void Good_model_names(string raw, string expected)
+    {
+        Assert.True(ModelName.TryNormalize(raw, out var model));
+        Assert.Equal(expected, model);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("models/")]
+    [InlineData("../etc")]
+    [InlineData("a/b")]
+    [InlineData("a%2Fb")]
+    [InlineData("a\r\nb")]
+    [InlineData("a b")]
+    [InlineData(".hidden")]
+    [InlineData("models/models/x")]
+    public void Bad_model_names(string raw) => Assert.False(ModelName.TryNormalize(raw, out _));
+}
