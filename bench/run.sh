@@ -1,0 +1,493 @@
+#!/usr/bin/env bash
+# The gateway benchmark, one command: bench/run.sh
+#
+# Builds Release once, then starts on 127.0.0.1 only:
+#   - the fast fake upstream (tests/FakeGemini, FAKE_GEMINI_FAST=1: small fixed answers, no recording)
+#   - nginx as the reference reverse proxy (keep-alive to upstream; config, pid and logs in a temp dir)
+#   - the product in embedded mode (one process: frontend + silo, memory storage)
+#   - the product in cluster mode through deploy/local/cluster.sh (redis + 2 silos + 1 frontend)
+# and runs wrk (bench/wrk/post.lua) interleaved over the targets direct, nginx, embedded and cluster for each
+# scenario, so that the ratios come from the same minutes on a noisy machine:
+#   native   POST /v1beta/models/M:generateContent                 BENCH_CONNECTIONS (32) connections
+#   openai   POST /v1/chat/completions (upstream /v1beta/openai/...) same
+#   stream   POST /v1beta/models/M:streamGenerateContent?alt=sse    same
+#   slow     native with BENCH_SLOW_LATENCY_MS (50) ms upstream latency, BENCH_SLOW_CONNECTIONS (256) connections
+# It reports requests/s, p50/p90/p99 (wrk), ratio to direct, added latency, proxy CPU per request (utime+stime from
+# /proc/PID/stat over each run / requests), RSS idle and after load (VmRSS) and peak (VmHWM), streaming time to
+# first byte (curl), and the embedded frontend's start-up time to ready. Everything it started is stopped on exit,
+# failure or Ctrl-C. The table goes to bench/results/latest.md (BENCH_OUT) and to stdout.
+#
+# The "slow" scenario switches the same fake to 50 ms through its control API (POST /_fake/options) instead of
+# starting a second fake: the products take their upstream from GEMINI_BASE_URL at start, so a second fake would
+# need a second embedded process and a second cluster frontend, which would then be measured cold.
+#
+# Knobs (environment):
+#   BENCH_QUICK=1               ~3 s per run, 1 s warm-up, fewer TTFB samples (about 2 minutes in all)
+#   BENCH_DURATION=10           seconds per measured wrk run          BENCH_WARMUP=2   seconds of warm-up per run
+#   BENCH_CONNECTIONS=32        BENCH_SLOW_CONNECTIONS=256            BENCH_SLOW_LATENCY_MS=50
+#   BENCH_THREADS=2             wrk threads                           BENCH_TTFB_SAMPLES=30
+#   BENCH_SCENARIOS="native openai stream slow"                      BENCH_TARGETS="direct nginx embedded cluster"
+#   BENCH_KEYS=8                upstream keys in the pool             BENCH_PORT_BASE=18080 (uses base .. base+60)
+#   BENCH_BUILD=1               0 skips the Release build             BENCH_OUT=bench/results/latest.md
+#   BENCH_KEEP=0                1 keeps the temp dir (logs, raw wrk output) after the run
+#   BENCH_NICE=-15              niceness of every benchmark process (root only; 0 to leave as is): other work on a
+#                               shared machine then steals less from the run. The load average goes in the report.
+# Needs: dotnet (SDK 10), nginx, wrk, curl, redis-server (apt-get install nginx-light wrk redis-server curl).
+set -euo pipefail
+
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo_root="$(cd "$script_dir/.." && pwd)"
+
+if [[ "${BENCH_QUICK:-0}" == 1 ]]; then
+    duration="${BENCH_DURATION:-3}"
+    warmup="${BENCH_WARMUP:-1}"
+    ttfb_samples="${BENCH_TTFB_SAMPLES:-10}"
+else
+    duration="${BENCH_DURATION:-10}"
+    warmup="${BENCH_WARMUP:-2}"
+    ttfb_samples="${BENCH_TTFB_SAMPLES:-30}"
+fi
+connections="${BENCH_CONNECTIONS:-32}"
+slow_connections="${BENCH_SLOW_CONNECTIONS:-256}"
+slow_latency_ms="${BENCH_SLOW_LATENCY_MS:-50}"
+threads="${BENCH_THREADS:-2}"
+read -r -a scenarios <<<"${BENCH_SCENARIOS:-native openai stream slow}"
+read -r -a targets <<<"${BENCH_TARGETS:-direct nginx embedded cluster}"
+key_count="${BENCH_KEYS:-8}"
+nice_level="${BENCH_NICE:-$([[ "$(id -u)" == 0 ]] && echo -15 || echo 0)}"
+port_base="${BENCH_PORT_BASE:-18080}"
+out_file="${BENCH_OUT:-$repo_root/bench/results/latest.md}"
+model=gemini-2.5-flash
+token=bench-client-token
+
+fake_port=$((port_base + 1))
+nginx_port=$((port_base + 2))
+embedded_port=$((port_base + 3))
+cluster_frontend_port=$((port_base + 4))
+redis_port=$((port_base + 10))
+cluster_silo_http_port=$((port_base + 11))   # and +12
+cluster_silo_port=$((port_base + 21))        # and +22
+cluster_gateway_port=$((port_base + 31))     # and +32
+embedded_silo_port=$((port_base + 41))
+embedded_gateway_port=$((port_base + 51))
+
+clk_tck="$(getconf CLK_TCK)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/gemini-party-bench.XXXXXX")"
+results="$work/results.tsv"     # scenario target requests rps p50 p90 p99 errors proxy_ticks silo_ticks
+declare -A pid_of=()            # name -> pid of what this script started itself
+started=()                      # names, in start order
+cluster_started=0
+failed=1
+
+say() { echo "bench: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+# Stops what this script started, newest first: SIGTERM, up to 10 s, then SIGKILL. Only pids recorded at start.
+cleanup() {
+    local status=$? i name pid deadline
+    trap - EXIT INT TERM
+    if ((cluster_started)); then
+        CLUSTER_DIR="$work/cluster" "$repo_root/deploy/local/cluster.sh" down >"$work/cluster-down.log" 2>&1 ||
+            say "cluster.sh down failed; see $work/cluster-down.log"
+    fi
+    for ((i = ${#started[@]} - 1; i >= 0; i--)); do
+        name="${started[i]}"
+        pid="${pid_of[$name]}"
+        kill -TERM "$pid" 2>/dev/null || continue
+        deadline=$((SECONDS + 10))
+        while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    if ((failed)) || [[ "${BENCH_KEEP:-0}" == 1 ]]; then
+        say "logs and raw output kept in $work"
+    else
+        rm -rf "$work"
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start NAME DIR CMD...: runs CMD in DIR as a child of this shell, output in $work/NAME.log.
+start() {
+    local name="$1" dir="$2"
+    shift 2
+    (cd "$dir" && exec nice -n "$nice_level" "$@") </dev/null >"$work/$name.log" 2>&1 &
+    pid_of[$name]=$!
+    started+=("$name")
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wait_http NAME URL TIMEOUT_S: until URL answers 2xx; fails with the log tail if NAME exits or time runs out.
+wait_http() {
+    local name="$1" url="$2" deadline=$((SECONDS + $3))
+    while ((SECONDS < deadline)); do
+        curl -fsS --max-time 1 -o /dev/null "$url" 2>/dev/null && return 0
+        if [[ -n "${pid_of[$name]:-}" ]] && ! kill -0 "${pid_of[$name]}" 2>/dev/null; then
+            tail -n 30 "$work/$name.log" >&2 || true
+            die "$name exited during start"
+        fi
+        sleep 0.05
+    done
+    tail -n 30 "$work/$name.log" >&2 || true
+    die "$name not ready at $url after $3 s"
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+status_kb() { awk -v field="$2:" '$1 == field { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# Sum of utime+stime (clock ticks) of the given pids. The command name may hold spaces: fields after the last ')'.
+cpu_ticks() {
+    local pid total=0 rest
+    for pid in "$@"; do
+        rest="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null)" || continue
+        read -r -a fields <<<"$rest"
+        total=$((total + fields[11] + fields[12]))
+    done
+    echo "$total"
+}
+
+# The processes whose CPU counts as "the proxy" of a target (nginx: master and workers).
+proxy_pids() {
+    case "$1" in
+        direct) echo "${pid_of[fake]}" ;;
+        nginx) echo "${pid_of[nginx]}" $(ps -o pid= --ppid "${pid_of[nginx]}") ;;
+        embedded) echo "${pid_of[embedded]}" ;;
+        cluster) echo "$(<"$work/cluster/pids/frontend-1.pid")" ;;
+    esac
+}
+
+silo_pids() {
+    [[ "$1" == cluster ]] || return 0
+    echo "$(<"$work/cluster/pids/silo-1.pid")" "$(<"$work/cluster/pids/silo-2.pid")"
+}
+
+# target_request TARGET SCENARIO: prints "URL AUTH_HEADER AUTH_VALUE BODY_FILE". Direct calls carry a pool key as the
+# product would send it upstream; the proxies get the client token (nginx ignores it and sets the key itself).
+target_request() {
+    local target="$1" scenario="$2" port path header value body="$script_dir/bodies/native.json"
+    case "$scenario" in
+        native | slow) path="/v1beta/models/$model:generateContent" ;;
+        stream) path="/v1beta/models/$model:streamGenerateContent?alt=sse" ;;
+        openai) path="/v1/chat/completions"; body="$script_dir/bodies/openai.json" ;;
+    esac
+    header=Authorization
+    value="Bearer $token"
+    case "$target" in
+        direct)
+            port="$fake_port"
+            if [[ "$scenario" == openai ]]; then
+                path="/v1beta/openai/chat/completions"
+                value="Bearer $key1"
+            else
+                header=x-goog-api-key
+                value="$key1"
+            fi
+            ;;
+        nginx) port="$nginx_port" ;;
+        embedded) port="$embedded_port" ;;
+        cluster) port="$cluster_frontend_port" ;;
+    esac
+    printf '%s\t%s\t%s\t%s\n' "http://127.0.0.1:$port$path" "$header" "$value" "$body"
+}
+
+# run_wrk TARGET SCENARIO CONNECTIONS SECONDS: prints the BENCH_RESULT line of post.lua.
+run_wrk() {
+    local url header value body
+    IFS=$'\t' read -r url header value body < <(target_request "$1" "$2")
+    BENCH_BODY_FILE="$body" BENCH_AUTH_HEADER="$header" BENCH_AUTH_VALUE="$value" \
+        nice -n "$nice_level" wrk -t "$threads" -c "$3" -d "${4}s" --timeout 10s -s "$script_dir/wrk/post.lua" "$url" >"$work/wrk-last.txt" 2>&1 ||
+        { cat "$work/wrk-last.txt" >&2; die "wrk failed for $1/$2"; }
+    cat "$work/wrk-last.txt" >>"$work/wrk-all.txt"
+    grep '^BENCH_RESULT ' "$work/wrk-last.txt" || die "no result line from wrk for $1/$2"
+}
+
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+declare -A rss_after=()   # target -> largest VmRSS (kB) seen right after a run
+
+measure() {
+    local scenario="$1" target="$2" conns="$3" line before after silo_before=0 silo_after=0 pids silos
+    read -r -a pids <<<"$(proxy_pids "$target")"
+    read -r -a silos <<<"$(silo_pids "$target")"
+    before="$(cpu_ticks "${pids[@]}")"
+    ((${#silos[@]} == 0)) || silo_before="$(cpu_ticks "${silos[@]}")"
+    line="$(run_wrk "$target" "$scenario" "$conns" "$duration")"
+    after="$(cpu_ticks "${pids[@]}")"
+    ((${#silos[@]} == 0)) || silo_after="$(cpu_ticks "${silos[@]}")"
+    local rss=0 pid kb
+    for pid in "${pids[@]}"; do kb="$(status_kb "$pid" VmRSS)"; rss=$((rss + ${kb:-0})); done
+    if ((rss > ${rss_after[$target]:-0})); then rss_after[$target]=$rss; fi
+    local errors=$(($(field err_connect "$line") + $(field err_read "$line") + $(field err_write "$line") +
+        $(field err_status "$line") + $(field err_timeout "$line")))
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$target" "$(field requests "$line")" \
+        "$(field rps "$line")" "$(field p50_us "$line")" "$(field p90_us "$line")" "$(field p99_us "$line")" \
+        "$errors" "$((after - before))" "$((silo_after - silo_before))" >>"$results"
+    say "$(printf '%-7s %-9s %9s req/s  p50 %6s us  p99 %7s us  errors %s' "$scenario" "$target" \
+        "$(field rps "$line")" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors")"
+}
+
+fake_options() {
+    curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' -d "$1" \
+        "http://127.0.0.1:$fake_port/_fake/options" || die "could not change the fake's options ($1)"
+}
+
+# ---- checks and build ----------------------------------------------------------------------------------------
+for tool in dotnet nginx wrk curl redis-server redis-cli; do
+    command -v "$tool" >/dev/null || die "$tool not found (apt-get install nginx-light wrk curl redis-server)"
+done
+for ((port = port_base; port <= port_base + 60; port++)); do
+    port_in_use "$port" && die "port $port is in use: set BENCH_PORT_BASE to a free range of 61 ports"
+done
+mkdir -p "$(dirname "$out_file")"
+
+if [[ "${BENCH_BUILD:-1}" != 0 ]]; then
+    say "building Release (log: $work/build.log)"
+    for project in src/Frontend src/Silo tests/FakeGemini; do
+        dotnet build "$repo_root/$project" -c Release -nologo -v q >>"$work/build.log" 2>&1 ||
+            { grep -E 'error' "$work/build.log" | tail -n 20 >&2; die "build of $project failed"; }
+    done
+fi
+fake_dll="$repo_root/tests/FakeGemini/bin/Release/net10.0/FakeGemini.dll"
+frontend_dll="$repo_root/src/Frontend/bin/Release/net10.0/GeminiParty.Frontend.dll"
+for dll in "$fake_dll" "$frontend_dll" "$repo_root/src/Silo/bin/Release/net10.0/GeminiParty.Silo.dll"; do
+    [[ -f "$dll" ]] || die "$dll is not built (run without BENCH_BUILD=0)"
+done
+
+keys=()
+for ((i = 1; i <= key_count; i++)); do keys+=("AIzaBench$(printf '%02d' "$i")-0123456789abcdefghijklmnopq"); done
+key1="${keys[0]}"
+key_list="$(IFS=,; echo "${keys[*]}")"
+
+# ---- processes --------------------------------------------------------------------------------------------------
+say "work dir $work"
+start fake "$work" env FAKE_GEMINI_FAST=1 FAKE_GEMINI_KEYS="$key_list" DOTNET_gcServer=0 \
+    dotnet "$fake_dll" --urls "http://127.0.0.1:$fake_port"
+wait_http fake "http://127.0.0.1:$fake_port/_fake/stats" 60
+
+mkdir -p "$work/nginx"
+nginx_user=""
+[[ "$(id -u)" == 0 ]] && nginx_user="user root;"   # as root, workers would switch to nobody and lose the temp dir
+cat >"$work/nginx/nginx.conf" <<EOF
+$nginx_user
+worker_processes auto;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $work/nginx/body;
+    proxy_temp_path $work/nginx/proxy;
+    fastcgi_temp_path $work/nginx/fastcgi;
+    uwsgi_temp_path $work/nginx/uwsgi;
+    scgi_temp_path $work/nginx/scgi;
+    keepalive_requests 1000000;
+    upstream fake {
+        server 127.0.0.1:$fake_port;
+        keepalive 512;
+        keepalive_requests 1000000;
+    }
+    server {
+        listen 127.0.0.1:$nginx_port;
+        proxy_http_version 1.1;
+        # proxy_set_header is inherited only by locations that set none themselves: each location repeats
+        # Connection "" (keep-alive to upstream) next to its own credential header.
+        location ~ ^/v1beta/models/.+:streamGenerateContent\$ {
+            proxy_buffering off;
+            proxy_set_header Connection "";
+            proxy_set_header Authorization "";
+            proxy_set_header x-goog-api-key "$key1";
+            proxy_pass http://fake;
+        }
+        location /v1beta/ {
+            proxy_set_header Connection "";
+            proxy_set_header Authorization "";
+            proxy_set_header x-goog-api-key "$key1";
+            proxy_pass http://fake;
+        }
+        location = /v1/chat/completions {
+            proxy_set_header Connection "";
+            proxy_set_header Authorization "Bearer $key1";
+            proxy_pass http://fake/v1beta/openai/chat/completions;
+        }
+        location = /healthz { return 200 "ok\n"; }
+    }
+}
+EOF
+start nginx "$work/nginx" nginx -p "$work/nginx" -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" -g 'daemon off;'
+wait_http nginx "http://127.0.0.1:$nginx_port/healthz" 20
+
+export GEMINI_API_KEY="$key_list" AUTH_TOKEN="$token" GEMINI_BASE_URL="http://127.0.0.1:$fake_port"
+mkdir -p "$work/embedded"
+embedded_start_ms="$(now_ms)"
+start embedded "$work/embedded" env PORT="$embedded_port" ORLEANS_SILO_PORT="$embedded_silo_port" \
+    ORLEANS_GATEWAY_PORT="$embedded_gateway_port" dotnet "$frontend_dll"
+wait_http embedded "http://127.0.0.1:$embedded_port/readyz" 90
+embedded_startup_ms=$(($(now_ms) - embedded_start_ms))
+say "embedded ready in $embedded_startup_ms ms"
+
+cluster_up_ms=""
+if [[ " ${targets[*]} " == *" cluster "* ]]; then
+    cluster_start_ms="$(now_ms)"
+    cluster_started=1
+    CLUSTER_DIR="$work/cluster" CLUSTER_ENV_FILE=/dev/null CLUSTER_BUILD=0 CLUSTER_FRONTENDS=1 CLUSTER_SILOS=2 \
+        CLUSTER_REDIS_PORT="$redis_port" CLUSTER_FRONTEND_PORT="$cluster_frontend_port" \
+        CLUSTER_SILO_HTTP_PORT="$cluster_silo_http_port" CLUSTER_SILO_PORT="$cluster_silo_port" \
+        CLUSTER_GATEWAY_PORT="$cluster_gateway_port" \
+        "$repo_root/deploy/local/cluster.sh" up >"$work/cluster-up.log" 2>&1 ||
+        { cat "$work/cluster-up.log" >&2; die "cluster.sh up failed"; }
+    cluster_up_ms=$(($(now_ms) - cluster_start_ms))
+    if [[ "$nice_level" != 0 ]]; then
+        for pid_file in "$work"/cluster/pids/*.pid; do renice -n "$nice_level" -p "$(<"$pid_file")" >/dev/null; done
+    fi
+    # the frontend's first request activates the pool grain in a silo: do it before measuring anything
+    say "cluster up in $cluster_up_ms ms"
+fi
+
+# One request per target and scenario before anything is measured: a wrong route or header fails here, loudly.
+for scenario in "${scenarios[@]}"; do
+    for target in "${targets[@]}"; do
+        IFS=$'\t' read -r url header value body < <(target_request "$target" "$scenario")
+        code="$(curl -s -o "$work/probe.out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+            -H "$header: $value" --data-binary "@$body" "$url")"
+        [[ "$code" == 200 ]] || { cat "$work/probe.out" >&2; die "$target/$scenario answered $code at $url"; }
+    done
+done
+
+declare -A rss_idle=() rss_idle_silos=()
+sleep 1
+for target in "${targets[@]}"; do
+    total=0
+    for pid in $(proxy_pids "$target"); do total=$((total + $(status_kb "$pid" VmRSS))); done
+    rss_idle[$target]=$total
+done
+if [[ " ${targets[*]} " == *" cluster "* ]]; then
+    for pid in $(silo_pids cluster); do rss_idle_silos[cluster]=$((${rss_idle_silos[cluster]:-0} + $(status_kb "$pid" VmRSS))); done
+    rss_idle_silos[redis]="$(status_kb "$(<"$work/cluster/pids/redis.pid")" VmRSS)"
+fi
+
+load_before="$(cut -d ' ' -f 1-3 /proc/loadavg)"
+# ---- load -------------------------------------------------------------------------------------------------------
+: >"$results"
+for scenario in "${scenarios[@]}"; do
+    conns="$connections"
+    if [[ "$scenario" == slow ]]; then
+        conns="$slow_connections"
+        fake_options "{\"latencyMs\":$slow_latency_ms}"
+    fi
+    say "scenario $scenario: warm-up ${warmup}s per target"
+    for target in "${targets[@]}"; do run_wrk "$target" "$scenario" "$conns" "$warmup" >/dev/null; done
+    for target in "${targets[@]}"; do measure "$scenario" "$target" "$conns"; done
+    [[ "$scenario" != slow ]] || fake_options '{"latencyMs":0}'
+done
+
+# Streaming time to first byte: the fake waits 20 ms between events, so a proxy that buffered would show it.
+declare -A ttfb=() ttlast=()
+if [[ " ${scenarios[*]} " == *" stream "* ]]; then
+    say "streaming time to first byte: $ttfb_samples samples per target, interleaved"
+    fake_options '{"streamEventDelayMs":20}'
+    for ((i = 0; i < ttfb_samples; i++)); do
+        for target in "${targets[@]}"; do
+            IFS=$'\t' read -r url header value body < <(target_request "$target" stream)
+            curl -s -o /dev/null -w "$target %{time_starttransfer} %{time_total}\n" -X POST \
+                -H 'Content-Type: application/json' -H "$header: $value" --data-binary "@$body" "$url" >>"$work/ttfb.txt"
+        done
+    done
+    fake_options '{"streamEventDelayMs":0}'
+    for target in "${targets[@]}"; do
+        ttfb[$target]="$(awk -v t="$target" '$1 == t { print $2 * 1000 }' "$work/ttfb.txt" | sort -n |
+            awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] }')"
+        ttlast[$target]="$(awk -v t="$target" '$1 == t { print $3 * 1000 }' "$work/ttfb.txt" | sort -n |
+            awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] }')"
+    done
+fi
+
+declare -A rss_peak=()
+for target in "${targets[@]}"; do
+    total=0
+    for pid in $(proxy_pids "$target"); do total=$((total + $(status_kb "$pid" VmHWM))); done
+    rss_peak[$target]=$total
+done
+silo_after=0
+silo_peak=0
+if [[ " ${targets[*]} " == *" cluster "* ]]; then
+    for pid in $(silo_pids cluster); do
+        silo_after=$((silo_after + $(status_kb "$pid" VmRSS)))
+        silo_peak=$((silo_peak + $(status_kb "$pid" VmHWM)))
+    done
+fi
+
+load_after="$(cut -d ' ' -f 1-3 /proc/loadavg)"
+# ---- report -----------------------------------------------------------------------------------------------------
+cpu_model="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+mem_total="$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+report="$work/report.md"
+{
+    echo "## Results: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$repo_root" diff --quiet HEAD -- src 2>/dev/null || echo ' (+ local changes in src/)')"
+    echo
+    echo "Machine: $(nproc) cores ($cpu_model), $mem_total; $(. /etc/os-release && echo "$PRETTY_NAME"); .NET $(dotnet --version);"\
+        "$(nginx -v 2>&1 | sed 's/.*: //'); $(wrk --version 2>&1 | head -n 1 | awk '{ print "wrk " $2 }'); load: wrk -t $threads, ${duration} s per run after ${warmup} s of warm-up; processes at nice $nice_level; load average before $load_before, after $load_after."
+    echo
+    echo "Command: \`$( [[ "${BENCH_QUICK:-0}" == 1 ]] && echo 'BENCH_QUICK=1 ')bench/run.sh\`"
+    echo
+    echo "### Throughput and latency (wrk; added = target minus direct; CPU = proxy process utime+stime / requests)"
+    echo
+    echo "| scenario | target | req/s | / direct | p50 ms | p90 ms | p99 ms | added p50 ms | added p99 ms | errors | proxy CPU us/req | silos CPU us/req |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    awk -F'\t' -v tck="$clk_tck" '
+        { rows[NR] = $0; if ($2 == "direct") { drps[$1] = $4; dp50[$1] = $5; dp99[$1] = $7 } }
+        END {
+            for (i = 1; i <= NR; i++) {
+                split(rows[i], f, "\t")
+                s = f[1]; t = f[2]; req = f[3]
+                ratio = drps[s] > 0 ? sprintf("%.2f", f[4] / drps[s]) : "-"
+                a50 = t == "direct" ? "-" : sprintf("%+.2f", (f[5] - dp50[s]) / 1000)
+                a99 = t == "direct" ? "-" : sprintf("%+.2f", (f[7] - dp99[s]) / 1000)
+                cpu = req > 0 ? sprintf("%.0f", f[9] * 1e6 / tck / req) : "-"
+                silo = (t == "cluster" && req > 0) ? sprintf("%.0f", f[10] * 1e6 / tck / req) : "-"
+                if (t == "direct") cpu = cpu " (upstream)"
+                printf "| %s | %s | %.0f | %s | %.2f | %.2f | %.2f | %s | %s | %d | %s | %s |\n",
+                    s, t, f[4], ratio, f[5] / 1000, f[6] / 1000, f[7] / 1000, a50, a99, f[8], cpu, silo
+            }
+        }' "$results"
+    if ((${#ttfb[@]} > 0)); then
+        echo
+        echo "### Streaming time to first byte (curl, median of $ttfb_samples, 3 events 20 ms apart)"
+        echo
+        echo "| target | TTFB ms | added ms | last byte ms |"
+        echo "|---|---:|---:|---:|"
+        for target in "${targets[@]}"; do
+            printf '| %s | %s | %s | %s |\n' "$target" "${ttfb[$target]}" \
+                "$(awk -v a="${ttfb[$target]}" -v b="${ttfb[direct]:-0}" -v t="$target" 'BEGIN { print t == "direct" ? "-" : sprintf("%+.2f", a - b) }')" \
+                "${ttlast[$target]}"
+        done
+    fi
+    echo
+    echo "### Memory (VmRSS; nginx = master + workers; \"after load\" = largest right after a run; peak = VmHWM)"
+    echo
+    echo "| process | idle MB | after load MB | peak MB |"
+    echo "|---|---:|---:|---:|"
+    for target in "${targets[@]}"; do
+        name="$target"
+        case "$target" in direct) name="fake upstream (direct)" ;; embedded) name="embedded frontend + silo" ;; cluster) name="cluster frontend" ;; esac
+        awk -v n="$name" -v i="${rss_idle[$target]}" -v a="${rss_after[$target]:-0}" -v p="${rss_peak[$target]}" \
+            'BEGIN { printf "| %s | %.0f | %.0f | %.0f |\n", n, i / 1024, a / 1024, p / 1024 }'
+    done
+    if [[ -n "${rss_idle_silos[cluster]:-}" ]]; then
+        awk -v i="${rss_idle_silos[cluster]}" -v a="$silo_after" -v p="$silo_peak" \
+            'BEGIN { printf "| cluster silos (2, summed) | %.0f | %.0f | %.0f |\n", i / 1024, a / 1024, p / 1024 }'
+        awk -v i="${rss_idle_silos[redis]}" 'BEGIN { printf "| redis | %.0f | - | - |\n", i / 1024 }'
+    fi
+    echo
+    echo "### Start-up"
+    echo
+    echo "- embedded frontend, process start to \`/readyz\` 200: **$embedded_startup_ms ms**"
+    [[ -z "$cluster_up_ms" ]] || echo "- cluster (\`cluster.sh up\`: redis, 2 silos, 1 frontend, sequential): $cluster_up_ms ms"
+} >"$report"
+cp "$report" "$out_file"
+cat "$report"
+say "table written to $out_file"
+failed=0
