@@ -1,3 +1,4 @@
+using GeminiParty.Hosting;
 using GeminiParty.Frontend.Apis;
 using GeminiParty.Frontend.Hosting;
 
@@ -5,12 +6,18 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddGateway();
 
 var app = builder.Build();
+if (!app.ValidateOrExplain())
+{
+    return 2;
+}
+
 app.UseJsonErrorResponses();
 app.MapHealthApi();
 app.MapRotationStatusApi();
 app.MapGeminiNativeApi();
 app.MapOpenAiCompatibleApi();
 app.Run();
+return 0;
 
 /// <summary>Entry point, visible to the functional tests' WebApplicationFactory.</summary>
 public partial class Program;
