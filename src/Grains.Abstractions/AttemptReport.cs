@@ -6,10 +6,12 @@ namespace GeminiParty;
 /// <param name="Outcome">The class the error classifier gave the answer.</param>
 /// <param name="RetryDelay">Upstream's RetryInfo.retryDelay, when it gave one.</param>
 /// <param name="Reason">A short, secret-free description (e.g. "429 RESOURCE_EXHAUSTED PerMinute").</param>
+/// <param name="Tokens">On a success whose answer reported usage: the tokens it used.</param>
 [GenerateSerializer, Immutable, Alias("gp.AttemptReport")]
 public sealed record AttemptReport(
     [property: Id(0)] KeyAlias Key,
     [property: Id(1)] string Model,
     [property: Id(2)] UpstreamOutcome Outcome,
     [property: Id(3)] TimeSpan? RetryDelay = null,
-    [property: Id(4)] string? Reason = null);
+    [property: Id(4)] string? Reason = null,
+    [property: Id(5)] TokenCounts? Tokens = null);

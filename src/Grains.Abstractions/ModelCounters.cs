@@ -32,6 +32,13 @@ public sealed class ModelCounters
         }
     }
 
+    public void AddTokens(TokenCounts tokens)
+    {
+        PromptTokens += tokens.Prompt;
+        CandidatesTokens += tokens.Candidates;
+        TotalTokens += tokens.Total;
+    }
+
     public void Add(ModelCounters delta)
     {
         Leases += delta.Leases;

@@ -67,7 +67,7 @@ public sealed partial class KeyPoolGrain(
     {
         if (SlotFor(report.Key) is { } slot)
         {
-            slot.CountOutcome(report.Model, report.Outcome);
+            slot.CountOutcome(report.Model, report.Outcome, report.Tokens);
         }
         return Task.CompletedTask;
     }

@@ -28,10 +28,16 @@ internal sealed class KeySlot(KeyAlias alias)
         }
     }
 
-    public void CountOutcome(string model, UpstreamOutcome outcome)
+    public void CountOutcome(string model, UpstreamOutcome outcome, TokenCounts? tokens = null)
     {
-        CountersFor(Lifetime, model).Count(outcome);
-        CountersFor(Pending, model).Count(outcome);
+        foreach (var counters in (ReadOnlySpan<ModelCounters>)[CountersFor(Lifetime, model), CountersFor(Pending, model)])
+        {
+            counters.Count(outcome);
+            if (tokens is { } used)
+            {
+                counters.AddTokens(used);
+            }
+        }
     }
 
     /// <summary>Hands the pending counters over for flushing and starts a new batch.</summary>

@@ -101,7 +101,6 @@ public sealed partial class UpstreamForwarder(
             var status = (int)response.StatusCode;
             if (status is >= 200 and < 300)
             {
-                Record(alias, call.Model, UpstreamOutcome.Success, null);
                 return await RelayAsync(context, call, alias, response, timeout) ? null
                     : await FailTransientAsync(alias, call, "upstream answer broke off before its first byte");
             }
@@ -146,8 +145,8 @@ public sealed partial class UpstreamForwarder(
             new UpstreamClassification(UpstreamOutcome.Transient, null, message)));
     }
 
-    private void Record(KeyAlias alias, string model, UpstreamOutcome outcome, string? reason) =>
-        _ = _pool.RecordAsync(new AttemptReport(alias, model, outcome, null, reason)); // one-way: costs the request nothing
+    private void Record(KeyAlias alias, string model, UpstreamOutcome outcome, string? reason, TokenCounts? tokens = null) =>
+        _ = _pool.RecordAsync(new AttemptReport(alias, model, outcome, null, reason, tokens)); // one-way: costs the request nothing
 
     private HttpRequestMessage BuildRequest(UpstreamCall call, string secret)
     {
@@ -168,6 +167,7 @@ public sealed partial class UpstreamForwarder(
     /// <summary>
     /// Streams the answer to the client chunk by chunk. Returns false when upstream broke off before any byte reached
     /// the client, so another key may still be tried; after the first byte, a failure ends the response instead.
+    /// Reports the success to the pool with the tokens the answer's last usage object names.
     /// </summary>
     private async Task<bool> RelayAsync(HttpContext context, UpstreamCall call, KeyAlias alias, HttpResponseMessage response, CancellationTokenSource timeout)
     {
@@ -190,6 +190,7 @@ public sealed partial class UpstreamForwarder(
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        var tail = new ResponseTail(); // not `using`: a using local is read-only, and Append mutates it
         var sent = false;
         try
         {
@@ -199,6 +200,7 @@ public sealed partial class UpstreamForwarder(
                 var read = await body.ReadAsync(buffer, timeout.Token);
                 if (read == 0)
                 {
+                    Record(alias, call.Model, UpstreamOutcome.Success, null, tail.ReadUsage());
                     return true;
                 }
                 if (call.Streaming)
@@ -206,11 +208,13 @@ public sealed partial class UpstreamForwarder(
                     timeout.CancelAfter(_options.StreamIdleTimeout);
                 }
                 sent = true;
+                tail.Append(buffer.AsSpan(0, read));
                 await client.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted);
             }
         }
         catch (Exception) when (context.RequestAborted.IsCancellationRequested)
         {
+            Record(alias, call.Model, UpstreamOutcome.Success, "client left during the answer"); // the key worked
             return true; // the client left; its cancellation already reached upstream through the linked token
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
@@ -234,6 +238,7 @@ public sealed partial class UpstreamForwarder(
         }
         finally
         {
+            tail.Dispose();
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
