@@ -29,6 +29,8 @@
 #   BENCH_SCENARIOS="native openai stream slow"                      BENCH_TARGETS="direct nginx embedded cluster"
 #   BENCH_KEYS=8                upstream keys in the pool             BENCH_PORT_BASE=18080 (uses base .. base+60)
 #   BENCH_BUILD=1               0 skips the Release build             BENCH_OUT=bench/results/latest.md
+#   BENCH_VARIANT_ENV="DOTNET_gcServer=1 ..."  adds a target "variant": a second embedded frontend started with this
+#                               extra environment, measured interleaved with the others (A/B of runtime settings)
 #   BENCH_KEEP=0                1 keeps the temp dir (logs, raw wrk output) after the run
 #   BENCH_NICE=-15              niceness of every benchmark process (root only; 0 to leave as is): other work on a
 #                               shared machine then steals less from the run. The load average goes in the report.
@@ -52,7 +54,9 @@ slow_connections="${BENCH_SLOW_CONNECTIONS:-256}"
 slow_latency_ms="${BENCH_SLOW_LATENCY_MS:-50}"
 threads="${BENCH_THREADS:-2}"
 read -r -a scenarios <<<"${BENCH_SCENARIOS:-native openai stream slow}"
-read -r -a targets <<<"${BENCH_TARGETS:-direct nginx embedded cluster}"
+read -r -a variant_env <<<"${BENCH_VARIANT_ENV:-}"
+default_targets="direct nginx embedded$( ((${#variant_env[@]})) && echo ' variant') cluster"
+read -r -a targets <<<"${BENCH_TARGETS:-$default_targets}"
 key_count="${BENCH_KEYS:-8}"
 nice_level="${BENCH_NICE:-$([[ "$(id -u)" == 0 ]] && echo -15 || echo 0)}"
 port_base="${BENCH_PORT_BASE:-18080}"
@@ -64,12 +68,15 @@ fake_port=$((port_base + 1))
 nginx_port=$((port_base + 2))
 embedded_port=$((port_base + 3))
 cluster_frontend_port=$((port_base + 4))
+variant_port=$((port_base + 5))
 redis_port=$((port_base + 10))
 cluster_silo_http_port=$((port_base + 11))   # and +12
 cluster_silo_port=$((port_base + 21))        # and +22
 cluster_gateway_port=$((port_base + 31))     # and +32
 embedded_silo_port=$((port_base + 41))
 embedded_gateway_port=$((port_base + 51))
+variant_silo_port=$((port_base + 42))
+variant_gateway_port=$((port_base + 52))
 
 clk_tck="$(getconf CLK_TCK)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/gemini-party-bench.XXXXXX")"
@@ -156,6 +163,7 @@ proxy_pids() {
         direct) echo "${pid_of[fake]}" ;;
         nginx) echo "${pid_of[nginx]}" $(ps -o pid= --ppid "${pid_of[nginx]}") ;;
         embedded) echo "${pid_of[embedded]}" ;;
+        variant) echo "${pid_of[variant]}" ;;
         cluster) echo "$(<"$work/cluster/pids/frontend-1.pid")" ;;
     esac
 }
@@ -189,6 +197,7 @@ target_request() {
             ;;
         nginx) port="$nginx_port" ;;
         embedded) port="$embedded_port" ;;
+        variant) port="$variant_port" ;;
         cluster) port="$cluster_frontend_port" ;;
     esac
     printf '%s\t%s\t%s\t%s\n' "http://127.0.0.1:$port$path" "$header" "$value" "$body"
@@ -321,13 +330,24 @@ start nginx "$work/nginx" nginx -p "$work/nginx" -e "$work/nginx/error.log" -c "
 wait_http nginx "http://127.0.0.1:$nginx_port/healthz" 20
 
 export GEMINI_API_KEY="$key_list" AUTH_TOKEN="$token" GEMINI_BASE_URL="http://127.0.0.1:$fake_port"
-mkdir -p "$work/embedded"
 embedded_start_ms="$(now_ms)"
-start embedded "$work/embedded" env PORT="$embedded_port" ORLEANS_SILO_PORT="$embedded_silo_port" \
+# Working directory = the build output, as in the container image (WORKDIR /app/frontend) and cluster.sh: the
+# content root, where appsettings.json (log levels) is read from. From elsewhere, every request logs 4 lines.
+start embedded "$(dirname "$frontend_dll")" env PORT="$embedded_port" ORLEANS_SILO_PORT="$embedded_silo_port" \
     ORLEANS_GATEWAY_PORT="$embedded_gateway_port" dotnet "$frontend_dll"
 wait_http embedded "http://127.0.0.1:$embedded_port/readyz" 90
 embedded_startup_ms=$(($(now_ms) - embedded_start_ms))
 say "embedded ready in $embedded_startup_ms ms"
+variant_startup_ms=""
+if [[ " ${targets[*]} " == *" variant "* ]]; then
+    ((${#variant_env[@]})) || die "target variant needs BENCH_VARIANT_ENV"
+    variant_start_ms="$(now_ms)"
+    start variant "$(dirname "$frontend_dll")" env PORT="$variant_port" ORLEANS_SILO_PORT="$variant_silo_port" \
+        ORLEANS_GATEWAY_PORT="$variant_gateway_port" "${variant_env[@]}" dotnet "$frontend_dll"
+    wait_http variant "http://127.0.0.1:$variant_port/readyz" 90
+    variant_startup_ms=$(($(now_ms) - variant_start_ms))
+    say "variant (${variant_env[*]}) ready in $variant_startup_ms ms"
+fi
 
 cluster_up_ms=""
 if [[ " ${targets[*]} " == *" cluster "* ]]; then
@@ -372,6 +392,13 @@ fi
 load_before="$(cut -d ' ' -f 1-3 /proc/loadavg)"
 # ---- load -------------------------------------------------------------------------------------------------------
 : >"$results"
+# Every process here is .NET except nginx: one pass over the scenarios first, so that the first measured scenario
+# does not pay for tiered JIT compilation that the later ones do not.
+say "JIT warm-up: ${warmup}s per target and scenario"
+for scenario in "${scenarios[@]}"; do
+    [[ "$scenario" != slow ]] || continue
+    for target in "${targets[@]}"; do run_wrk "$target" "$scenario" "$connections" "$warmup" >/dev/null; done
+done
 for scenario in "${scenarios[@]}"; do
     conns="$connections"
     if [[ "$scenario" == slow ]]; then
@@ -431,7 +458,7 @@ report="$work/report.md"
     echo "Machine: $(nproc) cores ($cpu_model), $mem_total; $(. /etc/os-release && echo "$PRETTY_NAME"); .NET $(dotnet --version);"\
         "$(nginx -v 2>&1 | sed 's/.*: //'); $(wrk --version 2>&1 | head -n 1 | awk '{ print "wrk " $2 }'); load: wrk -t $threads, ${duration} s per run after ${warmup} s of warm-up; processes at nice $nice_level; load average before $load_before, after $load_after."
     echo
-    echo "Command: \`$( [[ "${BENCH_QUICK:-0}" == 1 ]] && echo 'BENCH_QUICK=1 ')bench/run.sh\`"
+    echo "Command: \`$( [[ "${BENCH_QUICK:-0}" == 1 ]] && echo 'BENCH_QUICK=1 ')$( ((${#variant_env[@]})) && echo "BENCH_VARIANT_ENV='${variant_env[*]}' ")bench/run.sh\`"
     echo
     echo "### Throughput and latency (wrk; added = target minus direct; CPU = proxy process utime+stime / requests)"
     echo
@@ -472,7 +499,7 @@ report="$work/report.md"
     echo "|---|---:|---:|---:|"
     for target in "${targets[@]}"; do
         name="$target"
-        case "$target" in direct) name="fake upstream (direct)" ;; embedded) name="embedded frontend + silo" ;; cluster) name="cluster frontend" ;; esac
+        case "$target" in direct) name="fake upstream (direct)" ;; embedded) name="embedded frontend + silo" ;; variant) name="variant: embedded with ${variant_env[*]}" ;; cluster) name="cluster frontend" ;; esac
         awk -v n="$name" -v i="${rss_idle[$target]}" -v a="${rss_after[$target]:-0}" -v p="${rss_peak[$target]}" \
             'BEGIN { printf "| %s | %.0f | %.0f | %.0f |\n", n, i / 1024, a / 1024, p / 1024 }'
     done
@@ -485,6 +512,7 @@ report="$work/report.md"
     echo "### Start-up"
     echo
     echo "- embedded frontend, process start to \`/readyz\` 200: **$embedded_startup_ms ms**"
+    [[ -z "$variant_startup_ms" ]] || echo "- variant (embedded with \`${variant_env[*]}\`): $variant_startup_ms ms"
     [[ -z "$cluster_up_ms" ]] || echo "- cluster (\`cluster.sh up\`: redis, 2 silos, 1 frontend, sequential): $cluster_up_ms ms"
 } >"$report"
 cp "$report" "$out_file"

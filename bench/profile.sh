@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Profiles the embedded frontend under load: bench/profile.sh [native|openai|stream]
+#
+# Starts the fast fake upstream and the product in embedded mode (Release build as it is: run bench/run.sh or
+# dotnet build -c Release first), drives wrk at it, and while the load runs collects
+#   - dotnet-counters (System.Runtime: CPU, GC, allocation rate, thread pool) for PROFILE_SECONDS
+#   - a dotnet-trace CPU sampling trace for PROFILE_SECONDS, with its top methods (exclusive and inclusive)
+# into bench/results/profile-<scenario>/ (PROFILE_OUT). Everything started is stopped on exit.
+# Needs the global tools: dotnet tool install -g dotnet-trace; dotnet tool install -g dotnet-counters.
+#
+# Knobs: PROFILE_SECONDS=10  PROFILE_WARMUP=8  PROFILE_CONNECTIONS=32  PROFILE_PORT_BASE=18180
+#        PROFILE_ENV="DOTNET_gcServer=1 ..." extra environment for the frontend (to try runtime settings)
+set -euo pipefail
+
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo_root="$(cd "$script_dir/.." && pwd)"
+export PATH="$PATH:$HOME/.dotnet/tools"
+
+scenario="${1:-native}"
+seconds="${PROFILE_SECONDS:-10}"
+warmup="${PROFILE_WARMUP:-8}"
+connections="${PROFILE_CONNECTIONS:-32}"
+port_base="${PROFILE_PORT_BASE:-18180}"
+out="${PROFILE_OUT:-$repo_root/bench/results/profile-$scenario}"
+read -r -a extra_env <<<"${PROFILE_ENV:-}"
+fake_port=$((port_base + 1))
+frontend_port=$((port_base + 3))
+key=AIzaProfile01-0123456789abcdefghijklmn
+token=profile-client-token
+
+for tool in wrk curl dotnet-trace dotnet-counters; do
+    command -v "$tool" >/dev/null || { echo "profile: $tool not found" >&2; exit 1; }
+done
+mkdir -p "$out"
+pids=()
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+wait_http() {
+    local deadline=$((SECONDS + 60))
+    until curl -fsS --max-time 1 -o /dev/null "$1" 2>/dev/null; do
+        ((SECONDS < deadline)) || { echo "profile: $1 not ready" >&2; exit 1; }
+        sleep 0.1
+    done
+}
+
+(cd "$out" && FAKE_GEMINI_FAST=1 FAKE_GEMINI_KEYS="$key" exec dotnet \
+    "$repo_root/tests/FakeGemini/bin/Release/net10.0/FakeGemini.dll" --urls "http://127.0.0.1:$fake_port") >"$out/fake.log" 2>&1 &
+pids+=($!)
+(cd "$repo_root/src/Frontend/bin/Release/net10.0" && exec env GEMINI_API_KEY="$key" AUTH_TOKEN="$token" GEMINI_BASE_URL="http://127.0.0.1:$fake_port" \
+    PORT="$frontend_port" ORLEANS_SILO_PORT=$((port_base + 41)) ORLEANS_GATEWAY_PORT=$((port_base + 51)) \
+    "${extra_env[@]}" dotnet "$repo_root/src/Frontend/bin/Release/net10.0/GeminiParty.Frontend.dll") >"$out/frontend.log" 2>&1 &
+frontend=$!
+pids+=("$frontend")
+wait_http "http://127.0.0.1:$fake_port/_fake/stats"
+wait_http "http://127.0.0.1:$frontend_port/readyz"
+
+body="$script_dir/bodies/native.json"
+case "$scenario" in
+    native) path="/v1beta/models/gemini-2.5-flash:generateContent" ;;
+    stream) path="/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse" ;;
+    openai) path="/v1/chat/completions"; body="$script_dir/bodies/openai.json" ;;
+    *) echo "profile: unknown scenario $scenario (native, openai, stream)" >&2; exit 2 ;;
+esac
+export BENCH_BODY_FILE="$body" BENCH_AUTH_HEADER=Authorization BENCH_AUTH_VALUE="Bearer $token"
+url="http://127.0.0.1:$frontend_port$path"
+
+wrk -t 2 -c "$connections" -d "${warmup}s" -s "$script_dir/wrk/post.lua" "$url" | grep BENCH_RESULT | sed 's/^/warm-up: /'
+wrk -t 2 -c "$connections" -d "$((2 * seconds + 4))s" -s "$script_dir/wrk/post.lua" "$url" >"$out/wrk.txt" &
+load=$!
+sleep 1
+dotnet-counters collect -p "$frontend" --counters System.Runtime --format csv -o "$out/counters.csv" \
+    --duration "00:00:$(printf '%02d' "$seconds")" >/dev/null 2>&1 || echo "profile: dotnet-counters failed" >&2
+dotnet-trace collect -p "$frontend" --profile dotnet-sampled-thread-time -o "$out/trace.nettrace" \
+    --duration "00:00:00:$(printf '%02d' "$seconds")" >/dev/null 2>&1 || echo "profile: dotnet-trace failed" >&2
+wait "$load"
+grep BENCH_RESULT "$out/wrk.txt" | sed 's/^/measured: /'
+dotnet-trace report "$out/trace.nettrace" topN -n 40 >"$out/top-exclusive.txt" 2>&1 || true
+dotnet-trace report "$out/trace.nettrace" topN -n 60 --inclusive >"$out/top-inclusive.txt" 2>&1 || true
+# counters: the mean of each counter over the collection
+awk -F, 'NR > 1 { sum[$3] += $5; n[$3]++ } END { for (c in sum) printf "%-70s %12.2f\n", c, sum[c] / n[c] }' \
+    "$out/counters.csv" 2>/dev/null | sort >"$out/counters-mean.txt" || true
+echo "profile: results in $out (top-exclusive.txt, top-inclusive.txt, counters-mean.txt)"
