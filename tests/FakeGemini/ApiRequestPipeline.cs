@@ -25,6 +25,17 @@ internal sealed class ApiRequestPipeline(FakeGeminiState state)
         context.Features.Set(call);
         state.Recorder.Arrived(call.ApiKey);
         var finished = false;
+        var recorded = 0;
+        // Record just before the first response byte leaves: a client that has its answer must find its request
+        // recorded. Requests that never answer (resets, hangs, cancellations) are recorded when they end.
+        context.Response.OnStarting(() =>
+        {
+            if (Interlocked.Exchange(ref recorded, 1) == 0)
+            {
+                Record(context, call, finished: true);
+            }
+            return Task.CompletedTask;
+        });
         try
         {
             call.Body = await ReadBodyAsync(context.Request, context.RequestAborted);
@@ -47,7 +58,10 @@ internal sealed class ApiRequestPipeline(FakeGeminiState state)
         }
         finally
         {
-            Record(context, call, finished);
+            if (Interlocked.Exchange(ref recorded, 1) == 0)
+            {
+                Record(context, call, finished);
+            }
         }
     }
 
