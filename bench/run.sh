@@ -31,6 +31,7 @@
 #   BENCH_BUILD=1               0 skips the Release build             BENCH_OUT=bench/results/latest.md
 #   BENCH_VARIANT_ENV="DOTNET_gcServer=1 ..."  adds a target "variant": a second embedded frontend started with this
 #                               extra environment, measured interleaved with the others (A/B of runtime settings)
+#   BENCH_COMMIT=<label>        what the report names as the code measured (default: git HEAD, + local changes)
 #   BENCH_KEEP=0                1 keeps the temp dir (logs, raw wrk output) after the run
 #   BENCH_NICE=-15              niceness of every benchmark process (root only; 0 to leave as is): other work on a
 #                               shared machine then steals less from the run. The load average goes in the report.
@@ -55,7 +56,8 @@ slow_latency_ms="${BENCH_SLOW_LATENCY_MS:-50}"
 threads="${BENCH_THREADS:-2}"
 read -r -a scenarios <<<"${BENCH_SCENARIOS:-native openai stream slow}"
 read -r -a variant_env <<<"${BENCH_VARIANT_ENV:-}"
-default_targets="direct nginx embedded$( ((${#variant_env[@]})) && echo ' variant') cluster"
+default_targets="direct nginx embedded cluster"
+((${#variant_env[@]} == 0)) || default_targets="direct nginx embedded variant cluster"
 read -r -a targets <<<"${BENCH_TARGETS:-$default_targets}"
 key_count="${BENCH_KEYS:-8}"
 nice_level="${BENCH_NICE:-$([[ "$(id -u)" == 0 ]] && echo -15 || echo 0)}"
@@ -453,7 +455,7 @@ cpu_model="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 mem_total="$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
 report="$work/report.md"
 {
-    echo "## Results: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$repo_root" diff --quiet HEAD -- src 2>/dev/null || echo ' (+ local changes in src/)')"
+    echo "## Results: $(date -u '+%Y-%m-%d %H:%M UTC'), commit ${BENCH_COMMIT:-$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$repo_root" diff --quiet HEAD -- src 2>/dev/null || echo ' (+ local changes in src/)')}"
     echo
     echo "Machine: $(nproc) cores ($cpu_model), $mem_total; $(. /etc/os-release && echo "$PRETTY_NAME"); .NET $(dotnet --version);"\
         "$(nginx -v 2>&1 | sed 's/.*: //'); $(wrk --version 2>&1 | head -n 1 | awk '{ print "wrk " $2 }'); load: wrk -t $threads, ${duration} s per run after ${warmup} s of warm-up; processes at nice $nice_level; load average before $load_before, after $load_after."
