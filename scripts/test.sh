@@ -44,8 +44,9 @@ echo "== node --test (real SDKs end to end)"
 if [[ -d node_modules ]]; then
     node --test --test-concurrency=1 --test-reporter=spec tests/e2e/ 2>&1 | tee "$logs/e2e.log"
     [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
-    e2e_passed=$(grep -oP '^\S*\s*pass \K[0-9]+' "$logs/e2e.log" | tail -n 1)
-    e2e_failed=$(grep -oP '^\S*\s*fail \K[0-9]+' "$logs/e2e.log" | tail -n 1)
+    # node's closing summary: "ℹ pass 25" / "ℹ fail 0" (spec reporter) or "# pass 25" (tap)
+    e2e_passed=$(LC_ALL=C sed -nE 's/^[^ ]+ pass ([0-9]+)$/\1/p' "$logs/e2e.log" | tail -n 1)
+    e2e_failed=$(LC_ALL=C sed -nE 's/^[^ ]+ fail ([0-9]+)$/\1/p' "$logs/e2e.log" | tail -n 1)
     if [[ -z "$e2e_passed" ]]; then
         echo "could not read the node test summary" >&2
         e2e_failed=${e2e_failed:-1}
