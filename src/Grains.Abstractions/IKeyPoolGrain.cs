@@ -12,7 +12,11 @@ public interface IKeyPoolGrain : IGrainWithStringKey
     /// <summary>The next key for <paramref name="model"/> in round-robin order, skipping cooling, invalid and excluded keys.</summary>
     /// <param name="model">The model name without a <c>models/</c> prefix.</param>
     /// <param name="exclude">Indexes of keys this request already tried.</param>
-    [Alias("Lease")]
+    /// <remarks>
+    /// Answers in microseconds: a short response timeout lets a caller whose call was lost with a dying silo try again
+    /// soon instead of waiting the default 30 s.
+    /// </remarks>
+    [Alias("Lease"), ResponseTimeout("00:00:05")]
     ValueTask<KeyLease> LeaseAsync(string model, int[]? exclude = null);
 
     /// <summary>Records an outcome that leaves the key as it is (success, client error, transient, timeout). Not awaited.</summary>
@@ -33,4 +37,11 @@ public interface IKeyPoolGrain : IGrainWithStringKey
     /// <summary>Every key with its counters, cooldowns and invalid mark.</summary>
     [Alias("GetStatus")]
     ValueTask<PoolStatus> GetStatusAsync();
+
+    /// <summary>
+    /// Writes the counters not yet persisted to the key grains. Silos call it when they start shutting down, while every
+    /// key grain can still be reached, so that stopping all silos at once loses no counts.
+    /// </summary>
+    [Alias("Flush")]
+    Task FlushAsync();
 }

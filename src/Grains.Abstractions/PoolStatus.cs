@@ -5,12 +5,14 @@ namespace GeminiParty;
 /// <param name="WindowStart">Start of the recent-usage window (ROTATION_RESET_INTERVAL).</param>
 /// <param name="ResetIn">Time left in the recent-usage window.</param>
 /// <param name="Keys">Every key in configured order.</param>
+/// <param name="Silo">The silo the pool grain runs on (its Orleans address), so operators see where it moved after a failover.</param>
 [GenerateSerializer, Immutable, Alias("gp.PoolStatus")]
 public sealed record PoolStatus(
     [property: Id(0)] DateTimeOffset At,
     [property: Id(1)] DateTimeOffset WindowStart,
     [property: Id(2)] TimeSpan ResetIn,
-    [property: Id(3)] IReadOnlyList<KeyStatus> Keys);
+    [property: Id(3)] IReadOnlyList<KeyStatus> Keys,
+    [property: Id(4)] string? Silo = null);
 
 /// <param name="Key">The key's alias.</param>
 /// <param name="Lifetime">Counters per model since the key was first used, including not yet persisted counts.</param>

@@ -111,6 +111,8 @@ public sealed partial class KeyPoolGrain(
 
     public ValueTask<int> PingAsync() => ValueTask.FromResult(_slots.Length);
 
+    public Task FlushAsync() => FlushCountersAsync();
+
     public ValueTask<PoolStatus> GetStatusAsync()
     {
         var now = time.GetUtcNow();
@@ -127,7 +129,7 @@ public sealed partial class KeyPoolGrain(
                 slot.Invalid);
         }
         var resetIn = _windowStart + _options.RotationResetInterval - now;
-        return ValueTask.FromResult(new PoolStatus(now, _windowStart, resetIn, keys));
+        return ValueTask.FromResult(new PoolStatus(now, _windowStart, resetIn, keys, RuntimeIdentity));
     }
 
     private ModelRotation RotationFor(string model, DateTimeOffset now)

@@ -52,6 +52,8 @@ public static class GatewayHostingExtensions
                 client.UseRedisClustering(options => options.ConfigurationOptions = KeyPoolSiloExtensions.RedisConfiguration(cluster));
                 // find new gateways (silos) quickly after a pod is replaced
                 client.Configure<Orleans.Configuration.GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+                // ride out the seconds in which a dead silo's calls are lost and the pool moves
+                client.AddOutgoingGrainCallFilter<KeyPoolCallRetryFilter>();
             });
         }
         else

@@ -24,6 +24,7 @@ public static class KeyPoolSiloExtensions
             UpstreamKeyList.Aliases(services.GetRequiredService<IOptions<UpstreamKeysOptions>>().Value.Keys)));
         silo.Services.AddOptions<KeyPoolOptions>().Bind(configuration).ValidateOnStart();
         silo.Services.AddSingleton<IValidateOptions<KeyPoolOptions>, KeyPoolOptionsValidator>();
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PoolFlushOnShutdown>();
 
         if (!cluster.IsCluster)
         {

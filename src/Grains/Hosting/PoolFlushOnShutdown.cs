@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Logging;
+
+namespace GeminiParty.Hosting;
+
+/// <summary>
+/// Flushes the pool's write-behind counters as soon as this silo starts shutting down. The pool also flushes when it
+/// deactivates, but by then the other silos may be shutting down too (a full stop, <c>docker compose down</c>) and the
+/// key grains on them unreachable: this runs first, before any silo deactivates grains, and holds this silo's
+/// shutdown until the counters are written.
+/// </summary>
+internal sealed partial class PoolFlushOnShutdown(IGrainFactory grains, ILogger<PoolFlushOnShutdown> logger) : ILifecycleParticipant<ISiloLifecycle>
+{
+    private static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(10);
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(PoolFlushOnShutdown), ServiceLifecycleStage.Active, _ => Task.CompletedTask, FlushAsync);
+
+    private async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool).FlushAsync().WaitAsync(FlushTimeout, cancellationToken);
+        }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException or OperationCanceledException)
+        {
+            LogFlushFailed(logger, ex.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Pool counters not flushed at shutdown: {Error}")]
+    private static partial void LogFlushFailed(ILogger logger, string error);
+}

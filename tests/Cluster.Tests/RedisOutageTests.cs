@@ -1,0 +1,71 @@
+using GeminiParty.FakeGemini;
+
+namespace GeminiParty.Cluster.Tests;
+
+/// <summary>Redis goes away for a few seconds: the lease path never touches it, and the writes catch up afterwards.</summary>
+[Collection(DurabilityCollection.Name)]
+public sealed class RedisOutageTests(DurabilityClusterFixture cluster)
+{
+    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(5);
+
+    [Fact]
+    public async Task Requests_keep_succeeding_while_Redis_is_down_and_writes_catch_up()
+    {
+        await cluster.EnsureRunningAsync();
+        var model = ClusterFixture.NewModel();
+        const int cooling = 2;
+        var fingerprint = (await cluster.StatusAsync(0, TestContext.Current.CancellationToken)).Fingerprint(cooling);
+
+        await using var loop = new RequestLoop(cluster, model);
+        await loop.WaitForSuccessesAsync(10, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+        var downAt = loop.Now;
+        await cluster.Redis.StopAsync();
+
+        // A cooldown while Redis is down: acted on at once, persisted when Redis is back.
+        cluster.Upstream.SetFault(cluster.Keys[cooling], FakeFault.RateLimitPerMinute(retryDelaySeconds: 300), times: 1);
+        await cluster.Upstream.WaitUntilAsync(_ => cluster.Upstream.Requests.Any(r => r.Model == model && r.Status == 429),
+            TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        var remaining = Outage - (loop.Now - downAt);
+        if (remaining > TimeSpan.Zero)
+        {
+            await Task.Delay(remaining, TestContext.Current.CancellationToken);
+        }
+        await cluster.Redis.StartAsync(TimeSpan.FromSeconds(20));
+        var upAt = loop.Now;
+        await loop.WaitForSuccessesAsync(10, upAt, TimeSpan.FromSeconds(20));
+        await loop.StopAsync();
+
+        var calls = loop.Calls;
+        var during = calls.Where(call => call.Start >= downAt && call.Start < upAt).ToArray();
+        var slowest = during.Max(call => call.End - call.Start);
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"Redis down {(upAt - downAt).TotalSeconds:0.0}s: {during.Length} calls during the outage, slowest {slowest.TotalSeconds:0.00}s; {loop.Summary()}");
+        Assert.True(during.Length >= 10, $"too few calls during the outage: {loop.Summary()}");
+        Assert.True(calls.All(call => call.Succeeded), $"requests failed around the Redis outage: {loop.Summary()}\n{cluster.Diagnostics()}");
+        var seen = cluster.KeysSeenFor(model);
+        var limitedAt = Array.FindIndex(cluster.Upstream.Requests.Where(r => r.Model == model).ToArray(), r => r.Status == 429);
+        // One call of the other client may have leased the key just before the 429 came back; none after that.
+        Assert.True(seen[(limitedAt + 1)..].Count(key => key == cooling) <= 1, $"key {cooling} used while cooling: {string.Join(",", seen)}");
+
+        // The key grain retries its write every second: the cooldown reaches Redis once it is back.
+        var stateKey = $"/{fingerprint}/";
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        IReadOnlyDictionary<string, string> stored;
+        while (true)
+        {
+            stored = await cluster.Redis.DumpAsync();
+            if (stored.Any(pair => pair.Key.Contains(stateKey, StringComparison.Ordinal) && pair.Value.Contains(model, StringComparison.Ordinal)))
+            {
+                break;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"the cooldown of key {cooling} for {model} never reached Redis: {string.Join("\n", stored.Keys)}\n{cluster.Diagnostics()}");
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+        }
+
+        // What Redis holds names keys by fingerprint only: no secret in any key or value.
+        foreach (var secret in cluster.Keys)
+        {
+            Assert.DoesNotContain(stored, pair => pair.Key.Contains(secret, StringComparison.Ordinal) || pair.Value.Contains(secret, StringComparison.Ordinal));
+        }
+    }
+}

@@ -1,0 +1,22 @@
+namespace GeminiParty.Cluster.Tests;
+
+internal static class RepoRoot
+{
+    /// <summary>The repository root: the nearest folder above the test binaries holding gemini-party.slnx or global.json.</summary>
+    public static string Path { get; } = Find();
+
+    private static string Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (System.IO.File.Exists(System.IO.Path.Combine(dir.FullName, "gemini-party.slnx"))
+                || System.IO.File.Exists(System.IO.Path.Combine(dir.FullName, "global.json")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException(
+            $"No folder holding gemini-party.slnx or global.json above {AppContext.BaseDirectory}");
+    }
+}
