@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -18,11 +19,13 @@ public static class ConfigurationErrors
             host.Services.GetService<IStartupValidator>()?.Validate();
             return true;
         }
-        catch (Exception ex) when (ex is OptionsValidationException or AggregateException)
+        catch (Exception ex) when (ex is OptionsValidationException or AggregateException or InvalidOperationException)
         {
-            var failures = ex is AggregateException aggregate
-                ? aggregate.Flatten().InnerExceptions.OfType<OptionsValidationException>().SelectMany(e => e.Failures)
-                : ((OptionsValidationException)ex).Failures;
+            var failures = ex switch
+            {
+                AggregateException aggregate => aggregate.Flatten().InnerExceptions.SelectMany(Describe),
+                _ => Describe(ex),
+            };
             foreach (var failure in failures)
             {
                 Console.Error.WriteLine($"Configuration error: {failure}");
@@ -30,4 +33,25 @@ public static class ConfigurationErrors
             return false;
         }
     }
+
+    /// <summary>
+    /// Binds options for decisions made while the host is being built. A value that does not convert (PORT=abc) yields
+    /// the defaults here, and is reported with the other mistakes by <see cref="ValidateOrExplain"/>.
+    /// </summary>
+    public static T BindOrDefault<T>(this IConfiguration configuration) where T : new()
+    {
+        try
+        {
+            return configuration.Get<T>() ?? new T();
+        }
+        catch (InvalidOperationException)
+        {
+            return new T();
+        }
+    }
+
+    // "Failed to convert configuration value 'abc' at 'PORT' to type 'System.Int32'." says it all
+    private static IEnumerable<string> Describe(Exception ex) => ex is OptionsValidationException validation
+        ? validation.Failures
+        : [ex.Message];
 }
