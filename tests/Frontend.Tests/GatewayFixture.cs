@@ -40,12 +40,15 @@ public class GatewayFixture : IAsyncLifetime
     /// <summary>Every line the product logged, at every level.</summary>
     public CapturedLogs Logs { get; } = new();
 
+    /// <summary>How the fake upstream starts: by default it accepts only <see cref="Keys"/>.</summary>
+    protected virtual FakeGeminiOptions UpstreamOptions => new() { ValidKeys = Keys };
+
     /// <summary>Settings on top of the common ones (e.g. API_PREFIX, HARM_CATEGORY_*).</summary>
     protected virtual IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>();
 
     public async ValueTask InitializeAsync()
     {
-        Upstream = await FakeGeminiServer.StartAsync(new FakeGeminiOptions { ValidKeys = Keys });
+        Upstream = await FakeGeminiServer.StartAsync(UpstreamOptions);
         var settings = new Dictionary<string, string>
         {
             ["GEMINI_API_KEY"] = string.Join(",", Keys),

@@ -47,17 +47,8 @@ public static class GeminiNativeApi
         }
 
         var gateway = options.Value;
-        RequestBody body;
-        try
-        {
-            body = await RequestBody.ReadAsync(context.Request, gateway.MaxRequestBodyBytes, context.RequestAborted);
-        }
-        catch (RequestBodyTooLargeException ex)
-        {
-            await ApiSurface.GeminiNative.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, ex.Message);
-            return;
-        }
-        using (body)
+        using var body = await RequestBody.ReadOrRejectAsync(context, ApiSurface.GeminiNative, gateway.MaxRequestBodyBytes);
+        if (body is not null)
         {
             var payload = body.Memory;
             var safety = gateway.SafetyThresholds;

@@ -31,17 +31,8 @@ public static class OpenAiCompatibleApi
 
     private static async Task PostAsync(HttpContext context, UpstreamForwarder forwarder, GatewayOptions options, string operation)
     {
-        RequestBody body;
-        try
-        {
-            body = await RequestBody.ReadAsync(context.Request, options.MaxRequestBodyBytes, context.RequestAborted);
-        }
-        catch (RequestBodyTooLargeException ex)
-        {
-            await ApiSurface.OpenAi.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, ex.Message);
-            return;
-        }
-        using (body)
+        using var body = await RequestBody.ReadOrRejectAsync(context, ApiSurface.OpenAi, options.MaxRequestBodyBytes);
+        if (body is not null)
         {
             OpenAiRequestReader.OpenAiRequestFacts facts;
             try

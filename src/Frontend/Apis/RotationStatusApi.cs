@@ -1,14 +1,15 @@
+using System.Globalization;
 using System.Reflection;
 using GeminiParty.Frontend.Auth;
 using GeminiParty.Frontend.Forwarding;
-using GeminiParty.Hosting;
-using Microsoft.Extensions.Options;
+using GeminiParty.Frontend.Observability;
 
 namespace GeminiParty.Frontend.Apis;
 
 /// <summary>
-/// <c>GET /rotation-status</c>: the pool as the pool grain sees it, so every frontend gives the same answer. Keeps the
-/// original's shape (summary, modelStats, keys) so existing dashboards work, and adds cooldowns and invalid marks.
+/// <c>GET /rotation-status</c>: the pool as the pool grain sees it and the cluster as Orleans' membership sees it, so
+/// every frontend gives the same answer. Keeps the original's shape (summary, modelStats, keys) so existing dashboards
+/// work, and adds the cluster, cooldowns, invalid marks, outcome classes and token use.
 /// </summary>
 public static class RotationStatusApi
 {
@@ -21,16 +22,87 @@ public static class RotationStatusApi
         return app;
     }
 
-    public static async Task<IResult> GetAsync(IGrainFactory grains, UpstreamKeyRing keys, IOptions<ClusterHostingOptions> cluster)
+    public static async Task<IResult> GetAsync(IGrainFactory grains, UpstreamKeyRing keys, ClusterMembership cluster)
     {
+        var silos = cluster.SilosAsync();
         var status = await grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool).GetStatusAsync();
-        return TypedResults.Json(Describe(status, keys, cluster.Value.IsCluster ? "redis" : "memory"));
+        var clusterView = new ClusterView(cluster.Mode, cluster.Storage, cluster.ClusterId, cluster.ServiceId, status.Silo, Environment.MachineName, await silos);
+        return TypedResults.Json(Describe(status, keys, clusterView));
     }
 
-    internal static object Describe(PoolStatus status, UpstreamKeyRing keys, string storage)
+    /// <summary>What /rotation-status says about the cluster.</summary>
+    /// <param name="PoolSilo">The silo running the pool grain.</param>
+    /// <param name="Frontend">The host name of the frontend that answered (the rest of the answer is the same from all).</param>
+    /// <param name="Silos">Null when the membership could not be read.</param>
+    internal sealed record ClusterView(string Mode, string Storage, string ClusterId, string ServiceId, string? PoolSilo, string Frontend, SiloView[]? Silos);
+
+    internal static object Describe(PoolStatus status, UpstreamKeyRing keys, ClusterView cluster)
     {
-        var states = status.Keys.Select(State).ToArray();
-        var models = status.Keys.SelectMany(key => key.Recent.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        var now = status.At;
+        var models = new SortedDictionary<string, ModelView>(StringComparer.Ordinal);
+        var everything = new ModelCounters();
+        var keyViews = new object[status.Keys.Count];
+        int active = 0, cooling = 0, invalid = 0;
+        for (var i = 0; i < status.Keys.Count; i++)
+        {
+            var key = status.Keys[i];
+            var state = State(key);
+            switch (state)
+            {
+                case "active": active++; break;
+                case "cooling": cooling++; break;
+                default: invalid++; break;
+            }
+
+            // one pass per key feeds the key's totals, each model's totals and the pool's totals
+            var totals = new ModelCounters();
+            foreach (var (model, counters) in key.Lifetime)
+            {
+                totals.Add(counters);
+                ModelFor(models, model).Lifetime.Add(counters);
+            }
+            foreach (var (model, recent) in key.Recent)
+            {
+                var view = ModelFor(models, model);
+                view.RecentRequests += recent;
+                view.KeyDistribution[key.Key.Index.ToString(CultureInfo.InvariantCulture)] = recent;
+            }
+            foreach (var model in key.Cooldowns.Keys)
+            {
+                var view = ModelFor(models, model);
+                if (key.Invalid is null)
+                {
+                    view.CoolingKeys++; // an invalid key is already out of every model
+                }
+            }
+            everything.Add(totals);
+
+            keyViews[i] = new
+            {
+                index = key.Key.Index,
+                key = keys.Masked(key.Key),
+                fingerprint = key.Key.Fingerprint,
+                status = state,
+                usage = new
+                {
+                    total = totals.Leases,
+                    byModel = key.Lifetime.ToDictionary(pair => pair.Key, pair => pair.Value.Leases, StringComparer.Ordinal),
+                    recent = key.Recent,
+                },
+                lastUsed = totals.LastUsed,
+                models = key.Lifetime,
+                cooldowns = key.Cooldowns.Select(pair => new
+                {
+                    model = pair.Key,
+                    until = pair.Value.Until,
+                    remainingMs = (long)Math.Max(0, (pair.Value.Until - now).TotalMilliseconds),
+                    reason = pair.Value.Reason,
+                }),
+                invalid = key.Invalid is { } mark ? new { reason = mark.Reason, since = mark.Since } : null,
+            };
+        }
+
+        var usableAll = status.Keys.Count - invalid;
         return new
         {
             status = "success",
@@ -40,46 +112,79 @@ public static class RotationStatusApi
                 summary = new
                 {
                     totalKeys = status.Keys.Count,
-                    activeKeys = states.Count(s => s == "active"),
-                    blacklistedKeys = states.Count(s => s == "cooling"),
-                    invalidKeys = states.Count(s => s == "invalid"),
+                    activeKeys = active,
+                    blacklistedKeys = cooling,
+                    invalidKeys = invalid,
                     resetIn = (long)Math.Max(0, status.ResetIn.TotalMilliseconds),
-                    storage,
+                    storage = cluster.Storage,
+                    at = now,
+                    windowStart = status.WindowStart,
+                    totals = Totals(everything),
                 },
-                modelStats = models.Select(model => new
+                cluster = new
                 {
-                    name = model,
-                    totalRequests = status.Keys.Sum(key => key.Recent.GetValueOrDefault(model)),
-                    keyDistribution = status.Keys
-                        .Where(key => key.Recent.ContainsKey(model))
-                        .ToDictionary(key => key.Key.Index.ToString(System.Globalization.CultureInfo.InvariantCulture), key => key.Recent[model]),
-                }),
-                keys = status.Keys.Select((key, i) => new
+                    mode = cluster.Mode,
+                    storage = cluster.Storage,
+                    clusterId = cluster.ClusterId,
+                    serviceId = cluster.ServiceId,
+                    poolSilo = cluster.PoolSilo,
+                    frontend = cluster.Frontend,
+                    silos = cluster.Silos,
+                },
+                modelStats = models.Select(pair => new
                 {
-                    index = key.Key.Index,
-                    key = keys.Masked(key.Key),
-                    fingerprint = key.Key.Fingerprint,
-                    status = states[i],
-                    usage = new
-                    {
-                        total = key.Lifetime.Values.Sum(counters => counters.Leases),
-                        byModel = key.Lifetime.ToDictionary(pair => pair.Key, pair => pair.Value.Leases),
-                        recent = key.Recent,
-                    },
-                    models = key.Lifetime,
-                    cooldowns = key.Cooldowns.Select(pair => new
-                    {
-                        model = pair.Key,
-                        until = pair.Value.Until,
-                        remainingMs = (long)Math.Max(0, (pair.Value.Until - status.At).TotalMilliseconds),
-                        reason = pair.Value.Reason,
-                    }),
-                    invalid = key.Invalid is { } mark ? new { reason = mark.Reason, since = mark.Since } : null,
+                    name = pair.Key,
+                    totalRequests = pair.Value.RecentRequests,
+                    keyDistribution = pair.Value.KeyDistribution,
+                    usableKeys = usableAll - pair.Value.CoolingKeys,
+                    coolingKeys = pair.Value.CoolingKeys,
+                    lifetime = Totals(pair.Value.Lifetime),
                 }),
+                keys = keyViews,
             },
         };
     }
 
+    /// <summary>Counters grouped the way people read them: requests, successes, failures by class, tokens.</summary>
+    private static object Totals(ModelCounters counters) => new
+    {
+        requests = counters.Leases,
+        successes = counters.Successes,
+        failures = new
+        {
+            clientErrors = counters.ClientErrors,
+            rateLimited = counters.RateLimited,
+            dailyQuotaExhausted = counters.DailyQuotaExhausted,
+            invalid = counters.Invalid,
+            transient = counters.Transient,
+            timeouts = counters.Timeouts,
+        },
+        tokens = new
+        {
+            prompt = counters.PromptTokens,
+            candidates = counters.CandidatesTokens,
+            total = counters.TotalTokens,
+        },
+        lastUsed = counters.LastUsed,
+    };
+
+    private static ModelView ModelFor(SortedDictionary<string, ModelView> models, string model)
+    {
+        if (!models.TryGetValue(model, out var view))
+        {
+            models[model] = view = new ModelView();
+        }
+        return view;
+    }
+
     private static string State(KeyStatus key) =>
         key.Invalid is not null ? "invalid" : key.Cooldowns.Count > 0 ? "cooling" : "active";
+
+    private sealed class ModelView
+    {
+        public long RecentRequests;
+        public int CoolingKeys;
+        public readonly Dictionary<string, long> KeyDistribution = new(StringComparer.Ordinal);
+        public readonly ModelCounters Lifetime = new();
+    }
 }

@@ -22,6 +22,20 @@ public sealed class RequestBody : IDisposable
 
     public ReadOnlyMemory<byte> Memory { get; }
 
+    /// <summary>Reads the body; when it is over <paramref name="limit"/>, answers 413 in the surface's shape and returns null.</summary>
+    public static async Task<RequestBody?> ReadOrRejectAsync(HttpContext context, ApiSurface surface, long limit)
+    {
+        try
+        {
+            return await ReadAsync(context.Request, limit, context.RequestAborted);
+        }
+        catch (RequestBodyTooLargeException ex)
+        {
+            await surface.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, ex.Message);
+            return null;
+        }
+    }
+
     public static async Task<RequestBody> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
         if (request.ContentLength > limit)

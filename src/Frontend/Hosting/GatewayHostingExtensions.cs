@@ -38,6 +38,7 @@ public static class GatewayHostingExtensions
         services.AddSingleton<UpstreamKeyRing>();
         services.AddSingleton(_ => new HttpMessageInvoker(CreateUpstreamHandler()));
         services.AddSingleton<UpstreamForwarder>();
+        builder.AddGatewayObservability();
 
         var cluster = configuration.Get<ClusterHostingOptions>() ?? new ClusterHostingOptions();
         if (cluster.IsCluster)

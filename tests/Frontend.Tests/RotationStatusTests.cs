@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Text.Json;
+using GeminiParty.FakeGemini;
+
+namespace GeminiParty.Frontend.Tests;
+
+/// <summary>What /rotation-status adds to the original's shape: the cluster, outcome classes, tokens, last use.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class RotationStatusTests(GatewayFixture gateway) : IDisposable
+{
+    public void Dispose() => gateway.Upstream.ClearFaults();
+
+    [Fact]
+    public async Task The_cluster_shows_this_silo_active_with_its_address_storage_and_cluster_id()
+    {
+        var status = await gateway.RotationStatusAsync();
+
+        var cluster = status.GetProperty("data").GetProperty("cluster");
+        Assert.Equal("embedded", cluster.GetProperty("mode").GetString());
+        Assert.Equal("memory", cluster.GetProperty("storage").GetString());
+        Assert.Equal("gemini-party", cluster.GetProperty("clusterId").GetString());
+        var silo = Assert.Single(cluster.GetProperty("silos").EnumerateArray());
+        Assert.Equal("Active", silo.GetProperty("status").GetString());
+        Assert.StartsWith("127.0.0.1:", silo.GetProperty("address").GetString());
+        Assert.False(string.IsNullOrEmpty(cluster.GetProperty("poolSilo").GetString()));
+    }
+
+    [Fact]
+    public async Task A_rate_limited_key_shows_its_class_and_the_model_has_one_usable_key_less()
+    {
+        var model = GatewayFixture.NewModel();
+        gateway.Upstream.SetFault(GatewayFixture.Keys[0], FakeFault.RateLimitPerMinute(retryDelaySeconds: 120), times: 1);
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+            Assert.Equal(200, (int)response.StatusCode);
+        }
+
+        var status = await EventuallyAsync(s => ModelStats(s, model).GetProperty("lifetime").GetProperty("successes").GetInt64() == 3);
+
+        var stats = ModelStats(status, model);
+        Assert.Equal(1, stats.GetProperty("coolingKeys").GetInt32());
+        Assert.Equal(2, stats.GetProperty("usableKeys").GetInt32());
+        var lifetime = stats.GetProperty("lifetime");
+        Assert.Equal(4, lifetime.GetProperty("requests").GetInt64());
+        Assert.Equal(1, lifetime.GetProperty("failures").GetProperty("rateLimited").GetInt64());
+        Assert.True(lifetime.GetProperty("tokens").GetProperty("total").GetInt64() > 0);
+
+        var key0 = status.KeyStatus(0);
+        Assert.Equal("cooling", key0.GetProperty("status").GetString());
+        Assert.Equal(1, key0.GetProperty("models").GetProperty(model).GetProperty("rateLimited").GetInt64());
+        Assert.Equal(JsonValueKind.String, key0.GetProperty("lastUsed").ValueKind);
+        var cooldown = key0.GetProperty("cooldowns").EnumerateArray().Single(c => c.GetProperty("model").GetString() == model);
+        Assert.InRange(cooldown.GetProperty("remainingMs").GetInt64(), 100_000, 120_000);
+        var summary = status.GetProperty("data").GetProperty("summary").GetProperty("totals");
+        Assert.True(summary.GetProperty("successes").GetInt64() >= 3);
+    }
+
+    private static JsonElement ModelStats(JsonElement status, string model) =>
+        status.GetProperty("data").GetProperty("modelStats").EnumerateArray().Single(m => m.GetProperty("name").GetString() == model);
+
+    private async Task<JsonElement> EventuallyAsync(Func<JsonElement, bool> done)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var status = await gateway.RotationStatusAsync();
+            if (done(status) || deadline.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                return status;
+            }
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+}
+
+/// <summary>A gateway with 10,000 keys, each used: /rotation-status must stay fast.</summary>
+public sealed class ManyKeysGatewayFixture : GatewayFixture
+{
+    public const int KeyCount = 10_000;
+
+    protected override FakeGeminiOptions UpstreamOptions => new() { ValidKeys = [] };
+
+    protected override IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>
+    {
+        ["GEMINI_API_KEY"] = string.Join(",", Enumerable.Range(0, KeyCount).Select(i => $"AIzaSyManyKeys{i:D6}-{new string('k', 20)}")),
+    };
+}
+
+public sealed class RotationStatusScaleTests(ManyKeysGatewayFixture gateway) : IClassFixture<ManyKeysGatewayFixture>
+{
+    [Fact]
+    public async Task Status_of_ten_thousand_used_keys_answers_in_well_under_a_second()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string[] models = ["gemini-scale-a", "gemini-scale-b"];
+        // every key leased once per model: 20,000 requests, 32 at a time
+        await Parallel.ForAsync(0, ManyKeysGatewayFixture.KeyCount * models.Length, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct }, async (i, token) =>
+        {
+            using var response = await gateway.Client.SendAsync(
+                gateway.Request(HttpMethod.Post, $"/v1beta/models/{models[i % 2]}:generateContent", GatewayAssertions.Prompt), token);
+            Assert.Equal(200, (int)response.StatusCode);
+        });
+
+        var timings = new List<double>();
+        long bytes = 0;
+        JsonElement status = default;
+        for (var i = 0; i < 6; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            using var response = await gateway.GetAsync("/rotation-status");
+            var body = await response.Content.ReadAsByteArrayAsync(ct);
+            timings.Add(watch.Elapsed.TotalMilliseconds);
+            bytes = body.Length;
+            status = JsonDocument.Parse(body).RootElement.Clone();
+        }
+        timings.RemoveAt(0); // the first call warms the JIT
+        timings.Sort();
+        var median = timings[timings.Count / 2];
+        TestContext.Current.SendDiagnosticMessage($"/rotation-status with {ManyKeysGatewayFixture.KeyCount} keys x {models.Length} models: median {median:0} ms, max {timings[^1]:0} ms, {bytes / 1024} KiB");
+        Console.WriteLine($"/rotation-status with {ManyKeysGatewayFixture.KeyCount} keys x {models.Length} models: median {median:0} ms, max {timings[^1]:0} ms, {bytes / 1024} KiB");
+
+        Assert.Equal(ManyKeysGatewayFixture.KeyCount, status.GetProperty("data").GetProperty("keys").GetArrayLength());
+        Assert.Equal(2 * ManyKeysGatewayFixture.KeyCount, status.GetProperty("data").GetProperty("summary").GetProperty("totals").GetProperty("requests").GetInt64());
+        Assert.True(median < 1000, $"median {median} ms");
+    }
+}
