@@ -14,6 +14,7 @@ if (!app.ValidateOrExplain())
 app.UseJsonErrorResponses();
 app.MapHealthApi();
 app.MapRotationStatusApi();
+app.MapMetricsApi();
 app.MapGeminiNativeApi();
 app.MapOpenAiCompatibleApi();
 app.Run();

@@ -1,8 +1,7 @@
 using GeminiParty.Hosting;
 using GeminiParty.Silo;
 
-// appsettings.json (log levels) is read from the app's own folder, wherever it is started from
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+var builder = WebApplication.CreateBuilder(args);
 builder.AddKeyPoolSilo();
 
 var app = builder.Build();

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using GeminiParty.Frontend.Hosting;
+using GeminiParty.Frontend.Observability;
 using Microsoft.Extensions.Options;
 
 namespace GeminiParty.Frontend.Forwarding;
@@ -16,6 +17,8 @@ public sealed partial class UpstreamForwarder(
     UpstreamKeyRing keys,
     IOptions<GatewayOptions> options,
     TimeProvider time,
+    GatewayMetrics metrics,
+    RequestLog requestLog,
     ILogger<UpstreamForwarder> logger)
 {
     private const int MaxErrorBodyBytes = 64 * 1024;
@@ -32,14 +35,15 @@ public sealed partial class UpstreamForwarder(
         int[]? tried = null;
         UpstreamFailure? last = null;
         var attempts = 0;
+        long relayed = 0;
         KeyAlias? alias = null;
         while (attempts < _options.MaxAttempts)
         {
             var lease = await _pool.LeaseAsync(call.Model, tried);
             if (lease.Key is null)
             {
-                await WriteExhaustedAsync(context, call, lease, last);
-                LogRequest(logger, call.Surface.Name, call.Model, alias?.Index ?? -1, attempts, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                relayed = await WriteExhaustedAsync(context, call, lease, last);
+                Complete(context, call, alias, attempts, started, relayed);
                 return;
             }
             alias = lease.Key;
@@ -49,12 +53,16 @@ public sealed partial class UpstreamForwarder(
                 LogKeyNotHeld(logger, alias.Index, alias.Fingerprint);
                 continue; // the pool knows a key this process was not given (rolling update): try another, no attempt spent
             }
+            if (last is not null)
+            {
+                metrics.Retried(call.Model, last.Classification.Outcome);
+            }
             attempts++;
 
-            var result = await AttemptAsync(context, call, alias, secret, aborted);
+            (var result, relayed) = await AttemptAsync(context, call, alias, secret, aborted);
             if (result is null)
             {
-                LogRequest(logger, call.Surface.Name, call.Model, alias.Index, attempts, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                Complete(context, call, alias, attempts, started, relayed);
                 return;
             }
             last = result;
@@ -65,17 +73,30 @@ public sealed partial class UpstreamForwarder(
         }
         // the attempts ran out on rate-limited keys: say when to come back, as the all-cooling answer does
         var retryAfter = last!.Status == StatusCodes.Status429TooManyRequests ? last.Classification.RetryDelay : null;
-        await WriteUpstreamErrorAsync(context, call, last, retryAfter);
-        LogRequest(logger, call.Surface.Name, call.Model, alias?.Index ?? -1, attempts, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        relayed = await WriteUpstreamErrorAsync(context, call, last, retryAfter);
+        Complete(context, call, alias, attempts, started, relayed);
     }
 
-    /// <summary>One attempt with one key. Returns null when the client has its answer, or the retryable failure.</summary>
-    private async Task<UpstreamFailure?> AttemptAsync(HttpContext context, UpstreamCall call, KeyAlias alias, string secret, CancellationToken aborted)
+    /// <summary>The request's one log line and its metrics.</summary>
+    private void Complete(HttpContext context, UpstreamCall call, KeyAlias? alias, int attempts, long started, long responseBytes)
+    {
+        var status = context.Response.StatusCode;
+        metrics.RequestCompleted(call.Surface.Name, call.Model, status, started);
+        requestLog.Completed(call.Surface.Name, call.Model, call.Streaming, alias?.Index ?? -1, attempts, status,
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds, call.Body.Length, responseBytes);
+    }
+
+    /// <summary>
+    /// One attempt with one key. Returns a null failure when the client has its answer, or the retryable failure; and
+    /// the body bytes relayed from upstream.
+    /// </summary>
+    private async Task<(UpstreamFailure? Failure, long Bytes)> AttemptAsync(HttpContext context, UpstreamCall call, KeyAlias alias, string secret, CancellationToken aborted)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         timeout.CancelAfter(call.Streaming ? _options.StreamIdleTimeout : _options.UpstreamTimeout);
         using var request = BuildRequest(call, secret);
         HttpResponseMessage response;
+        var sending = Stopwatch.GetTimestamp();
         try
         {
             response = await upstream.SendAsync(request, timeout.Token);
@@ -83,26 +104,30 @@ public sealed partial class UpstreamForwarder(
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             Record(alias, call.Model, UpstreamOutcome.ClientError, "client disconnected");
-            return null;
+            return (null, 0);
         }
         catch (OperationCanceledException)
         {
+            metrics.UpstreamAnswered(call.Model, 0, sending);
             Record(alias, call.Model, UpstreamOutcome.Timeout, "gateway timeout");
             await call.Surface.WriteErrorAsync(context, StatusCodes.Status504GatewayTimeout, "Upstream did not answer in time (UPSTREAM_TIMEOUT).");
-            return null;
+            return (null, 0);
         }
         catch (HttpRequestException ex)
         {
-            return await FailTransientAsync(alias, call, $"connection failed: {ex.HttpRequestError}");
+            metrics.UpstreamAnswered(call.Model, 0, sending);
+            return (await FailTransientAsync(alias, call, $"connection failed: {ex.HttpRequestError}"), 0);
         }
+        metrics.UpstreamAnswered(call.Model, (int)response.StatusCode, sending);
 
         using (response)
         {
             var status = (int)response.StatusCode;
             if (status is >= 200 and < 300)
             {
-                return await RelayAsync(context, call, alias, response, timeout) ? null
-                    : await FailTransientAsync(alias, call, "upstream answer broke off before its first byte");
+                var relayed = await RelayAsync(context, call, alias, response, timeout);
+                return relayed >= 0 ? (null, relayed)
+                    : (await FailTransientAsync(alias, call, "upstream answer broke off before its first byte"), 0);
             }
 
             byte[] body;
@@ -112,27 +137,28 @@ public sealed partial class UpstreamForwarder(
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is OperationCanceledException && !aborted.IsCancellationRequested))
             {
-                return await FailTransientAsync(alias, call, "error body broke off");
+                return (await FailTransientAsync(alias, call, "error body broke off"), 0);
             }
             var classification = UpstreamErrorClassifier.Classify(status, body);
             var failure = new UpstreamFailure(status, response.Content.Headers.ContentType?.ToString(), body, classification);
             var report = new AttemptReport(alias, call.Model, classification.Outcome, classification.RetryDelay, classification.Reason);
+            metrics.AttemptCompleted(alias, classification.Outcome, null, call.Model);
             if (!classification.Outcome.IsRetryable())
             {
                 _ = _pool.RecordAsync(report);
-                await WriteUpstreamErrorAsync(context, call, failure, retryAfter: null);
-                return null;
+                return (null, await WriteUpstreamErrorAsync(context, call, failure, retryAfter: null));
             }
             LogAttemptFailed(logger, alias.Index, call.Model, status, classification.Reason);
             if (classification.Outcome.ChangesKeyState())
             {
+                metrics.CooldownStarted(alias, call.Model, classification.Outcome);
                 await _pool.PenalizeAsync(report);
             }
             else
             {
                 _ = _pool.RecordAsync(report);
             }
-            return failure;
+            return (failure, 0);
         }
     }
 
@@ -145,8 +171,11 @@ public sealed partial class UpstreamForwarder(
             new UpstreamClassification(UpstreamOutcome.Transient, null, message)));
     }
 
-    private void Record(KeyAlias alias, string model, UpstreamOutcome outcome, string? reason, TokenCounts? tokens = null) =>
+    private void Record(KeyAlias alias, string model, UpstreamOutcome outcome, string? reason, TokenCounts? tokens = null)
+    {
+        metrics.AttemptCompleted(alias, outcome, tokens, model);
         _ = _pool.RecordAsync(new AttemptReport(alias, model, outcome, null, reason, tokens)); // one-way: costs the request nothing
+    }
 
     private HttpRequestMessage BuildRequest(UpstreamCall call, string secret)
     {
@@ -165,11 +194,11 @@ public sealed partial class UpstreamForwarder(
     }
 
     /// <summary>
-    /// Streams the answer to the client chunk by chunk. Returns false when upstream broke off before any byte reached
-    /// the client, so another key may still be tried; after the first byte, a failure ends the response instead.
+    /// Streams the answer to the client chunk by chunk and returns the bytes relayed, or -1 when upstream broke off before
+    /// any byte reached the client, so another key may still be tried; after the first byte, a failure ends the response instead.
     /// Reports the success to the pool with the tokens the answer's last usage object names.
     /// </summary>
-    private async Task<bool> RelayAsync(HttpContext context, UpstreamCall call, KeyAlias alias, HttpResponseMessage response, CancellationTokenSource timeout)
+    private async Task<long> RelayAsync(HttpContext context, UpstreamCall call, KeyAlias alias, HttpResponseMessage response, CancellationTokenSource timeout)
     {
         var client = context.Response;
         client.StatusCode = (int)response.StatusCode;
@@ -191,7 +220,7 @@ public sealed partial class UpstreamForwarder(
 
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         var tail = new ResponseTail(); // not `using`: a using local is read-only, and Append mutates it
-        var sent = false;
+        var sent = 0L;
         try
         {
             await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
@@ -201,13 +230,13 @@ public sealed partial class UpstreamForwarder(
                 if (read == 0)
                 {
                     Record(alias, call.Model, UpstreamOutcome.Success, null, tail.ReadUsage());
-                    return true;
+                    return sent;
                 }
                 if (call.Streaming)
                 {
                     timeout.CancelAfter(_options.StreamIdleTimeout);
                 }
-                sent = true;
+                sent += read;
                 tail.Append(buffer.AsSpan(0, read));
                 await client.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted);
             }
@@ -215,14 +244,14 @@ public sealed partial class UpstreamForwarder(
         catch (Exception) when (context.RequestAborted.IsCancellationRequested)
         {
             Record(alias, call.Model, UpstreamOutcome.Success, "client left during the answer"); // the key worked
-            return true; // the client left; its cancellation already reached upstream through the linked token
+            return sent; // the client left; its cancellation already reached upstream through the linked token
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
         {
-            if (!sent && !client.HasStarted)
+            if (sent == 0 && !client.HasStarted)
             {
                 client.ContentLength = null;
-                return false;
+                return -1;
             }
             LogStreamBroken(logger, alias.Index, call.Model, ex.GetType().Name);
             Record(alias, call.Model, UpstreamOutcome.Transient, "stream broke off");
@@ -234,7 +263,7 @@ public sealed partial class UpstreamForwarder(
             {
                 context.Abort(); // a truncated JSON answer must not look complete
             }
-            return true;
+            return sent;
         }
         finally
         {
@@ -256,12 +285,13 @@ public sealed partial class UpstreamForwarder(
         return copy.ToArray();
     }
 
-    private async Task WriteUpstreamErrorAsync(HttpContext context, UpstreamCall call, UpstreamFailure failure, TimeSpan? retryAfter)
+    /// <summary>Writes a failed attempt's answer; returns the upstream body bytes written (0 for a message of the gateway's own).</summary>
+    private async Task<long> WriteUpstreamErrorAsync(HttpContext context, UpstreamCall call, UpstreamFailure failure, TimeSpan? retryAfter)
     {
         if (failure.Body is null)
         {
             await call.Surface.WriteErrorAsync(context, failure.Status, failure.Classification.Reason, retryAfter);
-            return;
+            return 0;
         }
         var response = context.Response;
         response.StatusCode = failure.Status;
@@ -270,34 +300,34 @@ public sealed partial class UpstreamForwarder(
         {
             response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(delay.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
-        await response.Body.WriteAsync(call.Surface.AdaptUpstreamError(keys.MaskSecrets(failure.Body)));
+        var body = call.Surface.AdaptUpstreamError(keys.MaskSecrets(failure.Body));
+        await response.Body.WriteAsync(body);
+        return body.Length;
     }
 
-    private Task WriteExhaustedAsync(HttpContext context, UpstreamCall call, KeyLease lease, UpstreamFailure? last)
+    private async Task<long> WriteExhaustedAsync(HttpContext context, UpstreamCall call, KeyLease lease, UpstreamFailure? last)
     {
         var retryAfter = lease.RetryAt is { } at ? at - time.GetUtcNow() : (TimeSpan?)null;
         if (last is not null)
         {
             // the keys ran out while retrying: the last upstream answer says more than a generic message
-            return WriteUpstreamErrorAsync(context, call, last, retryAfter);
+            return await WriteUpstreamErrorAsync(context, call, last, retryAfter);
         }
         if (lease.AllInvalid)
         {
-            return call.Surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
+            await call.Surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
                 "Every upstream key in the pool is invalid. An operator must replace GEMINI_API_KEY.");
+            return 0;
         }
         var message = retryAfter is { } wait
             ? $"Every upstream key is cooling down for model {call.Model}; the first returns in {Math.Ceiling(wait.TotalSeconds)} s."
             : $"No upstream key is usable for model {call.Model} right now.";
-        return call.Surface.WriteErrorAsync(context, StatusCodes.Status429TooManyRequests, message, retryAfter ?? TimeSpan.FromSeconds(1));
+        await call.Surface.WriteErrorAsync(context, StatusCodes.Status429TooManyRequests, message, retryAfter ?? TimeSpan.FromSeconds(1));
+        return 0;
     }
 
     /// <summary>A failed attempt: what to tell the client if no other key does better.</summary>
     private sealed record UpstreamFailure(int Status, string? ContentType, byte[]? Body, UpstreamClassification Classification);
-
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Debug,
-        Message = "{Surface} {Model} key #{KeyIndex} attempts {Attempts} -> {Status} in {ElapsedMs:0.0} ms")]
-    private static partial void LogRequest(ILogger logger, string surface, string model, int keyIndex, int attempts, int status, double elapsedMs);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Key #{KeyIndex} failed for {Model} ({Status}): {Reason}; trying another key")]
     private static partial void LogAttemptFailed(ILogger logger, int keyIndex, string model, int status, string reason);

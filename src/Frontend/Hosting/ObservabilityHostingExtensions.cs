@@ -1,13 +1,50 @@
 using GeminiParty.Frontend.Observability;
+using GeminiParty.Hosting;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 
 namespace GeminiParty.Frontend.Hosting;
 
-/// <summary>Wires what operators see: cluster membership for /rotation-status.</summary>
+/// <summary>Wires what operators see: log format and the request log, OpenTelemetry metrics, cluster membership.</summary>
 public static class ObservabilityHostingExtensions
 {
+    /// <summary>Meters exported on /metrics besides the gateway's own.</summary>
+    private static readonly string[] ForeignMeters =
+    [
+        "Microsoft.Orleans",
+        "Microsoft.AspNetCore.Hosting",
+        "Microsoft.AspNetCore.Server.Kestrel",
+        "System.Net.Http",
+        "System.Runtime",
+    ];
+
     public static WebApplicationBuilder AddGatewayObservability(this WebApplicationBuilder builder)
     {
+        var options = builder.Configuration.BindOrDefault<ObservabilityOptions>();
+        builder.Services.AddOptions<ObservabilityOptions>().Bind(builder.Configuration).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ObservabilityOptions>, ObservabilityOptionsValidator>();
+        if (options.IsJson)
+        {
+            builder.Logging.AddJsonConsole(json =>
+            {
+                json.UseUtcTimestamp = true;
+                json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                json.IncludeScopes = false;
+            });
+        }
+        if (!options.LogRequests)
+        {
+            builder.Logging.AddFilter(RequestLog.Category, LogLevel.None);
+        }
+
         builder.Services.AddSingleton<ClusterMembership>();
+        builder.Services.AddSingleton<RequestLog>();
+        builder.Services.AddSingleton<PoolGauges>();
+        builder.Services.AddSingleton<GatewayMetrics>();
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(GatewayMetrics.MeterName)
+            .AddMeter(ForeignMeters)
+            .AddPrometheusExporter());
         return builder;
     }
 }

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using GeminiParty.Frontend.Forwarding;
+
+namespace GeminiParty.Frontend.Observability;
+
+/// <summary>
+/// The gateway's own instruments (meter <see cref="MeterName"/>), exported on /metrics. Keys appear only as their
+/// index in GEMINI_API_KEY. Label values are cached strings and tags go in a <see cref="TagList"/> on the stack, so
+/// recording costs the request no allocation.
+/// </summary>
+public sealed class GatewayMetrics
+{
+    public const string MeterName = "GeminiParty.Gateway";
+
+    /// <summary>Seconds, from a fast embedding to a long thinking stream.</summary>
+    private static readonly double[] LatencyBuckets = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120, 300];
+
+    private static readonly string[] StatusLabels = Enumerable.Range(0, 600).Select(code => code.ToString(CultureInfo.InvariantCulture)).ToArray();
+    private static readonly string[] OutcomeLabels = Enum.GetValues<UpstreamOutcome>().Select(Snake).ToArray();
+
+    private readonly string[] _keyLabels;
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _requestDuration;
+    private readonly Counter<long> _attempts;
+    private readonly Histogram<double> _upstreamDuration;
+    private readonly Counter<long> _retries;
+    private readonly Counter<long> _cooldowns;
+    private readonly Counter<long> _tokens;
+
+    public GatewayMetrics(IMeterFactory meters, UpstreamKeyRing keys, PoolGauges gauges)
+    {
+        _keyLabels = keys.Aliases.Select(alias => alias.Index.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var meter = meters.Create(MeterName);
+        _requests = meter.CreateCounter<long>("gemini_party.requests", "{request}",
+            "Client requests forwarded upstream, by route (native or openai), model and final HTTP status.");
+        _requestDuration = meter.CreateHistogram("gemini_party.request.duration", "s",
+            "Time from the request reaching the forwarder to the end of its answer, retries included.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        _attempts = meter.CreateCounter<long>("gemini_party.upstream.attempts", "{attempt}",
+            "Upstream calls, by key index and the class the error classifier gave the answer.");
+        _upstreamDuration = meter.CreateHistogram("gemini_party.upstream.duration", "s",
+            "Time until upstream's response headers, by model and status class.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        _retries = meter.CreateCounter<long>("gemini_party.retries", "{retry}",
+            "Attempts on another key after a retryable failure, by model and the failure's class.");
+        _cooldowns = meter.CreateCounter<long>("gemini_party.cooldowns", "{cooldown}",
+            "Keys this frontend benched: rate_limited and daily_quota_exhausted for one model, invalid_key for all.");
+        _tokens = meter.CreateCounter<long>("gemini_party.tokens", "{token}",
+            "Tokens upstream reported, by key index, model and type (prompt, candidates, total; total includes thinking, so do not sum over type).");
+        meter.CreateObservableGauge("gemini_party.keys.usable", gauges.UsableKeys, "{key}",
+            "Keys the pool can lease for a model now (not invalid, not cooling for it), from the pool status of at most a few seconds ago.");
+        meter.CreateObservableGauge("gemini_party.keys", gauges.KeysByState, "{key}",
+            "Keys by state: active, cooling (for at least one model), invalid.");
+    }
+
+    public void RequestCompleted(string route, string model, int status, long startedTimestamp)
+    {
+        var tags = new TagList { { "route", route }, { "model", model }, { "status", Status(status) } };
+        _requests.Add(1, tags);
+        if (_requestDuration.Enabled)
+        {
+            _requestDuration.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds,
+                new TagList { { "route", route }, { "model", model } });
+        }
+    }
+
+    /// <summary>Upstream answered with headers (status) or failed to (status 0).</summary>
+    public void UpstreamAnswered(string model, int status, long startedTimestamp)
+    {
+        if (_upstreamDuration.Enabled)
+        {
+            _upstreamDuration.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds,
+                new TagList { { "model", model }, { "status_class", StatusClass(status) } });
+        }
+    }
+
+    public void AttemptCompleted(KeyAlias key, UpstreamOutcome outcome, TokenCounts? tokens, string model)
+    {
+        var keyLabel = Key(key);
+        _attempts.Add(1, new TagList { { "key", keyLabel }, { "outcome", OutcomeLabels[(int)outcome] } });
+        if (tokens is { } used && _tokens.Enabled)
+        {
+            _tokens.Add(used.Prompt, new TagList { { "key", keyLabel }, { "model", model }, { "type", "prompt" } });
+            _tokens.Add(used.Candidates, new TagList { { "key", keyLabel }, { "model", model }, { "type", "candidates" } });
+            _tokens.Add(used.Total, new TagList { { "key", keyLabel }, { "model", model }, { "type", "total" } });
+        }
+    }
+
+    public void Retried(string model, UpstreamOutcome previous) =>
+        _retries.Add(1, new TagList { { "model", model }, { "reason", OutcomeLabels[(int)previous] } });
+
+    public void CooldownStarted(KeyAlias key, string model, UpstreamOutcome outcome) =>
+        _cooldowns.Add(1, new TagList { { "key", Key(key) }, { "model", model }, { "reason", OutcomeLabels[(int)outcome] } });
+
+    private string Key(KeyAlias key) =>
+        (uint)key.Index < (uint)_keyLabels.Length ? _keyLabels[key.Index] : key.Index.ToString(CultureInfo.InvariantCulture);
+
+    private static string Status(int status) =>
+        (uint)status < (uint)StatusLabels.Length ? StatusLabels[status] : status.ToString(CultureInfo.InvariantCulture);
+
+    private static string StatusClass(int status) => status switch
+    {
+        >= 200 and < 300 => "2xx",
+        >= 400 and < 500 => "4xx",
+        >= 500 and < 600 => "5xx",
+        _ => "error",
+    };
+
+    private static string Snake(UpstreamOutcome outcome) =>
+        string.Concat(outcome.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics.Metrics;
+
+namespace GeminiParty.Frontend.Observability;
+
+/// <summary>
+/// Key counts for the observable gauges, from one pool status of at most <see cref="MaxAge"/> ago. A scrape of /metrics
+/// refreshes it first when it is stale (one grain call for all models, shared by concurrent scrapes); gauge callbacks
+/// never call a grain, they read the last snapshot.
+/// </summary>
+public sealed partial class PoolGauges(IGrainFactory grains, TimeProvider time, ILogger<PoolGauges> logger)
+{
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
+
+    private readonly Lock _lock = new();
+    private Snapshot? _snapshot;
+    private Task? _refreshing;
+
+    /// <summary>Gets a new snapshot if the last one is older than <see cref="MaxAge"/>; concurrent callers share one refresh.</summary>
+    public Task RefreshIfStaleAsync()
+    {
+        lock (_lock)
+        {
+            if (_snapshot is { } last && time.GetUtcNow() - last.At < MaxAge)
+            {
+                return Task.CompletedTask;
+            }
+            if (_refreshing is null || _refreshing.IsCompleted)
+            {
+                _refreshing = RefreshAsync();
+            }
+            return _refreshing;
+        }
+    }
+
+    public IEnumerable<Measurement<int>> UsableKeys()
+    {
+        _ = RefreshIfStaleAsync(); // for exporters that collect without a scrape request
+        return _snapshot?.Usable ?? [];
+    }
+
+    public IEnumerable<Measurement<int>> KeysByState() => _snapshot?.ByState ?? [];
+
+    private async Task RefreshAsync()
+    {
+        try
+        {
+            var status = await grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool).GetStatusAsync();
+            _snapshot = Summarize(status, time.GetUtcNow());
+        }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+        {
+            LogRefreshFailed(logger, ex.GetType().Name); // keep the last snapshot: a gap is worse than a stale value
+        }
+    }
+
+    internal static Snapshot Summarize(PoolStatus status, DateTimeOffset at)
+    {
+        var cooling = new Dictionary<string, int>(StringComparer.Ordinal);
+        int invalid = 0, coolingKeys = 0;
+        foreach (var key in status.Keys)
+        {
+            foreach (var model in key.Lifetime.Keys)
+            {
+                cooling.TryAdd(model, 0);
+            }
+            if (key.Invalid is not null)
+            {
+                invalid++;
+                continue;
+            }
+            if (key.Cooldowns.Count > 0)
+            {
+                coolingKeys++;
+            }
+            foreach (var model in key.Cooldowns.Keys)
+            {
+                cooling[model] = cooling.GetValueOrDefault(model) + 1;
+            }
+        }
+        var usable = status.Keys.Count - invalid;
+        return new Snapshot(
+            at,
+            cooling.Select(pair => new Measurement<int>(usable - pair.Value, new KeyValuePair<string, object?>("model", pair.Key))).ToArray(),
+            [
+                new Measurement<int>(usable - coolingKeys, new KeyValuePair<string, object?>("state", "active")),
+                new Measurement<int>(coolingKeys, new KeyValuePair<string, object?>("state", "cooling")),
+                new Measurement<int>(invalid, new KeyValuePair<string, object?>("state", "invalid")),
+            ]);
+    }
+
+    internal sealed record Snapshot(DateTimeOffset At, Measurement<int>[] Usable, Measurement<int>[] ByState);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Could not read the pool status for the key gauges ({Error}); /metrics shows the last one")]
+    private static partial void LogRefreshFailed(ILogger logger, string error);
+}

@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using GeminiParty.FakeGemini;
+
+namespace GeminiParty.Frontend.Tests;
+
+/// <summary>/metrics: Prometheus text from OpenTelemetry, counting what the gateway did.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed partial class MetricsTests(GatewayFixture gateway) : IDisposable
+{
+    public void Dispose() => gateway.Upstream.ClearFaults();
+
+    [Fact]
+    public async Task Metrics_need_a_client_token()
+    {
+        using var response = await gateway.GetAsync("/metrics", token: null);
+        await response.AssertGoogleErrorAsync(401);
+    }
+
+    [Fact]
+    public async Task A_scrape_after_traffic_counts_requests_attempts_retries_cooldowns_tokens_and_usable_keys()
+    {
+        var model = GatewayFixture.NewModel();
+        var before = await ScrapeAsync();
+        gateway.Upstream.SetFault(GatewayFixture.Keys[0], FakeFault.RateLimitPerMinute(retryDelaySeconds: 120), times: 1);
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+            Assert.Equal(200, (int)response.StatusCode);
+        }
+        using (var stream = await gateway.PostJsonAsync($"/v1beta/models/{model}:streamGenerateContent?alt=sse", GatewayAssertions.Prompt))
+        {
+            await stream.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        }
+        var status = await gateway.RotationStatusAsync();
+        var tokensInStatus = status.GetProperty("data").GetProperty("modelStats").EnumerateArray()
+            .Single(m => m.GetProperty("name").GetString() == model).GetProperty("lifetime").GetProperty("tokens").GetProperty("total").GetInt64();
+
+        // the exporter caches a scrape for 300 ms and the gauges for a few seconds: wait for this traffic to show
+        var after = await ScrapeUntilAsync(m => m.Sum("gemini_party_requests_total", ("model", model)) == 4
+                                              && m.Sum("gemini_party_keys_usable", ("model", model)) == 2);
+
+        Assert.Equal(4, after.Sum("gemini_party_requests_total", ("model", model), ("route", "native"), ("status", "200")));
+        Assert.Equal(4, after.Sum("gemini_party_request_duration_seconds_count", ("model", model)));
+        Assert.Equal(1, after.Sum("gemini_party_retries_total", ("model", model), ("reason", "rate_limited")));
+        Assert.Equal(1, after.Sum("gemini_party_cooldowns_total", ("model", model), ("key", "0"), ("reason", "rate_limited")));
+        Assert.Equal(2, after.Sum("gemini_party_keys_usable", ("model", model)));
+        Assert.Equal(1, after.Sum("gemini_party_upstream_attempts_total", ("key", "0"), ("outcome", "rate_limited"))
+                        - before.Sum("gemini_party_upstream_attempts_total", ("key", "0"), ("outcome", "rate_limited")));
+        Assert.Equal(4, after.Sum("gemini_party_upstream_attempts_total", ("outcome", "success"))
+                        - before.Sum("gemini_party_upstream_attempts_total", ("outcome", "success")));
+        Assert.True(tokensInStatus > 0);
+        Assert.Equal(tokensInStatus, after.Sum("gemini_party_tokens_total", ("model", model), ("type", "total")));
+        Assert.True(after.Sum("gemini_party_upstream_duration_seconds_count", ("model", model), ("status_class", "4xx")) >= 1);
+
+        Assert.Contains(after.Names, name => name.StartsWith("orleans_", StringComparison.Ordinal)); // Orleans' own meter
+        Assert.Contains("http_server_request_duration_seconds_count", after.Names);                 // ASP.NET Core's
+        Assert.DoesNotContain(after.Names, name => name.Contains("metrics", StringComparison.Ordinal));
+        GatewayAssertions.AssertNoUpstreamKey(after.Text);
+        Assert.DoesNotContain(GatewayFixture.Token, after.Text);
+    }
+
+    private async Task<Scrape> ScrapeUntilAsync(Func<Scrape, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            var scrape = await ScrapeAsync();
+            if (done(scrape) || DateTime.UtcNow > deadline)
+            {
+                return scrape;
+            }
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+    }
+
+    private async Task<Scrape> ScrapeAsync()
+    {
+        using var response = await gateway.GetAsync("/metrics");
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType);
+        return new Scrape(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    /// <summary>Prometheus text exposition, read just enough to sum samples by name and labels.</summary>
+    private sealed class Scrape
+    {
+        private readonly List<(string Name, Dictionary<string, string> Labels, double Value)> _samples = [];
+
+        public Scrape(string text)
+        {
+            Text = text;
+            foreach (var line in text.Split('\n'))
+            {
+                if (line.Length == 0 || line[0] == '#' || Sample().Match(line) is not { Success: true } match)
+                {
+                    continue;
+                }
+                var labels = Label().Matches(match.Groups["labels"].Value).ToDictionary(l => l.Groups[1].Value, l => l.Groups[2].Value);
+                _samples.Add((match.Groups["name"].Value, labels, double.Parse(match.Groups["value"].Value, CultureInfo.InvariantCulture)));
+            }
+        }
+
+        public string Text { get; }
+
+        public IEnumerable<string> Names => _samples.Select(s => s.Name).Distinct();
+
+        /// <summary>The sum of the samples that have every given label.</summary>
+        public double Sum(string name, params (string Label, string Value)[] labels) =>
+            _samples.Where(s => s.Name == name && labels.All(l => s.Labels.TryGetValue(l.Label, out var v) && v == l.Value))
+                .Sum(s => s.Value);
+    }
+
+    [GeneratedRegex("""^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>.*)\})?\s+(?<value>\S+)""")]
+    private static partial Regex Sample();
+
+    [GeneratedRegex(""""([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"""")]
+    private static partial Regex Label();
+}

@@ -1,0 +1,72 @@
+using GeminiParty.Frontend.Observability;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+
+namespace GeminiParty.Frontend.Tests;
+
+/// <summary>One structured line per request, with no token, key or query string in it.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class RequestLogTests(GatewayFixture gateway)
+{
+    [Fact]
+    public async Task Each_request_logs_one_information_line_with_route_model_key_attempts_status_and_bytes()
+    {
+        var model = GatewayFixture.NewModel();
+        // the token in ?key= must not reach the log, nor must the path or query
+        using var response = await gateway.Client.SendAsync(
+            gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent?key={GatewayFixture.SecondToken}&alt=json", GatewayAssertions.Prompt, token: null),
+            TestContext.Current.CancellationToken);
+        Assert.Equal(200, (int)response.StatusCode);
+        var length = (await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken)).Length;
+
+        var line = Assert.Single(await EventuallyAsync(() => RequestLines(gateway, model))); // written once the answer has left
+        Assert.StartsWith($"Information {RequestLog.Category} native {model} stream=False key #", line);
+        Assert.Contains("attempts 1 -> 200 in ", line);
+        Assert.Contains($"{GatewayAssertions.Prompt.Length} B in, {length} B out", line);
+        Assert.Contains("Route=native;Model=" + model, line); // structured: each part is a named property
+        Assert.DoesNotContain(GatewayFixture.SecondToken, line);
+        Assert.DoesNotContain("key=", line);
+        Assert.DoesNotContain("generateContent", line);
+        GatewayAssertions.AssertNoUpstreamKey(line);
+    }
+
+    private static async Task<string[]> EventuallyAsync(Func<string[]> lines)
+    {
+        for (var waited = 0; lines().Length == 0 && waited < 5000; waited += 20)
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+        return lines();
+    }
+
+    internal static string[] RequestLines(GatewayFixture gateway, string model) =>
+        gateway.Logs.Lines.Where(l => l.Contains($" {RequestLog.Category} ") && l.Contains(model)).ToArray();
+}
+
+public sealed class QuietJsonGatewayFixture : GatewayFixture
+{
+    protected override IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>
+    {
+        ["LOG_REQUESTS"] = "false",
+        ["LOG_FORMAT"] = "json",
+    };
+}
+
+public sealed class QuietRequestLogTests(QuietJsonGatewayFixture gateway) : IClassFixture<QuietJsonGatewayFixture>
+{
+    [Fact]
+    public async Task LOG_REQUESTS_false_silences_the_request_line_and_LOG_FORMAT_json_selects_the_json_console()
+    {
+        var model = GatewayFixture.NewModel();
+        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+        Assert.Equal(200, (int)response.StatusCode);
+
+        using (var again = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt))
+        {
+            Assert.Equal(200, (int)again.StatusCode); // the first request's line would have been written by now
+        }
+        Assert.Empty(RequestLogTests.RequestLines(gateway, model));
+        Assert.Equal(ConsoleFormatterNames.Json, gateway.Services.GetRequiredService<IOptionsMonitor<ConsoleLoggerOptions>>().CurrentValue.FormatterName);
+    }
+}
