@@ -1,7 +1,8 @@
 using GeminiParty.Hosting;
 using GeminiParty.Silo;
 
-var builder = WebApplication.CreateBuilder(args);
+// appsettings.json (log levels) is read from the app's own folder, wherever it is started from
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddKeyPoolSilo();
 
 var app = builder.Build();
