@@ -15,6 +15,7 @@ public static class SiloHostingExtensions
             builder.WebHost.UseUrls($"http://*:{port}");
         }
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddRedisStartupGate(builder.Configuration.BindOrDefault<ClusterHostingOptions>());
         builder.UseOrleans(silo => silo.AddKeyPool(builder.Configuration));
         // the silo flushes counters on shutdown; give it the time to do so
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(25));

@@ -43,6 +43,7 @@ public static class GatewayHostingExtensions
         var cluster = configuration.Get<ClusterHostingOptions>() ?? new ClusterHostingOptions();
         if (cluster.IsCluster)
         {
+            services.AddRedisStartupGate(cluster);
             builder.UseOrleansClient(client =>
             {
                 client.Configure<ClusterOptions>(options =>
