@@ -14,7 +14,7 @@ public static class GatewayHostingExtensions
     {
         builder.Configuration.AddDotEnvFile();
         var configuration = builder.Configuration;
-        var gateway = configuration.Get<GatewayOptions>() ?? new GatewayOptions();
+        var gateway = configuration.BindOrDefault<GatewayOptions>();
         if (string.IsNullOrEmpty(configuration["urls"]) && string.IsNullOrEmpty(configuration["ASPNETCORE_URLS"]))
         {
             builder.WebHost.UseUrls($"http://*:{gateway.Port}");
@@ -40,7 +40,7 @@ public static class GatewayHostingExtensions
         services.AddSingleton<UpstreamForwarder>();
         builder.AddGatewayObservability();
 
-        var cluster = configuration.Get<ClusterHostingOptions>() ?? new ClusterHostingOptions();
+        var cluster = configuration.BindOrDefault<ClusterHostingOptions>();
         if (cluster.IsCluster)
         {
             services.AddRedisStartupGate(cluster);

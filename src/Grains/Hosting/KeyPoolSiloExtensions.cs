@@ -17,7 +17,7 @@ public static class KeyPoolSiloExtensions
     /// </summary>
     public static ISiloBuilder AddKeyPool(this ISiloBuilder silo, IConfiguration configuration)
     {
-        var cluster = configuration.Get<ClusterHostingOptions>() ?? new ClusterHostingOptions();
+        var cluster = configuration.BindOrDefault<ClusterHostingOptions>();
         silo.Services.AddKeyPoolOptions(configuration);
         silo.Services.TryAddKeyedSingleton(ServiceKeys.PoolClock, TimeProvider.System);
         silo.Services.AddSingleton(services => new PoolKeyAliases(
