@@ -54,9 +54,10 @@ export function freshModel() {
 
 /**
  * Starts the fake upstream and the product. Returns { gateway, token, keys, fake, stop }.
- * `gateway` is the product's base URL without a trailing slash.
+ * `gateway` is the product's base URL without a trailing slash. `keys` replaces the pool keys (the soak needs six);
+ * `settings` adds product settings (e.g. BLACKLIST_TIMEOUT).
  */
-export async function startEnvironment() {
+export async function startEnvironment({ keys = POOL_KEYS, settings = {} } = {}) {
   for (const [dll, what] of [[fakeDll, 'the fake upstream'], [productDll, 'the product']]) {
     if (!existsSync(dll)) {
       throw new Error(`${dll} (${what}) is missing: run \`dotnet build gemini-party.slnx\` in ${root} before \`npm run test:e2e\`.`);
@@ -66,7 +67,7 @@ export async function startEnvironment() {
   const workDir = mkdtempSync(join(tmpdir(), 'gemini-party-e2e-'));
   try {
     const fakeProcess = launch('fake', 'dotnet', [fakeDll, '--urls', 'http://127.0.0.1:0'], {
-      FAKE_GEMINI_KEYS: POOL_KEYS.join(','),
+      FAKE_GEMINI_KEYS: keys.join(','),
     }, root);
     started.push(fakeProcess);
     const fakeUrl = await fakeProcess.waitForLine(/FakeGemini listening on (http:\/\/\S+)/, START_TIMEOUT_MS);
@@ -74,7 +75,8 @@ export async function startEnvironment() {
     const [port, siloPort, gatewayPort] = await freePorts(3);
     // a working directory of its own: a developer's .env in the clone must not change what is tested
     const product = launch('product', 'dotnet', ['run', '--no-build', '--project', join(root, 'src/Frontend')], {
-      GEMINI_API_KEY: POOL_KEYS.join(','),
+      ...settings,
+      GEMINI_API_KEY: keys.join(','),
       AUTH_TOKEN: CLIENT_TOKEN,
       GEMINI_BASE_URL: fakeUrl,
       PORT: String(port),
@@ -90,7 +92,7 @@ export async function startEnvironment() {
       await Promise.all(started.map((child) => child.stop()));
       rmSync(workDir, { recursive: true, force: true });
     };
-    return { gateway, token: CLIENT_TOKEN, keys: POOL_KEYS, fake: fakeControl(fakeUrl), stop };
+    return { gateway, token: CLIENT_TOKEN, keys, fake: fakeControl(fakeUrl), stop };
   } catch (error) {
     const logs = started.map((child) => `--- ${child.name} output ---\n${child.output()}`).join('\n');
     await Promise.all(started.map((child) => child.stop()));
