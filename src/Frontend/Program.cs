@@ -15,6 +15,7 @@ app.UseJsonErrorResponses();
 app.MapHealthApi();
 app.MapRotationStatusApi();
 app.MapMetricsApi();
+app.MapStatusPageApi();
 app.MapGeminiNativeApi();
 app.MapOpenAiCompatibleApi();
 app.Run();

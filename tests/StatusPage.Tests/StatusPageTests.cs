@@ -1,0 +1,152 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using GeminiParty.FakeGemini;
+using Microsoft.Playwright;
+
+namespace GeminiParty.StatusPage.Tests;
+
+/// <summary>/status in a real headless chromium, reading the live gateway.</summary>
+public sealed class StatusPageTests(StatusPageFixture gateway) : IClassFixture<StatusPageFixture>
+{
+    private const string Prompt = """{"contents":[{"role":"user","parts":[{"text":"Say hi to the status page"}]}]}""";
+
+    [Fact]
+    public async Task After_a_429_the_page_shows_each_key_in_its_state_and_the_cooldown_counts_down()
+    {
+        var model = await CoolKeyOneAsync();
+        var page = await gateway.Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+
+        await LogInAsync(page, StatusPageFixture.Token);
+
+        var rows = page.Locator("tr.key-row");
+        await Assertions.Expect(rows).ToHaveCountAsync(StatusPageFixture.Keys.Length);
+        await Assertions.Expect(Row(page, 0)).ToHaveAttributeAsync("data-state", "active");
+        await Assertions.Expect(Row(page, 1)).ToHaveAttributeAsync("data-state", "cooling");
+        await Assertions.Expect(Row(page, 2)).ToHaveAttributeAsync("data-state", "active");
+        await Assertions.Expect(Row(page, 1).Locator(".badge")).ToHaveTextAsync("cooling");
+        await Assertions.Expect(Row(page, 0).Locator("code")).ToHaveTextAsync("AIza...aaaa"); // masked
+        await Assertions.Expect(page.Locator("tr.model-row", new() { HasText = model })).ToContainTextAsync("2 / 3");
+        await Assertions.Expect(page.Locator("tr.silo-row")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("tr.silo-row .badge")).ToHaveTextAsync("Active");
+
+        var countdown = await Row(page, 1).Locator(".countdown").Last.ElementHandleAsync();
+        var beforeText = await countdown.TextContentAsync();
+        await page.WaitForFunctionAsync("([el, before]) => el.textContent !== before", new object?[] { countdown, beforeText },
+            new PageWaitForFunctionOptions { Timeout = 5000 });
+        var before = Seconds(beforeText);
+        var after = Seconds(await countdown.TextContentAsync());
+        Assert.InRange(before, 60, 90);
+        Assert.True(after < before, $"the countdown moved from {before} s to {after} s");
+
+        var html = await page.ContentAsync();
+        foreach (var key in StatusPageFixture.Keys)
+        {
+            Assert.DoesNotContain(key, html);
+        }
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = StatusPageFixture.ArtifactPath("status-page.png"), FullPage = true });
+
+        // the token is asked once per tab: a reload goes straight to the data
+        await page.ReloadAsync();
+        await Assertions.Expect(rows).ToHaveCountAsync(StatusPageFixture.Keys.Length);
+        await Assertions.Expect(page.Locator("#login")).ToBeHiddenAsync();
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task A_wrong_token_shows_an_error_and_asks_again()
+    {
+        var context = await gateway.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+
+        await LogInAsync(page, "not-the-token");
+
+        await Assertions.Expect(page.Locator("#error")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#error")).ToContainTextAsync("not accepted");
+        await Assertions.Expect(page.Locator("#login")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("tr.key-row")).ToHaveCountAsync(0);
+        Assert.Null(await page.EvaluateAsync<string?>("() => sessionStorage.getItem('gemini-party.token')"));
+        await context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task On_a_phone_the_page_fits_the_screen()
+    {
+        await CoolKeyOneAsync();
+        var context = await gateway.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = new ViewportSize { Width = 390, Height = 844 },
+            DeviceScaleFactor = 2,
+            IsMobile = true,
+            HasTouch = true,
+        });
+        var page = await context.NewPageAsync();
+
+        await LogInAsync(page, StatusPageFixture.Token);
+
+        await Assertions.Expect(page.Locator("tr.key-row")).ToHaveCountAsync(StatusPageFixture.Keys.Length);
+        var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
+        Assert.True(overflow <= 0, $"the page is {overflow} px wider than the phone");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = StatusPageFixture.ArtifactPath("status-page-phone.png"), FullPage = true });
+        await context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task The_page_is_self_contained()
+    {
+        using var response = await gateway.Client.GetAsync("/status", TestContext.Current.CancellationToken);
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        var html = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.DoesNotContain("http://", html);
+        Assert.DoesNotContain("https://", html);
+        Assert.DoesNotContain("<script src", html);
+        Assert.DoesNotContain("<link", html);
+        Assert.Contains("default-src 'none'", response.Headers.GetValues("Content-Security-Policy").Single());
+    }
+
+    private static ILocator Row(IPage page, int index) => page.Locator($"tr.key-row[data-index='{index}']");
+
+    private async Task LogInAsync(IPage page, string token)
+    {
+        await page.GotoAsync(new Uri(gateway.BaseAddress, "status").ToString());
+        await page.Locator("#token").FillAsync(token);
+        await page.Locator("#login-form button").ClickAsync();
+    }
+
+    /// <summary>Sends traffic for a new model with key 1 answering 429 (retry in 90 s) once; waits until the pool has it cooling.</summary>
+    private async Task<string> CoolKeyOneAsync()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var model = $"gemini-status-{Guid.NewGuid():N}"[..26];
+        gateway.Upstream.SetFault(StatusPageFixture.Keys[1], FakeFault.RateLimitPerMinute(retryDelaySeconds: 90), times: 1);
+        for (var i = 0; i < 4; i++)
+        {
+            using var content = new StringContent(Prompt, Encoding.UTF8, "application/json");
+            using var response = await gateway.Client.PostAsync($"/v1beta/models/{model}:generateContent", content, ct);
+            Assert.Equal(200, (int)response.StatusCode);
+        }
+        for (var waited = 0; waited < 5000; waited += 50)
+        {
+            var status = await gateway.Client.GetFromJsonAsync<JsonElement>("/rotation-status", ct);
+            if (status.GetProperty("data").GetProperty("keys")[1].GetProperty("status").GetString() == "cooling")
+            {
+                return model;
+            }
+            await Task.Delay(50, ct);
+        }
+        throw new TimeoutException("key 1 never showed as cooling");
+    }
+
+    /// <summary>"1m 29s" or "89s" as seconds.</summary>
+    private static int Seconds(string? countdown)
+    {
+        var total = 0;
+        foreach (var part in (countdown ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var value = int.Parse(part[..^1]);
+            total += part[^1] switch { 'h' => value * 3600, 'm' => value * 60, _ => value };
+        }
+        return total;
+    }
+}
