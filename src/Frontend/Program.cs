@@ -2,7 +2,8 @@ using GeminiParty.Hosting;
 using GeminiParty.Frontend.Apis;
 using GeminiParty.Frontend.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
+// appsettings.json (log levels) is read from the app's own folder, wherever it is started from
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddGateway();
 
 var app = builder.Build();

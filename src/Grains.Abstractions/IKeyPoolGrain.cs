@@ -19,9 +19,12 @@ public interface IKeyPoolGrain : IGrainWithStringKey
     [Alias("Lease"), ResponseTimeout("00:00:05")]
     ValueTask<KeyLease> LeaseAsync(string model, int[]? exclude = null);
 
-    /// <summary>Records an outcome that leaves the key as it is (success, client error, transient, timeout). Not awaited.</summary>
+    /// <summary>
+    /// Records outcomes that leave their keys as they are (success, client error, transient, timeout). One-way: frontends
+    /// send them in batches, off the request path.
+    /// </summary>
     [OneWay, Alias("Record")]
-    Task RecordAsync(AttemptReport report);
+    Task RecordAsync(AttemptReport[] reports);
 
     /// <summary>
     /// Applies a failure that changes the key's state (cooldown or invalid). Returns once the change is persisted,

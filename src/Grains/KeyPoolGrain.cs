@@ -63,11 +63,14 @@ public sealed partial class KeyPoolGrain(
         return ValueTask.FromResult(KeyLease.Granted(slot.Alias));
     }
 
-    public Task RecordAsync(AttemptReport report)
+    public Task RecordAsync(AttemptReport[] reports)
     {
-        if (SlotFor(report.Key) is { } slot)
+        foreach (var report in reports)
         {
-            slot.CountOutcome(report.Model, report.Outcome, report.Tokens);
+            if (SlotFor(report.Key) is { } slot)
+            {
+                slot.CountOutcome(report.Model, report.Outcome, report.Tokens);
+            }
         }
         return Task.CompletedTask;
     }

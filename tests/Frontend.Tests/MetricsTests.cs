@@ -32,9 +32,18 @@ public sealed partial class MetricsTests(GatewayFixture gateway) : IDisposable
         {
             await stream.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         }
-        var status = await gateway.RotationStatusAsync();
-        var tokensInStatus = status.GetProperty("data").GetProperty("modelStats").EnumerateArray()
-            .Single(m => m.GetProperty("name").GetString() == model).GetProperty("lifetime").GetProperty("tokens").GetProperty("total").GetInt64();
+        // successes reach the pool in batches, off the request path: wait until all four have arrived
+        long tokensInStatus = 0;
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); DateTime.UtcNow < deadline; await Task.Delay(50, TestContext.Current.CancellationToken))
+        {
+            var lifetime = (await gateway.RotationStatusAsync()).GetProperty("data").GetProperty("modelStats").EnumerateArray()
+                .Single(m => m.GetProperty("name").GetString() == model).GetProperty("lifetime");
+            if (lifetime.GetProperty("successes").GetInt64() == 4)
+            {
+                tokensInStatus = lifetime.GetProperty("tokens").GetProperty("total").GetInt64();
+                break;
+            }
+        }
 
         // the exporter caches a scrape for 300 ms and the gauges for a few seconds: wait for this traffic to show
         var after = await ScrapeUntilAsync(m => m.Sum("gemini_party_requests_total", ("model", model)) == 4

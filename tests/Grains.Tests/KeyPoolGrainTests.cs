@@ -158,9 +158,9 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
         var pool = fixture.NewPool();
         var key = fixture.Aliases[0];
         await pool.LeaseAsync(Flash);
-        await pool.RecordAsync(new AttemptReport(key, Flash, UpstreamOutcome.Success));
-        await pool.RecordAsync(new AttemptReport(key, Flash, UpstreamOutcome.ClientError));
-        await pool.RecordAsync(new AttemptReport(key, Flash, UpstreamOutcome.Transient));
+        await pool.RecordAsync([new AttemptReport(key, Flash, UpstreamOutcome.Success)]);
+        await pool.RecordAsync([new AttemptReport(key, Flash, UpstreamOutcome.ClientError)]);
+        await pool.RecordAsync([new AttemptReport(key, Flash, UpstreamOutcome.Transient)]);
 
         // one-way reports carry no ordering promise against the next call: wait until all three have arrived
         var status = await Eventually(pool, s => s.Keys[0].Lifetime[Flash] is { Successes: 1, ClientErrors: 1, Transient: 1 });

@@ -18,6 +18,7 @@ public sealed partial class UpstreamForwarder(
     IOptions<GatewayOptions> options,
     TimeProvider time,
     GatewayMetrics metrics,
+    AttemptReporter reporter,
     RequestLog requestLog,
     ILogger<UpstreamForwarder> logger)
 {
@@ -145,7 +146,7 @@ public sealed partial class UpstreamForwarder(
             metrics.AttemptCompleted(alias, classification.Outcome, null, call.Model);
             if (!classification.Outcome.IsRetryable())
             {
-                _ = _pool.RecordAsync(report);
+                reporter.Report(report);
                 return (null, await WriteUpstreamErrorAsync(context, call, failure, retryAfter: null));
             }
             LogAttemptFailed(logger, alias.Index, call.Model, status, classification.Reason);
@@ -156,7 +157,7 @@ public sealed partial class UpstreamForwarder(
             }
             else
             {
-                _ = _pool.RecordAsync(report);
+                reporter.Report(report);
             }
             return (failure, 0);
         }
@@ -174,7 +175,7 @@ public sealed partial class UpstreamForwarder(
     private void Record(KeyAlias alias, string model, UpstreamOutcome outcome, string? reason, TokenCounts? tokens = null)
     {
         metrics.AttemptCompleted(alias, outcome, tokens, model);
-        _ = _pool.RecordAsync(new AttemptReport(alias, model, outcome, null, reason, tokens)); // one-way: costs the request nothing
+        reporter.Report(new AttemptReport(alias, model, outcome, null, reason, tokens)); // batched, off the request path
     }
 
     private HttpRequestMessage BuildRequest(UpstreamCall call, string secret)
