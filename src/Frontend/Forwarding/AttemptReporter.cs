@@ -14,7 +14,6 @@ public sealed partial class AttemptReporter(IGrainFactory grains, TimeProvider t
     private const int MaxBatch = 1024;
 
     private readonly ConcurrentQueue<AttemptReport> _pending = new();
-    private readonly IKeyPoolGrain _pool = grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool);
 
     public void Report(AttemptReport report) => _pending.Enqueue(report);
 
@@ -45,9 +44,10 @@ public sealed partial class AttemptReporter(IGrainFactory grains, TimeProvider t
             }
             try
             {
-                _ = _pool.RecordAsync([.. batch]);
+                // resolved per flush, not at construction: a cluster client knows the grain types only once connected
+                _ = grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool).RecordAsync([.. batch]);
             }
-            catch (Exception ex) when (ex is OrleansException or InvalidOperationException)
+            catch (Exception ex) when (ex is OrleansException or InvalidOperationException or ArgumentException)
             {
                 // counts are statistics: losing a batch while the cluster is unreachable must not stop the next ones
                 LogBatchLost(logger, batch.Count, ex.GetType().Name);
