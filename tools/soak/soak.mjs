@@ -165,6 +165,8 @@ async function sendOne(o, tag, i, at) {
     });
     result.status = response.status;
     const text = await response.text();
+    const headerText = [...response.headers].flat().join('\n');
+    result.leaked = o.keys.some((key) => text.includes(key) || headerText.includes(key));
     result.complete = response.status === 200 ? isComplete(kind, text) : true;
     if (response.status !== 200) result.error = text.slice(0, 300);
   } catch (error) {
@@ -300,6 +302,10 @@ function analyse({ o, tag, plan, results: answered, records, silo, baseline, fin
   const truncated = results.filter((r) => r.status === 200 && !r.complete);
   check('every 200 is a whole answer (JSON parsed, stream ended properly)', truncated.length === 0,
     truncated.length === 0 ? `${results.filter((r) => r.status === 200).length} checked` : `${truncated.length}: ${describeRequests(truncated)}`);
+
+  const leaked = results.filter((r) => r.leaked);
+  check('no pool key in any response body or header', leaked.length === 0,
+    leaked.length === 0 ? `${results.length} responses scanned` : `${leaked.length} responses carry a pool key: ${describeRequests(leaked)}`);
 
   // 3. no key used while cooling or invalid
   const cooldowns = attempts.filter((a) => a.status === 429).map((a) => ({
