@@ -74,6 +74,7 @@ public sealed class NativeRoutesTests(GatewayFixture gateway)
         Assert.Equal(200, (int)response.StatusCode);
         var recorded = gateway.Upstream.Requests.Single(r => r.Model == model);
         Assert.Equal(Encoding.UTF8.GetBytes(body), recorded.Body);
+        Assert.DoesNotContain("traceparent", recorded.Headers.Keys, StringComparer.OrdinalIgnoreCase); // no tracing ids leak upstream
     }
 
     [Theory]
