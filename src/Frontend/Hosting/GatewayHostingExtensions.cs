@@ -82,5 +82,6 @@ public static class GatewayHostingExtensions
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
         ConnectTimeout = TimeSpan.FromSeconds(10),
         EnableMultipleHttp2Connections = true,
+        ActivityHeadersPropagator = null, // no traceparent toward Google, whatever the host's tracing setup
     };
 }
