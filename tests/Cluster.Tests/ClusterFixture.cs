@@ -18,6 +18,7 @@ public class ClusterFixture : IAsyncLifetime
     private readonly List<ClusterNode> _silos = [];
     private readonly List<ClusterNode> _frontends = [];
     private readonly List<HttpClient> _clients = [];
+    private Dictionary<string, string?> _common = [];
 
     /// <summary>Distinctive upstream keys: finding one in Redis or in a response means a leak.</summary>
     public IReadOnlyList<string> Keys { get; } = Enumerable.Range(0, 4)
@@ -48,7 +49,7 @@ public class ClusterFixture : IAsyncLifetime
         Redis = new RedisServer(LogDir, Path.Combine(LogDir, "redis-data"), FreePort());
         await Redis.StartAsync(TimeSpan.FromSeconds(20));
 
-        var common = new Dictionary<string, string?>
+        var common = _common = new Dictionary<string, string?>
         {
             ["REDIS_CONNECTION_STRING"] = Redis.ConnectionString,
             ["ORLEANS_CLUSTER_ID"] = ClusterId,
@@ -102,6 +103,20 @@ public class ClusterFixture : IAsyncLifetime
     }
 
     public HttpClient Client(int frontend) => _clients[frontend];
+
+    /// <summary>
+    /// Starts one more frontend with its own GEMINI_API_KEY, as during a rolling update where the key lists differ for
+    /// a while. The caller disposes it.
+    /// </summary>
+    public async Task<ClusterNode> StartFrontendAsync(string name, IEnumerable<string> keys)
+    {
+        var httpPort = FreePort();
+        var node = new ClusterNode(name, ClusterNode.AssemblyPath("Frontend", "GeminiParty.Frontend"), LogDir, httpPort,
+            new Dictionary<string, string?>(_common) { ["PORT"] = httpPort.ToString(), ["GEMINI_API_KEY"] = string.Join(",", keys) });
+        await node.StartAsync();
+        await node.WaitReadyAsync(StartTimeout);
+        return node;
+    }
 
     /// <summary>A model name no other test uses, so rotation and cooldowns start fresh.</summary>
     public static string NewModel() => $"gemini-cluster-{Guid.NewGuid():N}"[..28];
