@@ -76,7 +76,7 @@ public static class GatewayHostingExtensions
         AllowAutoRedirect = false,
         AutomaticDecompression = DecompressionMethods.None,
         UseCookies = false,
-        UseProxy = false,
+        // HTTPS_PROXY / NO_PROXY from the environment are honoured: clusters often reach Google through an egress proxy
         MaxConnectionsPerServer = int.MaxValue,
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
