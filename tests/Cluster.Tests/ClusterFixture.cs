@@ -110,12 +110,30 @@ public class ClusterFixture : IAsyncLifetime
     /// </summary>
     public async Task<ClusterNode> StartFrontendAsync(string name, IEnumerable<string> keys)
     {
-        var httpPort = FreePort();
-        var node = new ClusterNode(name, ClusterNode.AssemblyPath("Frontend", "GeminiParty.Frontend"), LogDir, httpPort,
-            new Dictionary<string, string?>(_common) { ["PORT"] = httpPort.ToString(), ["GEMINI_API_KEY"] = string.Join(",", keys) });
+        var node = CreateNode(name, "Frontend", new() { ["GEMINI_API_KEY"] = string.Join(",", keys) });
         await node.StartAsync();
         await node.WaitReadyAsync(StartTimeout);
         return node;
+    }
+
+    /// <summary>
+    /// A process of this fixture's Redis and upstream, not started, with settings overridden (e.g. another cluster id).
+    /// <paramref name="project"/> is "Silo" or "Frontend". The caller disposes it.
+    /// </summary>
+    public ClusterNode CreateNode(string name, string project, Dictionary<string, string?> overrides)
+    {
+        var httpPort = FreePort();
+        var environment = new Dictionary<string, string?>(_common) { ["PORT"] = httpPort.ToString() };
+        if (project == "Silo")
+        {
+            environment["ORLEANS_SILO_PORT"] = FreePort().ToString();
+            environment["ORLEANS_GATEWAY_PORT"] = FreePort().ToString();
+        }
+        foreach (var (key, value) in overrides)
+        {
+            environment[key] = value;
+        }
+        return new ClusterNode(name, ClusterNode.AssemblyPath(project, $"GeminiParty.{project}"), LogDir, httpPort, environment);
     }
 
     /// <summary>A model name no other test uses, so rotation and cooldowns start fresh.</summary>

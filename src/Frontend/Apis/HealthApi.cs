@@ -23,7 +23,7 @@ public static class HealthApi
             var keys = await grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool).PingAsync().AsTask().WaitAsync(ReadyTimeout);
             return TypedResults.Ok(new { status = "ready", keys });
         }
-        catch (Exception ex) when (ex is TimeoutException or OrleansException or InvalidOperationException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
             return TypedResults.Json(new { status = "unavailable", error = ex.GetType().Name }, statusCode: StatusCodes.Status503ServiceUnavailable);
         }

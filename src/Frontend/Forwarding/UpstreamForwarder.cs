@@ -25,8 +25,10 @@ public sealed partial class UpstreamForwarder(
     private const int MaxErrorBodyBytes = 64 * 1024;
     private static readonly TimeSpan TransientBackoff = TimeSpan.FromMilliseconds(100);
 
-    private readonly IKeyPoolGrain _pool = grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool);
     private readonly GatewayOptions _options = options.Value;
+
+    /// <summary>Resolved per use: a cluster client knows the grain types only once it has connected.</summary>
+    private IKeyPoolGrain Pool => grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool);
     private readonly Uri _baseUri = options.Value.BaseUri;
 
     public async Task ForwardAsync(HttpContext context, UpstreamCall call)
@@ -40,7 +42,20 @@ public sealed partial class UpstreamForwarder(
         KeyAlias? alias = null;
         while (attempts < _options.MaxAttempts)
         {
-            var lease = await _pool.LeaseAsync(call.Model, tried);
+            KeyLease lease;
+            try
+            {
+                lease = await Pool.LeaseAsync(call.Model, tried);
+            }
+            catch (Exception ex) when (ex is OrleansException or TimeoutException or ArgumentException or InvalidOperationException)
+            {
+                // no silo reachable (cluster starting, or every silo gone): nothing was sent upstream, the client may retry
+                LogPoolUnreachable(logger, ex.GetType().Name);
+                await call.Surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
+                    "The key pool is not reachable right now; retry shortly.", TimeSpan.FromSeconds(1));
+                Complete(context, call, alias, attempts, started, relayed);
+                return;
+            }
             if (lease.Key is null)
             {
                 relayed = await WriteExhaustedAsync(context, call, lease, last);
@@ -153,7 +168,7 @@ public sealed partial class UpstreamForwarder(
             if (classification.Outcome.ChangesKeyState())
             {
                 metrics.CooldownStarted(alias, call.Model, classification.Outcome);
-                await _pool.PenalizeAsync(report);
+                await Pool.PenalizeAsync(report);
             }
             else
             {
@@ -329,6 +344,9 @@ public sealed partial class UpstreamForwarder(
 
     /// <summary>A failed attempt: what to tell the client if no other key does better.</summary>
     private sealed record UpstreamFailure(int Status, string? ContentType, byte[]? Body, UpstreamClassification Classification);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "The key pool is not reachable ({Error}); answered 503")]
+    private static partial void LogPoolUnreachable(ILogger logger, string error);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Key #{KeyIndex} failed for {Model} ({Status}): {Reason}; trying another key")]
     private static partial void LogAttemptFailed(ILogger logger, int keyIndex, string model, int status, string reason);

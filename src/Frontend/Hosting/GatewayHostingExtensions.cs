@@ -46,6 +46,8 @@ public static class GatewayHostingExtensions
         if (cluster.IsCluster)
         {
             services.AddRedisStartupGate(cluster);
+            // serve /healthz (and a 503 /readyz) while the client waits for the first silo, instead of not listening
+            services.Configure<HostOptions>(options => options.ServicesStartConcurrently = true);
             builder.UseOrleansClient(client =>
             {
                 client.Configure<ClusterOptions>(options =>
