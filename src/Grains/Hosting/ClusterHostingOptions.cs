@@ -45,6 +45,10 @@ public sealed class ClusterHostingOptions
     [ConfigurationKeyName("POD_IP")]
     public string? PodIp { get; set; }
 
+    /// <summary>POD_NAME from the Kubernetes downward API: names the silo in membership and /rotation-status.</summary>
+    [ConfigurationKeyName("POD_NAME")]
+    public string? PodName { get; set; }
+
     public bool IsCluster => !string.IsNullOrWhiteSpace(RedisConnectionString);
 
     public IPAddress AdvertisedAddress =>

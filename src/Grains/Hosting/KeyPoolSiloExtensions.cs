@@ -39,6 +39,10 @@ public static class KeyPoolSiloExtensions
             options.ClusterId = cluster.ClusterId;
             options.ServiceId = cluster.ServiceId;
         });
+        if (!string.IsNullOrWhiteSpace(cluster.PodName))
+        {
+            silo.Configure<SiloOptions>(options => options.SiloName = cluster.PodName);
+        }
         silo.ConfigureEndpoints(cluster.AdvertisedAddress, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
         silo.UseRedisClustering(options => options.ConfigurationOptions = redis);
         silo.AddRedisGrainStorage(StorageNames.KeyPool, options => options.ConfigurationOptions = redis);
