@@ -1,4 +1,6 @@
-namespace GeminiParty.Deploy.Tests;
+namespace GeminiParty.Tests;
+
+// Linked into each test project that reads repository files (see their csproj), rather than copied.
 
 internal static class RepoRoot
 {
