@@ -11,13 +11,13 @@ public interface IKeyPoolGrain : IGrainWithStringKey
 {
     /// <summary>The next key for <paramref name="model"/> in round-robin order, skipping cooling, invalid and excluded keys.</summary>
     /// <param name="model">The model name without a <c>models/</c> prefix.</param>
-    /// <param name="exclude">Indexes of keys this request already tried.</param>
+    /// <param name="tried">Keys this request already tried.</param>
     /// <remarks>
     /// Answers in microseconds: a short response timeout lets a caller whose call was lost with a dying silo try again
     /// soon instead of waiting the default 30 s.
     /// </remarks>
     [Alias("Lease"), ResponseTimeout("00:00:05")]
-    ValueTask<KeyLease> LeaseAsync(string model, int[]? exclude = null);
+    ValueTask<KeyLease> LeaseAsync(string model, TriedKeys? tried = null);
 
     /// <summary>
     /// Records outcomes that leave their keys as they are (success, client error, transient, timeout). One-way: frontends

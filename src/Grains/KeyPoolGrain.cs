@@ -46,11 +46,11 @@ public sealed partial class KeyPoolGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
         FlushCountersAsync();
 
-    public ValueTask<KeyLease> LeaseAsync(string model, int[]? exclude = null)
+    public ValueTask<KeyLease> LeaseAsync(string model, TriedKeys? tried = null)
     {
         var now = time.GetUtcNow();
         var rotation = RotationFor(model, now);
-        var index = rotation.Next(now, exclude);
+        var index = rotation.Next(now, tried?.Indexes);
         if (index < 0)
         {
             var allInvalid = Array.TrueForAll(_slots, slot => slot.Invalid is not null);

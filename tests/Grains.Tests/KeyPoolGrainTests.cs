@@ -112,9 +112,9 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
     public async Task Excluded_keys_are_skipped_for_a_retry()
     {
         var pool = fixture.NewPool();
-        var lease = await pool.LeaseAsync(Flash, [0, 1]);
+        var lease = await pool.LeaseAsync(Flash, new TriedKeys([0, 1]));
         Assert.Equal(2, lease.Key?.Index);
-        var none = await pool.LeaseAsync(Flash, [0, 1, 2, 3]);
+        var none = await pool.LeaseAsync(Flash, new TriedKeys([0, 1, 2, 3]));
         Assert.Null(none.Key);
         Assert.False(none.AllInvalid);
     }

@@ -35,7 +35,7 @@ public sealed partial class UpstreamForwarder(
     {
         var aborted = context.RequestAborted;
         var started = Stopwatch.GetTimestamp();
-        int[]? tried = null;
+        TriedKeys? tried = null;
         UpstreamFailure? last = null;
         var attempts = 0;
         long relayed = 0;
@@ -63,7 +63,7 @@ public sealed partial class UpstreamForwarder(
                 return;
             }
             alias = lease.Key;
-            tried = [.. tried ?? [], alias.Index];
+            tried = tried?.And(alias.Index) ?? new TriedKeys([alias.Index]);
             if (!keys.TryGetSecret(alias, out var secret))
             {
                 LogKeyNotHeld(logger, alias.Index, alias.Fingerprint);
