@@ -78,7 +78,7 @@ internal static class GrainLeaseBench
             while (stop.Elapsed < duration)
             {
                 var lease = await pool.LeaseAsync(Model);
-                Interlocked.Increment(ref counts[lease.Key!.Index]);
+                Interlocked.Increment(ref counts[lease.Keys[0].Index]);
                 mine++;
             }
             Interlocked.Add(ref total, mine);

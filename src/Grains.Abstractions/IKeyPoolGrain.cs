@@ -9,15 +9,27 @@ namespace GeminiParty;
 [Alias("gp.IKeyPoolGrain")]
 public interface IKeyPoolGrain : IGrainWithStringKey
 {
-    /// <summary>The next key for <paramref name="model"/> in round-robin order, skipping cooling, invalid and excluded keys.</summary>
+    /// <summary>
+    /// The next <paramref name="count"/> keys for <paramref name="model"/> in round-robin order (fewer when fewer are
+    /// usable), skipping cooling, invalid and tried keys. A frontend uses them one request at a time; nothing is
+    /// counted until it reports each attempt.
+    /// </summary>
     /// <param name="model">The model name without a <c>models/</c> prefix.</param>
-    /// <param name="tried">Keys this request already tried.</param>
+    /// <param name="count">How many keys the caller wants, 1 to <see cref="MaxLeaseCount"/>.</param>
+    /// <param name="tried">Keys the asking request already tried.</param>
     /// <remarks>
     /// Answers in microseconds: a short response timeout lets a caller whose call was lost with a dying silo try again
     /// soon instead of waiting the default 30 s.
     /// </remarks>
     [Alias("Lease"), ResponseTimeout("00:00:05")]
-    ValueTask<KeyLease> LeaseAsync(string model, TriedKeys? tried = null);
+    ValueTask<KeyLease> LeaseAsync(string model, int count = 1, TriedKeys? tried = null);
+
+    /// <summary>
+    /// Registers (or renews) a frontend that holds leased keys, so it hears of every withdrawal. A subscription lapses
+    /// unless renewed within <see cref="SubscriptionLifetime"/>.
+    /// </summary>
+    [Alias("Subscribe")]
+    Task SubscribeAsync(IKeyPoolObserver observer);
 
     /// <summary>
     /// Records outcomes that leave their keys as they are (success, client error, transient, timeout). One-way: frontends
@@ -28,7 +40,7 @@ public interface IKeyPoolGrain : IGrainWithStringKey
 
     /// <summary>
     /// Applies a failure that changes the key's state (cooldown or invalid). Returns once the change is persisted,
-    /// so no later lease from any frontend gets that key for that model.
+    /// so no later lease from any frontend gets that key for that model, and tells every subscribed frontend.
     /// </summary>
     [Alias("Penalize")]
     Task PenalizeAsync(AttemptReport report);
@@ -47,4 +59,10 @@ public interface IKeyPoolGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Flush")]
     Task FlushAsync();
+
+    /// <summary>The largest lease one call hands out.</summary>
+    public const int MaxLeaseCount = 256;
+
+    /// <summary>How long a subscription lasts without renewal; frontends renew at a third of it.</summary>
+    public static readonly TimeSpan SubscriptionLifetime = TimeSpan.FromSeconds(90);
 }

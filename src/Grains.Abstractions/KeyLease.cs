@@ -1,14 +1,21 @@
 namespace GeminiParty;
 
-/// <summary>The pool's answer to a lease: a key to use, or when the earliest key returns.</summary>
+/// <summary>
+/// The pool's answer to a lease: the next keys of the model's rotation, in order and each at most once, or, when no
+/// key is usable, when the earliest one returns.
+/// </summary>
+/// <param name="Keys">The keys to use, in rotation order; empty when none is usable.</param>
+/// <param name="RetryAt">With no keys: when the first cooling key returns, if any key cools rather than being invalid.</param>
+/// <param name="AllInvalid">With no keys: every key of the pool is marked invalid.</param>
+/// <param name="Epoch">Identifies the pool activation that answered; a new one means the pool moved or restarted.</param>
+/// <param name="Version">
+/// The pool's withdrawal count when it chose these keys. A key withdrawn at a later version (a cooldown or invalid
+/// mark the holder heard of first) must not be used from this lease.
+/// </param>
 [GenerateSerializer, Immutable, Alias("gp.KeyLease")]
 public sealed record KeyLease(
-    [property: Id(0)] KeyAlias? Key,
+    [property: Id(0)] KeyAlias[] Keys,
     [property: Id(1)] DateTimeOffset? RetryAt,
-    [property: Id(2)] bool AllInvalid)
-{
-    public static KeyLease Granted(KeyAlias key) => new(key, null, false);
-
-    /// <summary>No key is usable for the model now; <paramref name="retryAt"/> is when the first one returns.</summary>
-    public static KeyLease Exhausted(DateTimeOffset? retryAt, bool allInvalid) => new(null, retryAt, allInvalid);
-}
+    [property: Id(2)] bool AllInvalid,
+    [property: Id(3)] long Epoch,
+    [property: Id(4)] long Version);

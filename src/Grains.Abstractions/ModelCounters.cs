@@ -4,8 +4,8 @@ namespace GeminiParty;
 [GenerateSerializer, Alias("gp.ModelCounters")]
 public sealed class ModelCounters
 {
-    /// <summary>Times the pool handed this key out for the model.</summary>
-    [Id(0)] public long Leases { get; set; }
+    /// <summary>Upstream attempts made with this key for the model, as frontends reported them.</summary>
+    [Id(0)] public long Attempts { get; set; }
     [Id(1)] public long Successes { get; set; }
     [Id(2)] public long ClientErrors { get; set; }
     [Id(3)] public long RateLimited { get; set; }
@@ -41,7 +41,7 @@ public sealed class ModelCounters
 
     public void Add(ModelCounters delta)
     {
-        Leases += delta.Leases;
+        Attempts += delta.Attempts;
         Successes += delta.Successes;
         ClientErrors += delta.ClientErrors;
         RateLimited += delta.RateLimited;

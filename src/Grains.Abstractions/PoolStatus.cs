@@ -16,7 +16,7 @@ public sealed record PoolStatus(
 
 /// <param name="Key">The key's alias.</param>
 /// <param name="Lifetime">Counters per model since the key was first used, including not yet persisted counts.</param>
-/// <param name="Recent">Leases per model in the current window.</param>
+/// <param name="Recent">Attempts per model in the current window.</param>
 /// <param name="Cooldowns">Cooldowns still running, per model.</param>
 /// <param name="Invalid">Set when the key is out of every rotation.</param>
 [GenerateSerializer, Immutable, Alias("gp.KeyStatus")]

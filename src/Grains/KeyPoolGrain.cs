@@ -19,8 +19,11 @@ public sealed partial class KeyPoolGrain(
 {
     private readonly KeyPoolOptions _options = options.Value;
     private readonly Dictionary<string, ModelRotation> _rotations = new(StringComparer.Ordinal);
+    private readonly PoolSubscribers _subscribers = new(time);
     private KeySlot[] _slots = [];
     private DateTimeOffset _windowStart;
+    private long _epoch;
+    private long _version;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -32,6 +35,9 @@ public sealed partial class KeyPoolGrain(
             Restore(_slots[i], records[i], now);
         }
         _windowStart = now;
+        // versions keep growing across activations (as the clock does), so a frontend never mistakes a new pool's
+        // withdrawal for an old one
+        _epoch = _version = now.UtcTicks;
         this.RegisterGrainTimer(
             static (pool, _) => pool.FlushCountersAsync(), this,
             new GrainTimerCreationOptions
@@ -46,31 +52,39 @@ public sealed partial class KeyPoolGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
         FlushCountersAsync();
 
-    public ValueTask<KeyLease> LeaseAsync(string model, TriedKeys? tried = null)
+    public ValueTask<KeyLease> LeaseAsync(string model, int count = 1, TriedKeys? tried = null)
     {
         var now = time.GetUtcNow();
         var rotation = RotationFor(model, now);
-        var index = rotation.Next(now, tried?.Indexes);
-        if (index < 0)
+        var wanted = Math.Clamp(count, 1, IKeyPoolGrain.MaxLeaseCount);
+        var taken = new List<int>(Math.Min(wanted, _slots.Length));
+        rotation.Take(now, tried?.Indexes, wanted, taken);
+        if (taken.Count == 0)
         {
             var allInvalid = Array.TrueForAll(_slots, slot => slot.Invalid is not null);
-            return ValueTask.FromResult(KeyLease.Exhausted(rotation.EarliestReturn(now), allInvalid));
+            return ValueTask.FromResult(new KeyLease([], rotation.EarliestReturn(now), allInvalid, _epoch, _version));
         }
+        var keys = new KeyAlias[taken.Count];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = _slots[taken[i]].Alias;
+        }
+        return ValueTask.FromResult(new KeyLease(keys, null, false, _epoch, _version));
+    }
 
-        var slot = _slots[index];
-        RollWindow(now);
-        slot.CountLease(model, now);
-        return ValueTask.FromResult(KeyLease.Granted(slot.Alias));
+    public Task SubscribeAsync(IKeyPoolObserver observer)
+    {
+        _subscribers.Renew(observer);
+        return Task.CompletedTask;
     }
 
     public Task RecordAsync(AttemptReport[] reports)
     {
+        var now = time.GetUtcNow();
+        RollWindow(now);
         foreach (var report in reports)
         {
-            if (SlotFor(report.Key) is { } slot)
-            {
-                slot.CountOutcome(report.Model, report.Outcome, report.Tokens);
-            }
+            SlotFor(report.Key)?.Count(report.Model, report.Outcome, report.Tokens, now);
         }
         return Task.CompletedTask;
     }
@@ -81,8 +95,9 @@ public sealed partial class KeyPoolGrain(
         {
             return;
         }
-        slot.CountOutcome(report.Model, report.Outcome);
         var now = time.GetUtcNow();
+        RollWindow(now);
+        slot.Count(report.Model, report.Outcome, null, now);
         var reason = report.Reason ?? report.Outcome.ToString();
         switch (report.Outcome)
         {
@@ -91,6 +106,7 @@ public sealed partial class KeyPoolGrain(
                 {
                     slot.Invalid = new InvalidMark(reason, now);
                     LogInvalid(logger, slot.Alias.Index, slot.Alias.Fingerprint, reason);
+                    Withdraw(slot.Alias, model: null);
                     await KeyGrain(slot.Alias).MarkInvalidAsync(slot.Invalid);
                 }
                 break;
@@ -107,6 +123,7 @@ public sealed partial class KeyPoolGrain(
                 slot.Cooldowns[report.Model] = cooldown;
                 RotationFor(report.Model, now).ScheduleReturn(slot.Alias.Index, until);
                 LogCooling(logger, slot.Alias.Index, slot.Alias.Fingerprint, report.Model, until, reason);
+                Withdraw(slot.Alias, report.Model);
                 await KeyGrain(slot.Alias).CoolDownAsync(report.Model, cooldown);
                 break;
         }
@@ -134,6 +151,10 @@ public sealed partial class KeyPoolGrain(
         var resetIn = _windowStart + _options.RotationResetInterval - now;
         return ValueTask.FromResult(new PoolStatus(now, _windowStart, resetIn, keys, RuntimeIdentity));
     }
+
+    /// <summary>Tells the frontends holding leased keys to drop this one (for the model, or everywhere).</summary>
+    private void Withdraw(KeyAlias key, string? model) =>
+        _subscribers.Notify(new KeyWithdrawal(key, model, _epoch, ++_version), ex => LogNotifyFailed(logger, ex.GetType().Name));
 
     private ModelRotation RotationFor(string model, DateTimeOffset now)
     {
@@ -216,6 +237,9 @@ public sealed partial class KeyPoolGrain(
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Key #{Index} ({Fingerprint}) marked invalid: {Reason}")]
     private static partial void LogInvalid(ILogger logger, int index, string fingerprint, string reason);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "A frontend could not be told of a withdrawn key ({Error}); it learns on its next use of it")]
+    private static partial void LogNotifyFailed(ILogger logger, string error);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Counters of key #{Index} not flushed, kept for the next flush: {Error}")]
     private static partial void LogFlushFailed(ILogger logger, int index, string error);

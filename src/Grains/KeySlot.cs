@@ -18,20 +18,14 @@ internal sealed class KeySlot(KeyAlias alias)
     public DateTimeOffset? CoolingUntil(string model, DateTimeOffset now) =>
         Cooldowns.TryGetValue(model, out var cooldown) && cooldown.Until > now ? cooldown.Until : null;
 
-    public void CountLease(string model, DateTimeOffset now)
+    /// <summary>Counts one upstream attempt made with this key, as a frontend reported it.</summary>
+    public void Count(string model, UpstreamOutcome outcome, TokenCounts? tokens, DateTimeOffset now)
     {
         Recent[model] = Recent.GetValueOrDefault(model) + 1;
         foreach (var counters in (ReadOnlySpan<ModelCounters>)[CountersFor(Lifetime, model), CountersFor(Pending, model)])
         {
-            counters.Leases++;
+            counters.Attempts++;
             counters.LastUsed = now;
-        }
-    }
-
-    public void CountOutcome(string model, UpstreamOutcome outcome, TokenCounts? tokens = null)
-    {
-        foreach (var counters in (ReadOnlySpan<ModelCounters>)[CountersFor(Lifetime, model), CountersFor(Pending, model)])
-        {
             counters.Count(outcome);
             if (tokens is { } used)
             {

@@ -34,11 +34,15 @@ internal sealed class ModelRotation
         }
     }
 
-    /// <summary>The next usable key not in <paramref name="exclude"/>, or -1.</summary>
-    public int Next(DateTimeOffset now, int[]? exclude)
+    /// <summary>
+    /// Moves up to <paramref name="count"/> usable keys not in <paramref name="exclude"/> from the head of the ring to
+    /// its tail and adds them to <paramref name="taken"/>, in order. One pass at most: a key is never taken twice.
+    /// </summary>
+    public void Take(DateTimeOffset now, int[]? exclude, int count, List<int> taken)
     {
         ReturnRecovered(now);
-        for (var tries = _ring.Count; tries > 0; tries--)
+        var wanted = taken.Count + count;
+        for (var tries = _ring.Count; tries > 0 && taken.Count < wanted; tries--)
         {
             var index = _ring.Dequeue();
             if (!_slots[index].IsUsable(_model, now))
@@ -49,10 +53,9 @@ internal sealed class ModelRotation
             _ring.Enqueue(index);
             if (exclude is null || Array.IndexOf(exclude, index) < 0)
             {
-                return index;
+                taken.Add(index);
             }
         }
-        return -1;
     }
 
     /// <summary>Schedules a cooling key to rejoin the ring when its cooldown ends.</summary>

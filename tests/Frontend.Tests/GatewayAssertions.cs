@@ -49,6 +49,24 @@ internal static class GatewayAssertions
         return await response.ReadJsonAsync();
     }
 
+    /// <summary>
+    /// /rotation-status once it shows what <paramref name="done"/> waits for (outcomes reach the pool in batches, so
+    /// counts lag requests by up to a batch interval), or as it is after 10 s.
+    /// </summary>
+    public static async Task<JsonElement> RotationStatusWhenAsync(this GatewayFixture gateway, Func<JsonElement, bool> done)
+    {
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var status = await gateway.RotationStatusAsync();
+            if (done(status) || deadline.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                return status;
+            }
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+
     /// <summary>The status entry of key <paramref name="index"/>.</summary>
     public static JsonElement KeyStatus(this JsonElement status, int index) =>
         status.GetProperty("data").GetProperty("keys").EnumerateArray().Single(k => k.GetProperty("index").GetInt32() == index);

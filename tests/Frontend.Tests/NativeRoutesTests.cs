@@ -171,7 +171,8 @@ public sealed class NativeRoutesTests(GatewayFixture gateway)
             using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
         }
 
-        var status = await gateway.RotationStatusAsync();
+        var status = await gateway.RotationStatusWhenAsync(s => s.GetProperty("data").GetProperty("modelStats").EnumerateArray()
+            .Any(m => m.GetProperty("name").GetString() == model && m.GetProperty("totalRequests").GetInt64() == 4));
 
         Assert.Equal("success", status.GetProperty("status").GetString());
         var data = status.GetProperty("data");

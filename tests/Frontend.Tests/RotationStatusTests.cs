@@ -36,7 +36,7 @@ public sealed class RotationStatusTests(GatewayFixture gateway) : IDisposable
             Assert.Equal(200, (int)response.StatusCode);
         }
 
-        var status = await EventuallyAsync(s => ModelStats(s, model).GetProperty("lifetime").GetProperty("successes").GetInt64() == 3);
+        var status = await gateway.RotationStatusWhenAsync(s => ModelStats(s, model).GetProperty("lifetime").GetProperty("successes").GetInt64() == 3);
 
         var stats = ModelStats(status, model);
         Assert.Equal(1, stats.GetProperty("coolingKeys").GetInt32());
@@ -58,20 +58,6 @@ public sealed class RotationStatusTests(GatewayFixture gateway) : IDisposable
 
     private static JsonElement ModelStats(JsonElement status, string model) =>
         status.GetProperty("data").GetProperty("modelStats").EnumerateArray().Single(m => m.GetProperty("name").GetString() == model);
-
-    private async Task<JsonElement> EventuallyAsync(Func<JsonElement, bool> done)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            var status = await gateway.RotationStatusAsync();
-            if (done(status) || deadline.Elapsed > TimeSpan.FromSeconds(10))
-            {
-                return status;
-            }
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-    }
 }
 
 /// <summary>A gateway with 10,000 keys, each used: /rotation-status must stay fast.</summary>

@@ -31,6 +31,84 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_lease_of_several_keys_is_the_next_turn_of_the_ring_and_no_more()
+    {
+        var pool = fixture.NewPool();
+
+        Assert.Equal(new[] { 0, 1, 2 }, Indexes(await pool.LeaseAsync(Flash, 3)));
+        Assert.Equal(new[] { 3, 0, 1 }, Indexes(await pool.LeaseAsync(Flash, 3)));
+        Assert.Equal(new[] { 2, 3, 0, 1 }, Indexes(await pool.LeaseAsync(Flash, 16))); // one turn: each key at most once
+        Assert.Equal(new[] { 2, 3 }, Indexes(await pool.LeaseAsync(Flash, 16, new TriedKeys([0, 1]))));
+
+        await pool.PenalizeAsync(new AttemptReport(fixture.Aliases[3], Flash, UpstreamOutcome.RateLimited, TimeSpan.FromSeconds(30)));
+        Assert.Equal(3, (await pool.LeaseAsync(Flash, 16)).Keys.Length);
+        Assert.Equal(4, (await pool.LeaseAsync(Pro, 16)).Keys.Length);
+    }
+
+    [Fact]
+    public async Task Leasing_counts_nothing_the_reported_attempts_count()
+    {
+        var pool = fixture.NewPool();
+        var lease = await pool.LeaseAsync(Flash, 4);
+        await pool.LeaseAsync(Flash, 4);
+
+        Assert.All((await pool.GetStatusAsync()).Keys, key => Assert.Empty(key.Lifetime));
+        await pool.RecordAsync([new AttemptReport(lease.Keys[0], Flash, UpstreamOutcome.Success, Tokens: new TokenCounts(3, 4, 7))]);
+        var status = await Eventually(pool, s => s.Keys[0].Lifetime.ContainsKey(Flash));
+        Assert.Equal(1, status.Keys[0].Lifetime[Flash].Attempts);
+        Assert.Equal(7, status.Keys[0].Lifetime[Flash].TotalTokens);
+        Assert.Equal(Now, status.Keys[0].Lifetime[Flash].LastUsed);
+        Assert.Equal(1, status.Keys[0].Recent[Flash]);
+    }
+
+    [Fact]
+    public async Task Subscribed_frontends_hear_of_every_withdrawal_after_the_leases_they_hold()
+    {
+        var pool = fixture.NewPool();
+        var frontend = new RecordingObserver();
+        var reference = fixture.Grains.CreateObjectReference<IKeyPoolObserver>(frontend);
+        await pool.SubscribeAsync(reference);
+        var lease = await pool.LeaseAsync(Flash, 4);
+
+        await pool.PenalizeAsync(new AttemptReport(fixture.Aliases[1], Flash, UpstreamOutcome.RateLimited, TimeSpan.FromSeconds(30)));
+        await pool.PenalizeAsync(new AttemptReport(fixture.Aliases[2], Pro, UpstreamOutcome.InvalidKey));
+        await pool.PenalizeAsync(new AttemptReport(fixture.Aliases[1], Flash, UpstreamOutcome.RateLimited, TimeSpan.FromSeconds(10))); // no change
+
+        var heard = await frontend.WaitForAsync(2);
+        Assert.Equal((1, Flash), (heard[0].Key.Index, heard[0].Model));
+        Assert.Equal((2, (string?)null), (heard[1].Key.Index, heard[1].Model)); // invalid: every model
+        Assert.All(heard, withdrawal => Assert.Equal(lease.Epoch, withdrawal.Epoch));
+        Assert.True(heard[0].Version > lease.Version && heard[1].Version > heard[0].Version);
+        Assert.Equal(heard[1].Version, (await pool.LeaseAsync(Flash)).Version);
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        Assert.Equal(2, frontend.Heard.Count);
+        fixture.Grains.DeleteObjectReference<IKeyPoolObserver>(reference);
+    }
+
+    [Fact]
+    public async Task A_subscription_not_renewed_lapses()
+    {
+        var pool = fixture.NewPool();
+        var gone = new RecordingObserver();
+        var live = new RecordingObserver();
+        var goneReference = fixture.Grains.CreateObjectReference<IKeyPoolObserver>(gone);
+        var liveReference = fixture.Grains.CreateObjectReference<IKeyPoolObserver>(live);
+        await pool.SubscribeAsync(goneReference);
+        await pool.SubscribeAsync(liveReference);
+
+        fixture.Clock.Advance(IKeyPoolGrain.SubscriptionLifetime - TimeSpan.FromSeconds(1));
+        await pool.SubscribeAsync(liveReference); // renewed in time
+        fixture.Clock.Advance(TimeSpan.FromSeconds(2));
+        await pool.PenalizeAsync(new AttemptReport(fixture.Aliases[0], Flash, UpstreamOutcome.InvalidKey));
+
+        await live.WaitForAsync(1);
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        Assert.Empty(gone.Heard);
+        fixture.Grains.DeleteObjectReference<IKeyPoolObserver>(goneReference);
+        fixture.Grains.DeleteObjectReference<IKeyPoolObserver>(liveReference);
+    }
+
+    [Fact]
     public async Task A_rate_limited_key_cools_for_that_model_only_for_the_retry_delay()
     {
         var pool = fixture.NewPool();
@@ -112,10 +190,10 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
     public async Task Excluded_keys_are_skipped_for_a_retry()
     {
         var pool = fixture.NewPool();
-        var lease = await pool.LeaseAsync(Flash, new TriedKeys([0, 1]));
-        Assert.Equal(2, lease.Key?.Index);
-        var none = await pool.LeaseAsync(Flash, new TriedKeys([0, 1, 2, 3]));
-        Assert.Null(none.Key);
+        var lease = await pool.LeaseAsync(Flash, 1, new TriedKeys([0, 1]));
+        Assert.Equal(2, Assert.Single(lease.Keys).Index);
+        var none = await pool.LeaseAsync(Flash, 1, new TriedKeys([0, 1, 2, 3]));
+        Assert.Empty(none.Keys);
         Assert.False(none.AllInvalid);
     }
 
@@ -130,10 +208,10 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
 
         var lease = await pool.LeaseAsync(Flash);
 
-        Assert.Null(lease.Key);
+        Assert.Empty(lease.Keys);
         Assert.False(lease.AllInvalid);
         Assert.Equal(Now + TimeSpan.FromSeconds(20), lease.RetryAt);
-        Assert.NotNull((await pool.LeaseAsync(Pro)).Key);
+        Assert.NotEmpty((await pool.LeaseAsync(Pro)).Keys);
     }
 
     [Fact]
@@ -147,7 +225,7 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
 
         var lease = await pool.LeaseAsync(Pro);
 
-        Assert.Null(lease.Key);
+        Assert.Empty(lease.Keys);
         Assert.True(lease.AllInvalid);
         Assert.Null(lease.RetryAt);
     }
@@ -157,14 +235,13 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
     {
         var pool = fixture.NewPool();
         var key = fixture.Aliases[0];
-        await pool.LeaseAsync(Flash);
         await pool.RecordAsync([new AttemptReport(key, Flash, UpstreamOutcome.Success)]);
         await pool.RecordAsync([new AttemptReport(key, Flash, UpstreamOutcome.ClientError)]);
         await pool.RecordAsync([new AttemptReport(key, Flash, UpstreamOutcome.Transient)]);
 
         // one-way reports carry no ordering promise against the next call: wait until all three have arrived
         var status = await Eventually(pool, s => s.Keys[0].Lifetime[Flash] is { Successes: 1, ClientErrors: 1, Transient: 1 });
-        Assert.Equal(1, status.Keys[0].Lifetime[Flash].Leases);
+        Assert.Equal(3, status.Keys[0].Lifetime[Flash].Attempts);
         Assert.Empty(status.Keys[0].Cooldowns);
         Assert.Null(status.Keys[0].Invalid);
         Assert.Equal(4, (await LeaseMany(pool, Flash, 4)).Distinct().Count());
@@ -175,7 +252,7 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
     {
         var poolId = Guid.NewGuid().ToString("N");
         var pool = fixture.Grains.GetGrain<IKeyPoolGrain>(poolId);
-        await LeaseMany(pool, Flash, 8);
+        await UseMany(pool, Flash, 8);
         await pool.PenalizeAsync(new AttemptReport(fixture.Aliases[1], Flash, UpstreamOutcome.RateLimited, TimeSpan.FromMinutes(10), "429 rate limited"));
         await pool.PenalizeAsync(new AttemptReport(fixture.Aliases[2], Flash, UpstreamOutcome.InvalidKey, null, "403 permission denied"));
 
@@ -184,7 +261,8 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
 
         Assert.Contains(Flash, status.Keys[1].Cooldowns.Keys);
         Assert.Equal("403 permission denied", status.Keys[2].Invalid?.Reason);
-        Assert.All(status.Keys, key => Assert.Equal(2, key.Lifetime[Flash].Leases));
+        // two successes each, and the failed attempt of the penalized keys
+        Assert.Equal([2, 3, 3, 2], status.Keys.Select(key => key.Lifetime[Flash].Attempts));
         Assert.Equal(1, status.Keys[1].Lifetime[Flash].RateLimited);
         var leases = await LeaseMany(pool, Flash, 6);
         Assert.DoesNotContain(1, leases);
@@ -196,7 +274,7 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
     {
         var poolId = Guid.NewGuid().ToString("N");
         var pool = fixture.Grains.GetGrain<IKeyPoolGrain>(poolId);
-        await LeaseMany(pool, Flash, 4);
+        await UseMany(pool, Flash, 4);
         var keyGrain = fixture.Grains.GetGrain<IKeyGrain>($"{poolId}/{fixture.Aliases[0].Fingerprint}");
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
@@ -205,7 +283,7 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
         {
             await Task.Delay(50, TestContext.Current.CancellationToken);
             var record = await keyGrain.GetAsync();
-            persisted = record.Models.TryGetValue(Flash, out var counters) ? counters.Leases : 0;
+            persisted = record.Models.TryGetValue(Flash, out var counters) ? counters.Attempts : 0;
         }
         Assert.Equal(1, persisted);
     }
@@ -223,8 +301,18 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
         return status;
     }
 
+    /// <summary>Leases keys one at a time and reports a success for each, as a frontend does; waits until all are counted.</summary>
+    private async Task UseMany(IKeyPoolGrain pool, string model, int count)
+    {
+        var used = await LeaseMany(pool, model, count);
+        await pool.RecordAsync([.. used.Select(index => new AttemptReport(fixture.Aliases[index], model, UpstreamOutcome.Success))]);
+        await Eventually(pool, status => status.Keys.Sum(key => key.Lifetime.GetValueOrDefault(model)?.Successes ?? 0) == count);
+    }
+
+    private static int[] Indexes(KeyLease lease) => [.. lease.Keys.Select(key => key.Index)];
+
     private static async Task<int> LeaseIndex(IKeyPoolGrain pool, string model) =>
-        (await pool.LeaseAsync(model)).Key?.Index ?? -1;
+        (await pool.LeaseAsync(model)).Keys.FirstOrDefault()?.Index ?? -1;
 
     private static async Task<List<int>> LeaseMany(IKeyPoolGrain pool, string model, int count)
     {
@@ -234,5 +322,43 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
             leased.Add(await LeaseIndex(pool, model));
         }
         return leased;
+    }
+}
+
+/// <summary>A frontend's side of the subscription, recording what the pool tells it.</summary>
+internal sealed class RecordingObserver : IKeyPoolObserver
+{
+    private readonly Lock _lock = new();
+    private readonly List<KeyWithdrawal> _heard = [];
+
+    public IReadOnlyList<KeyWithdrawal> Heard
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _heard];
+            }
+        }
+    }
+
+    public Task KeyWithdrawnAsync(KeyWithdrawal withdrawal)
+    {
+        lock (_lock)
+        {
+            _heard.Add(withdrawal);
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task<IReadOnlyList<KeyWithdrawal>> WaitForAsync(int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (Heard.Count < count && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+        Assert.True(Heard.Count >= count, $"heard {Heard.Count} withdrawals, expected {count}");
+        return Heard;
     }
 }

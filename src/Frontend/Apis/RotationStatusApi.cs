@@ -85,8 +85,8 @@ public static class RotationStatusApi
                 status = state,
                 usage = new
                 {
-                    total = totals.Leases,
-                    byModel = key.Lifetime.ToDictionary(pair => pair.Key, pair => pair.Value.Leases, StringComparer.Ordinal),
+                    total = totals.Attempts,
+                    byModel = key.Lifetime.ToDictionary(pair => pair.Key, pair => pair.Value.Attempts, StringComparer.Ordinal),
                     recent = key.Recent,
                 },
                 lastUsed = totals.LastUsed,
@@ -148,7 +148,7 @@ public static class RotationStatusApi
     /// <summary>Counters grouped the way people read them: requests, successes, failures by class, tokens.</summary>
     private static object Totals(ModelCounters counters) => new
     {
-        requests = counters.Leases,
+        requests = counters.Attempts,
         successes = counters.Successes,
         failures = new
         {

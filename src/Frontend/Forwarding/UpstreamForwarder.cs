@@ -14,6 +14,7 @@ namespace GeminiParty.Frontend.Forwarding;
 public sealed partial class UpstreamForwarder(
     HttpMessageInvoker upstream,
     IGrainFactory grains,
+    KeyLeases leases,
     UpstreamKeyRing keys,
     IOptions<GatewayOptions> options,
     TimeProvider time,
@@ -42,10 +43,10 @@ public sealed partial class UpstreamForwarder(
         KeyAlias? alias = null;
         while (attempts < _options.MaxAttempts)
         {
-            KeyLease lease;
+            LeasedKey lease;
             try
             {
-                lease = await Pool.LeaseAsync(call.Model, tried);
+                lease = await leases.NextAsync(call.Model, tried);
             }
             catch (Exception ex) when (ex is OrleansException or TimeoutException or ArgumentException or InvalidOperationException)
             {
@@ -168,6 +169,7 @@ public sealed partial class UpstreamForwarder(
             if (classification.Outcome.ChangesKeyState())
             {
                 metrics.CooldownStarted(alias, call.Model, classification.Outcome);
+                leases.Withdraw(alias, classification.Outcome == UpstreamOutcome.InvalidKey ? null : call.Model);
                 await Pool.PenalizeAsync(report);
             }
             else
@@ -321,7 +323,7 @@ public sealed partial class UpstreamForwarder(
         return body.Length;
     }
 
-    private async Task<long> WriteExhaustedAsync(HttpContext context, UpstreamCall call, KeyLease lease, UpstreamFailure? last)
+    private async Task<long> WriteExhaustedAsync(HttpContext context, UpstreamCall call, LeasedKey lease, UpstreamFailure? last)
     {
         var retryAfter = lease.RetryAt is { } at ? at - time.GetUtcNow() : (TimeSpan?)null;
         if (last is not null)

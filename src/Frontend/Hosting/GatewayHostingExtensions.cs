@@ -38,6 +38,8 @@ public static class GatewayHostingExtensions
         services.AddSingleton<UpstreamKeyRing>();
         services.AddSingleton(_ => new HttpMessageInvoker(CreateUpstreamHandler()));
         services.AddSingleton<UpstreamForwarder>();
+        services.AddSingleton<KeyLeases>();
+        services.AddHostedService<PoolSubscription>();
         services.AddSingleton<AttemptReporter>();
         services.AddHostedService(provider => provider.GetRequiredService<AttemptReporter>());
         builder.AddGatewayObservability();

@@ -21,6 +21,14 @@ public sealed class GatewayOptions
     [ConfigurationKeyName("DEFAULT_MAX_RETRIES")]
     public int MaxAttempts { get; set; } = 3;
 
+    /// <summary>
+    /// LEASE_BATCH: how many keys of a model this frontend leases from the pool in one call (at most one turn of the
+    /// ring). 1 makes every request ask the pool; larger saves a grain call per request, and a network round trip in
+    /// cluster mode, at no cost to fairness (see KeyLeases).
+    /// </summary>
+    [ConfigurationKeyName("LEASE_BATCH")]
+    public int LeaseBatch { get; set; } = 16;
+
     /// <summary>MAX_REQUEST_BODY_MB: Gemini accepts ~20 MB of inline data, which base64 makes ~27 MB.</summary>
     [ConfigurationKeyName("MAX_REQUEST_BODY_MB")]
     public int MaxRequestBodyMb { get; set; } = 30;

@@ -29,6 +29,10 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             failures.Add($"DEFAULT_MAX_RETRIES is {options.MaxAttempts}: set it between 1 and 20 attempts per request (default 3).");
         }
+        if (options.LeaseBatch is < 1 or > IKeyPoolGrain.MaxLeaseCount)
+        {
+            failures.Add($"LEASE_BATCH is {options.LeaseBatch}: set it between 1 and {IKeyPoolGrain.MaxLeaseCount} keys per pool call (default 16).");
+        }
         if (options.MaxRequestBodyMb is < 1 or > 1024)
         {
             failures.Add($"MAX_REQUEST_BODY_MB is {options.MaxRequestBodyMb}: set it between 1 and 1024 (default 30).");

@@ -1,0 +1,204 @@
+using GeminiParty.Frontend.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace GeminiParty.Frontend.Forwarding;
+
+/// <summary>
+/// This frontend's share of the rotation: the pool hands out the next keys of a model a lease at a time
+/// (<c>LEASE_BATCH</c>), and requests take them here in order, so most requests make no grain call at all.
+/// </summary>
+/// <remarks>
+/// Fairness: the pool hands keys out in ring order and every key leased here is used before the next lease, so over
+/// any run of requests without failures each key's use differs from any other's by at most 1 plus the number of
+/// frontends (each holds at most one unused turn of each key). State changes reach the keys held here twice: the
+/// frontend that met the failure drops the key at once (<see cref="Withdraw"/>), and the pool tells every subscribed
+/// frontend (<see cref="IKeyPoolObserver"/>). A withdrawal that overtakes the lease it concerns still applies: leases
+/// and withdrawals carry the pool's version.
+/// </remarks>
+public sealed partial class KeyLeases(IGrainFactory grains, IOptions<GatewayOptions> options, ILogger<KeyLeases> logger) : IKeyPoolObserver
+{
+    private readonly int _batch = options.Value.LeaseBatch;
+    private readonly Lock _modelsGate = new();
+    private volatile Dictionary<string, ModelLeases> _models = new(StringComparer.Ordinal);
+    private long _epoch;
+
+    /// <summary>Raised when a lease comes from a pool activation not seen before: subscribe to it.</summary>
+    public event Action? NewPoolSeen;
+
+    /// <summary>Resolved per use: a cluster client knows the grain types only once it has connected.</summary>
+    private IKeyPoolGrain Pool => grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool);
+
+    /// <summary>The next key for <paramref name="model"/> not in <paramref name="tried"/>, or why there is none.</summary>
+    /// <exception cref="OrleansException">The pool could not be reached (and the like): nothing was leased.</exception>
+    public async ValueTask<LeasedKey> NextAsync(string model, TriedKeys? tried)
+    {
+        var leases = For(model);
+        while (true)
+        {
+            TaskCompletionSource? fetch = null;
+            Task pending;
+            lock (leases)
+            {
+                if (leases.TryTake(tried?.Indexes) is { } ready)
+                {
+                    return new LeasedKey(ready);
+                }
+                pending = leases.Fetching ??= (fetch = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+            if (fetch is null)
+            {
+                await pending; // another request is leasing for this model: share its keys
+                continue;
+            }
+
+            KeyLease lease;
+            try
+            {
+                lease = await Pool.LeaseAsync(model, _batch, tried);
+            }
+            catch (Exception ex)
+            {
+                lock (leases)
+                {
+                    leases.Fetching = null;
+                }
+                fetch.SetException(ex);
+                throw;
+            }
+            KeyAlias? mine;
+            lock (leases)
+            {
+                leases.Add(lease);
+                leases.Fetching = null;
+                mine = leases.TryTake(tried?.Indexes);
+            }
+            fetch.SetResult();
+            ObserveEpoch(lease.Epoch);
+            if (mine is not null)
+            {
+                return new LeasedKey(mine);
+            }
+            if (lease.Keys.Length == 0)
+            {
+                return new LeasedKey(null, lease.RetryAt, lease.AllInvalid);
+            }
+            // every key of the lease was withdrawn while it travelled: lease again
+        }
+    }
+
+    /// <summary>Drops a key this frontend just saw fail, for one model or (with no model) for all of them.</summary>
+    public void Withdraw(KeyAlias key, string? model)
+    {
+        foreach (var (name, leases) in _models)
+        {
+            if (model is null || name == model)
+            {
+                lock (leases)
+                {
+                    leases.Drop(key.Index, version: null);
+                }
+            }
+        }
+    }
+
+    Task IKeyPoolObserver.KeyWithdrawnAsync(KeyWithdrawal withdrawal)
+    {
+        foreach (var (name, leases) in _models)
+        {
+            if (withdrawal.Model is null || name == withdrawal.Model)
+            {
+                lock (leases)
+                {
+                    leases.Drop(withdrawal.Key.Index, withdrawal.Version);
+                }
+            }
+        }
+        LogWithdrawn(logger, withdrawal.Key.Index, withdrawal.Model ?? "every model");
+        return Task.CompletedTask;
+    }
+
+    private ModelLeases For(string model)
+    {
+        if (_models.TryGetValue(model, out var leases))
+        {
+            return leases;
+        }
+        lock (_modelsGate)
+        {
+            if (!_models.TryGetValue(model, out leases))
+            {
+                // copy on write: reads on every request take no lock; models are few
+                _models = new Dictionary<string, ModelLeases>(_models, StringComparer.Ordinal) { [model] = leases = new ModelLeases() };
+            }
+            return leases;
+        }
+    }
+
+    private void ObserveEpoch(long epoch)
+    {
+        var seen = Interlocked.Exchange(ref _epoch, epoch);
+        if (seen != epoch)
+        {
+            NewPoolSeen?.Invoke();
+        }
+    }
+
+    /// <summary>The leased keys of one model not used yet. Guarded by locking the instance.</summary>
+    private sealed class ModelLeases
+    {
+        private readonly List<KeyAlias> _ready = [];
+
+        /// <summary>Withdrawals heard of, by key index, with the pool version that made them.</summary>
+        private readonly Dictionary<int, long> _withdrawn = [];
+
+        public Task? Fetching { get; set; }
+
+        public KeyAlias? TryTake(int[]? tried)
+        {
+            for (var i = 0; i < _ready.Count; i++)
+            {
+                var key = _ready[i];
+                if (tried is null || Array.IndexOf(tried, key.Index) < 0)
+                {
+                    _ready.RemoveAt(i);
+                    return key;
+                }
+            }
+            return null;
+        }
+
+        public void Add(KeyLease lease)
+        {
+            foreach (var key in lease.Keys)
+            {
+                if (!(_withdrawn.TryGetValue(key.Index, out var version) && version > lease.Version))
+                {
+                    _ready.Add(key);
+                }
+            }
+            // withdrawals this lease already reflects cannot concern a later one
+            foreach (var (index, version) in _withdrawn)
+            {
+                if (version <= lease.Version)
+                {
+                    _withdrawn.Remove(index);
+                }
+            }
+        }
+
+        public void Drop(int index, long? version)
+        {
+            _ready.RemoveAll(key => key.Index == index);
+            if (version is { } v)
+            {
+                _withdrawn[index] = Math.Max(v, _withdrawn.GetValueOrDefault(index));
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 3300, Level = LogLevel.Debug, Message = "The pool withdrew key #{KeyIndex} for {Model}")]
+    private static partial void LogWithdrawn(ILogger logger, int keyIndex, string model);
+}
+
+/// <summary>A key to use, or when to come back.</summary>
+public readonly record struct LeasedKey(KeyAlias? Key, DateTimeOffset? RetryAt = null, bool AllInvalid = false);
