@@ -24,6 +24,7 @@ public sealed partial class KeyPoolGrain(
     private DateTimeOffset _windowStart;
     private long _epoch;
     private long _version;
+    private Task _flushing = Task.CompletedTask;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -203,8 +204,16 @@ public sealed partial class KeyPoolGrain(
         }
     }
 
-    private async Task FlushCountersAsync()
+    /// <summary>
+    /// Writes the pending counters after the flush before it has finished. A caller that finds a flush under way so
+    /// waits until those counters are written too: a silo stopping at the same time as the one hosting the pool holds
+    /// its key grains until then.
+    /// </summary>
+    private Task FlushCountersAsync() => _flushing = FlushAfterAsync(_flushing);
+
+    private async Task FlushAfterAsync(Task previous)
     {
+        await previous; // never faults: each write catches its own failure
         var flushes = new List<Task>();
         foreach (var slot in _slots)
         {

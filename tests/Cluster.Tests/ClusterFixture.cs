@@ -175,6 +175,24 @@ public class ClusterFixture : IAsyncLifetime
         return JsonSerializer.Deserialize<JsonElement>(body);
     }
 
+    /// <summary>
+    /// /rotation-status of one frontend once it counts <paramref name="attempts"/> attempts for the model (frontends
+    /// report outcomes in batches, so counts trail the answers by a batch interval), or as it is after 10 s.
+    /// </summary>
+    public async Task<JsonElement> StatusCountingAsync(int frontend, string model, long attempts, CancellationToken cancellationToken = default)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var status = await StatusAsync(frontend, cancellationToken);
+            if (status.Total(model, "attempts") >= attempts || DateTime.UtcNow > deadline)
+            {
+                return status;
+            }
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+
     /// <summary>Which of <see cref="Keys"/> the upstream saw for one model, in completion order.</summary>
     public int[] KeysSeenFor(string model) =>
         Upstream.Requests.Where(r => r.Model == model).Select(r => IndexOfKey(r.ApiKey)).ToArray();

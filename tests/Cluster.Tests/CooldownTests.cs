@@ -2,7 +2,10 @@ using GeminiParty.FakeGemini;
 
 namespace GeminiParty.Cluster.Tests;
 
-/// <summary>A 429 seen by one frontend is known to every frontend at once: they share one pool.</summary>
+/// <summary>
+/// A 429 seen by one frontend is known to every frontend at once: they share one pool, and the pool tells each
+/// frontend to drop the key from the turn of keys it holds.
+/// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class CooldownTests(ClusterFixture cluster)
 {
@@ -13,6 +16,11 @@ public sealed class CooldownTests(ClusterFixture cluster)
         const int limited = 1;
         var limitedKey = cluster.Keys[limited];
         cluster.Upstream.SetFault(limitedKey, FakeFault.RateLimitPerMinute(retryDelaySeconds: 60), times: 1);
+
+        // Frontend B serves the model first: it leases a whole turn of keys, uses key 0 and holds the others, the
+        // soon limited key among them.
+        Assert.Equal(200, await cluster.GenerateAsync(1, model, TestContext.Current.CancellationToken));
+        Assert.Equal([0], cluster.KeysSeenFor(model));
 
         // Through frontend A until the rotation reaches the key and gets its 429 (the client still gets a 200: retried).
         for (var i = 0; i < cluster.ConfiguredKeys.Count && !RateLimited(model, limitedKey); i++)

@@ -54,7 +54,7 @@ public sealed class FailoverTests(DurabilityClusterFixture cluster)
 
         // Lease counters are written behind (COUNTER_FLUSH_INTERVAL, 1 s): at most the calls of the last moments
         // before the kill may be missing from the lifetime counts.
-        var lost = seen.Length - after.Total(model, "leases");
+        var lost = seen.Length - after.Total(model, "attempts");
         var window = calls.Count(call => call.Start >= killedAt - TimeSpan.FromSeconds(1.5) && call.Start <= killedAt) + 2;
         TestContext.Current.TestOutputHelper?.WriteLine($"lease counts lost with the pool silo: {lost} (bound {window})");
         Assert.True(lost <= window, $"{lost} leases lost, more than the {window} calls of the write-behind window");

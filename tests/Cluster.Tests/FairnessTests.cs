@@ -1,6 +1,10 @@
 namespace GeminiParty.Cluster.Tests;
 
-/// <summary>Two frontends, one rotation: clients spread over frontends still spread evenly over the keys.</summary>
+/// <summary>
+/// Two frontends, one rotation: clients spread over frontends still spread evenly over the keys. Each frontend holds
+/// at most one unused turn of keys (LEASE_BATCH), so at any moment a key's use is at most one per frontend behind the
+/// pool's ±1 rotation: max - min &lt;= 1 + frontends.
+/// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class FairnessTests(ClusterFixture cluster)
 {
@@ -55,7 +59,7 @@ public sealed class FairnessTests(ClusterFixture cluster)
         var perKey = Enumerable.Range(0, keys).Select(key => seen.Count(k => k == key)).ToArray();
         var spread = string.Join(", ", perKey.Select((count, key) => $"key {key}: {count}"));
         Assert.True(seen.Length == requests, $"upstream saw {seen.Length} calls for {requests} requests ({spread})");
-        var fair = (double)requests / keys;
-        Assert.True(perKey.All(count => Math.Abs(count - fair) <= 1), $"expected {fair} +-1 per key, got {spread}");
+        const int frontends = 2;
+        Assert.True(perKey.Max() - perKey.Min() <= 1 + frontends, $"expected at most {1 + frontends} between the most and least used key, got {spread}");
     }
 }

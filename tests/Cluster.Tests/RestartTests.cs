@@ -21,7 +21,8 @@ public sealed class RestartTests(DurabilityClusterFixture cluster)
         var seen = cluster.KeysSeenFor(model);
         Assert.True(seen.Contains(cooling) && seen.Contains(invalid), $"faults did not fire: {string.Join(",", seen)}");
 
-        var before = await cluster.StatusAsync(0, TestContext.Current.CancellationToken);
+        var before = await cluster.StatusCountingAsync(0, model, seen.Length, TestContext.Current.CancellationToken);
+        Assert.Equal(seen.Length, before.Total(model, "attempts"));
         Assert.NotNull(before.CooldownUntil(cooling, model));
         Assert.True(before.IsInvalid(invalid), $"key {invalid} not invalid: {before.Key(invalid)}");
 
@@ -31,8 +32,8 @@ public sealed class RestartTests(DurabilityClusterFixture cluster)
         var after = await cluster.StatusAsync(1, TestContext.Current.CancellationToken);
         for (var key = 0; key < cluster.ConfiguredKeys.Count; key++)
         {
-            Assert.True(before.Counter(key, model, "leases") == after.Counter(key, model, "leases"),
-                $"key {key}: leases {before.Counter(key, model, "leases")} before the restart, {after.Counter(key, model, "leases")} after\n{before.CountersFor(model)}\n{after.CountersFor(model)}");
+            Assert.True(before.Counter(key, model, "attempts") == after.Counter(key, model, "attempts"),
+                $"key {key}: attempts {before.Counter(key, model, "attempts")} before the restart, {after.Counter(key, model, "attempts")} after\n{before.CountersFor(model)}\n{after.CountersFor(model)}");
         }
         Assert.Equal(before.CooldownUntil(cooling, model), after.CooldownUntil(cooling, model));
         Assert.True(after.IsInvalid(invalid), $"key {invalid} lost its invalid mark: {after.Key(invalid)}");
@@ -45,7 +46,7 @@ public sealed class RestartTests(DurabilityClusterFixture cluster)
         }
         var newer = cluster.KeysSeenFor(model)[seen.Length..];
         Assert.True(!newer.Contains(cooling) && !newer.Contains(invalid), $"a cooling or invalid key was used after the restart: {string.Join(",", newer)}");
-        var latest = await cluster.StatusAsync(0, TestContext.Current.CancellationToken);
-        Assert.Equal(before.Total(model, "leases") + more, latest.Total(model, "leases"));
+        var latest = await cluster.StatusCountingAsync(0, model, seen.Length + more, TestContext.Current.CancellationToken);
+        Assert.Equal(before.Total(model, "attempts") + newer.Length, latest.Total(model, "attempts"));
     }
 }

@@ -7,7 +7,7 @@ public static class RotationStatusJson
 {
     public static JsonElement Key(this JsonElement status, int key) => status.GetProperty("data").GetProperty("keys")[key];
 
-    /// <summary>A counter of <c>data.keys[key].models[model]</c> (leases, successes, rateLimited...), 0 when absent.</summary>
+    /// <summary>A counter of <c>data.keys[key].models[model]</c> (attempts, successes, rateLimited...), 0 when absent.</summary>
     public static long Counter(this JsonElement status, int key, string model, string counter) =>
         status.Key(key).GetProperty("models").TryGetProperty(model, out var counters) ? counters.GetProperty(counter).GetInt64() : 0;
 

@@ -30,7 +30,7 @@ public sealed class RotationStatusTests(ClusterFixture cluster)
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
 
-        Assert.Equal(requests, a.Total(model, "leases"));
+        Assert.Equal(requests, a.Total(model, "attempts"));
         Assert.Equal(requests, a.Total(model, "successes"));
         Assert.Equal(a.CountersFor(model), b.CountersFor(model));
         Assert.Equal(ModelStats(a, model), ModelStats(b, model));

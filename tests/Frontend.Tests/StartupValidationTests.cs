@@ -14,6 +14,7 @@ public sealed class StartupValidationTests
             ["AUTH_TOKEN"] = "",
             ["BLACKLIST_TIMEOUT"] = "-5",
             ["HARM_CATEGORY_HARASSMENT"] = "BLOCK_SOMETIMES",
+            ["LEASE_BATCH"] = "0",
         });
 
         Assert.Equal(2, exitCode);
@@ -21,6 +22,7 @@ public sealed class StartupValidationTests
         Assert.Contains("AUTH_TOKEN is empty", stderr);
         Assert.Contains("BLACKLIST_TIMEOUT is -5", stderr);
         Assert.Contains("HARM_CATEGORY_HARASSMENT is 'BLOCK_SOMETIMES'", stderr);
+        Assert.Contains("LEASE_BATCH is 0", stderr);
         Assert.DoesNotContain("   at ", stderr); // no stack trace
     }
 

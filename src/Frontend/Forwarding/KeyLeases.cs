@@ -196,7 +196,7 @@ public sealed partial class KeyLeases(IGrainFactory grains, IOptions<GatewayOpti
         }
     }
 
-    [LoggerMessage(EventId = 3300, Level = LogLevel.Debug, Message = "The pool withdrew key #{KeyIndex} for {Model}")]
+    [LoggerMessage(EventId = 3300, Level = LogLevel.Information, Message = "The pool withdrew key #{KeyIndex} for {Model}; this frontend no longer uses the turn it holds of it")]
     private static partial void LogWithdrawn(ILogger logger, int keyIndex, string model);
 }
 
