@@ -22,8 +22,9 @@
 # need a second embedded process and a second cluster frontend, which would then be measured cold.
 #
 # Knobs (environment):
-#   BENCH_QUICK=1               ~3 s per run, 1 s warm-up, fewer TTFB samples (about 2 minutes in all)
+#   BENCH_QUICK=1               ~3 s per run, 1 s warm-up, 5 s JIT warm-up, fewer TTFB samples (about 3 minutes)
 #   BENCH_DURATION=10           seconds per measured wrk run          BENCH_WARMUP=2   seconds of warm-up per run
+#   BENCH_JIT_WARMUP=10         seconds of load per target and scenario before anything is measured (quick: 5)
 #   BENCH_CONNECTIONS=32        BENCH_SLOW_CONNECTIONS=256            BENCH_SLOW_LATENCY_MS=50
 #   BENCH_THREADS=2             wrk threads                           BENCH_TTFB_SAMPLES=30
 #   BENCH_SCENARIOS="native openai stream slow"                      BENCH_TARGETS="direct nginx embedded cluster"
@@ -44,10 +45,12 @@ repo_root="$(cd "$script_dir/.." && pwd)"
 if [[ "${BENCH_QUICK:-0}" == 1 ]]; then
     duration="${BENCH_DURATION:-3}"
     warmup="${BENCH_WARMUP:-1}"
+    jit_warmup="${BENCH_JIT_WARMUP:-5}"
     ttfb_samples="${BENCH_TTFB_SAMPLES:-10}"
 else
     duration="${BENCH_DURATION:-10}"
     warmup="${BENCH_WARMUP:-2}"
+    jit_warmup="${BENCH_JIT_WARMUP:-10}"
     ttfb_samples="${BENCH_TTFB_SAMPLES:-30}"
 fi
 connections="${BENCH_CONNECTIONS:-32}"
@@ -395,11 +398,13 @@ load_before="$(cut -d ' ' -f 1-3 /proc/loadavg)"
 # ---- load -------------------------------------------------------------------------------------------------------
 : >"$results"
 # Every process here is .NET except nginx: one pass over the scenarios first, so that the first measured scenario
-# does not pay for tiered JIT compilation that the later ones do not.
-say "JIT warm-up: ${warmup}s per target and scenario"
+# does not pay for tiered JIT compilation that the later ones do not. A .NET process under this load keeps promoting
+# methods to tier 1 for ~10 s (the cluster frontend compiled ~80 methods/s after 15 s, DOTNET_JitStdOutFile), so the
+# pass is long enough for code to settle: a long-running gateway is measured, not a cold one.
+say "JIT warm-up: ${jit_warmup}s per target and scenario"
 for scenario in "${scenarios[@]}"; do
     [[ "$scenario" != slow ]] || continue
-    for target in "${targets[@]}"; do run_wrk "$target" "$scenario" "$connections" "$warmup" >/dev/null; done
+    for target in "${targets[@]}"; do run_wrk "$target" "$scenario" "$connections" "$jit_warmup" >/dev/null; done
 done
 for scenario in "${scenarios[@]}"; do
     conns="$connections"

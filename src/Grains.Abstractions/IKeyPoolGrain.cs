@@ -10,9 +10,9 @@ namespace GeminiParty;
 public interface IKeyPoolGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// The next <paramref name="count"/> keys for <paramref name="model"/> in round-robin order (fewer when fewer are
-    /// usable), skipping cooling, invalid and tried keys. A frontend uses them one request at a time; nothing is
-    /// counted until it reports each attempt.
+    /// The next <paramref name="count"/> keys for <paramref name="model"/> in round-robin order, skipping cooling,
+    /// invalid and tried keys; a count above the usable keys goes round the ring again, so each key appears once per
+    /// turn. A frontend hands them to its requests in this order. Nothing is counted until each attempt is reported.
     /// </summary>
     /// <param name="model">The model name without a <c>models/</c> prefix.</param>
     /// <param name="count">How many keys the caller wants, 1 to <see cref="MaxLeaseCount"/>.</param>

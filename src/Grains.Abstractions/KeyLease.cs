@@ -1,8 +1,8 @@
 namespace GeminiParty;
 
 /// <summary>
-/// The pool's answer to a lease: the next keys of the model's rotation, in order and each at most once, or, when no
-/// key is usable, when the earliest one returns.
+/// The pool's answer to a lease: the next keys of the model's rotation in order, or, when no key is usable, when the
+/// earliest one returns.
 /// </summary>
 /// <param name="Keys">The keys to use, in rotation order; empty when none is usable.</param>
 /// <param name="RetryAt">With no keys: when the first cooling key returns, if any key cools rather than being invalid.</param>

@@ -58,7 +58,7 @@ public sealed partial class KeyPoolGrain(
         var now = time.GetUtcNow();
         var rotation = RotationFor(model, now);
         var wanted = Math.Clamp(count, 1, IKeyPoolGrain.MaxLeaseCount);
-        var taken = new List<int>(Math.Min(wanted, _slots.Length));
+        var taken = new List<int>(wanted);
         rotation.Take(now, tried?.Indexes, wanted, taken);
         if (taken.Count == 0)
         {

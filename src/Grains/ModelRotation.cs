@@ -35,25 +35,34 @@ internal sealed class ModelRotation
     }
 
     /// <summary>
-    /// Moves up to <paramref name="count"/> usable keys not in <paramref name="exclude"/> from the head of the ring to
-    /// its tail and adds them to <paramref name="taken"/>, in order. One pass at most: a key is never taken twice.
+    /// Takes the next <paramref name="count"/> usable keys not in <paramref name="exclude"/> in ring order, moving each
+    /// from the head of the ring to its tail, and adds them to <paramref name="taken"/>. More keys than the ring holds
+    /// go round it again, so every key appears once per turn; fewer come back only when no key is usable.
     /// </summary>
     public void Take(DateTimeOffset now, int[]? exclude, int count, List<int> taken)
     {
         ReturnRecovered(now);
         var wanted = taken.Count + count;
-        for (var tries = _ring.Count; tries > 0 && taken.Count < wanted; tries--)
+        while (taken.Count < wanted)
         {
-            var index = _ring.Dequeue();
-            if (!_slots[index].IsUsable(_model, now))
+            var before = taken.Count;
+            for (var tries = _ring.Count; tries > 0 && taken.Count < wanted; tries--)
             {
-                _inRing[index] = false;
-                continue;
+                var index = _ring.Dequeue();
+                if (!_slots[index].IsUsable(_model, now))
+                {
+                    _inRing[index] = false;
+                    continue;
+                }
+                _ring.Enqueue(index);
+                if (exclude is null || Array.IndexOf(exclude, index) < 0)
+                {
+                    taken.Add(index);
+                }
             }
-            _ring.Enqueue(index);
-            if (exclude is null || Array.IndexOf(exclude, index) < 0)
+            if (taken.Count == before)
             {
-                taken.Add(index);
+                return; // a whole turn found nothing usable
             }
         }
     }

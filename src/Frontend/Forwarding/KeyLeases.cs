@@ -4,20 +4,23 @@ using Microsoft.Extensions.Options;
 namespace GeminiParty.Frontend.Forwarding;
 
 /// <summary>
-/// This frontend's share of the rotation: the pool hands out the next keys of a model a lease at a time
-/// (<c>LEASE_BATCH</c>), and requests take them here in order, so most requests make no grain call at all.
+/// This frontend's share of the rotation: requests take keys here in the pool's order, and one pool call leases keys
+/// for every request waiting at that moment and at least <c>LEASE_BATCH</c> (at most one turn of the ring), so most
+/// requests make no grain call at all and none waits for more than one call in flight.
 /// </summary>
 /// <remarks>
-/// Fairness: the pool hands keys out in ring order and every key leased here is used before the next lease, so over
-/// any run of requests without failures each key's use differs from any other's by at most 1 plus the number of
-/// frontends (each holds at most one unused turn of each key). State changes reach the keys held here twice: the
-/// frontend that met the failure drops the key at once (<see cref="Withdraw"/>), and the pool tells every subscribed
-/// frontend (<see cref="IKeyPoolObserver"/>). A withdrawal that overtakes the lease it concerns still applies: leases
-/// and withdrawals carry the pool's version.
+/// Fairness: the pool hands keys out in ring order, and a lease leaves this frontend at most one turn's worth of keys
+/// beyond the requests it served, which are used before the next lease. So over any run of requests without failures
+/// each key's use differs from any other's by at most 1 plus the number of frontends; with <c>LEASE_BATCH=1</c> no key
+/// is ever held and the bound is the pool's own ±1. State changes reach held keys twice: the frontend that met the
+/// failure drops the key at once (<see cref="Withdraw"/>), and the pool tells every subscribed frontend
+/// (<see cref="IKeyPoolObserver"/>). A withdrawal that overtakes the lease it concerns still applies: leases and
+/// withdrawals carry the pool's version.
 /// </remarks>
-public sealed partial class KeyLeases(IGrainFactory grains, IOptions<GatewayOptions> options, ILogger<KeyLeases> logger) : IKeyPoolObserver
+public sealed partial class KeyLeases(IGrainFactory grains, UpstreamKeyRing keys, IOptions<GatewayOptions> options, ILogger<KeyLeases> logger) : IKeyPoolObserver
 {
-    private readonly int _batch = options.Value.LeaseBatch;
+    /// <summary>The smallest lease: LEASE_BATCH, but never more than a turn, so no key is held twice.</summary>
+    private readonly int _batch = Math.Max(1, Math.Min(options.Value.LeaseBatch, keys.Aliases.Count));
     private readonly Lock _modelsGate = new();
     private volatile Dictionary<string, ModelLeases> _models = new(StringComparer.Ordinal);
     private long _epoch;
@@ -33,28 +36,54 @@ public sealed partial class KeyLeases(IGrainFactory grains, IOptions<GatewayOpti
     public async ValueTask<LeasedKey> NextAsync(string model, TriedKeys? tried)
     {
         var leases = For(model);
+        lock (leases)
+        {
+            if (leases.TryTake(tried?.Indexes) is { } ready)
+            {
+                return new LeasedKey(ready); // the common case: no await, no allocation beyond the answer
+            }
+            leases.Waiting++;
+        }
+        try
+        {
+            return await LeaseAsync(model, leases, tried);
+        }
+        finally
+        {
+            lock (leases)
+            {
+                leases.Waiting--;
+            }
+        }
+    }
+
+    /// <summary>For a request that found no key held: joins the lease in flight, or makes one for every waiting request.</summary>
+    private async Task<LeasedKey> LeaseAsync(string model, ModelLeases leases, TriedKeys? tried)
+    {
         while (true)
         {
             TaskCompletionSource? fetch = null;
             Task pending;
+            int count;
             lock (leases)
             {
                 if (leases.TryTake(tried?.Indexes) is { } ready)
                 {
                     return new LeasedKey(ready);
                 }
+                count = Math.Min(Math.Max(_batch, leases.Waiting), IKeyPoolGrain.MaxLeaseCount);
                 pending = leases.Fetching ??= (fetch = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
             }
             if (fetch is null)
             {
-                await pending; // another request is leasing for this model: share its keys
+                await pending; // a lease is in flight: it may bring a key for this request too
                 continue;
             }
 
             KeyLease lease;
             try
             {
-                lease = await Pool.LeaseAsync(model, _batch, tried);
+                lease = await Pool.LeaseAsync(model, count, tried);
             }
             catch (Exception ex)
             {
@@ -63,6 +92,7 @@ public sealed partial class KeyLeases(IGrainFactory grains, IOptions<GatewayOpti
                     leases.Fetching = null;
                 }
                 fetch.SetException(ex);
+                _ = fetch.Task.Exception; // observed here: the waiters see it too
                 throw;
             }
             KeyAlias? mine;
@@ -82,7 +112,7 @@ public sealed partial class KeyLeases(IGrainFactory grains, IOptions<GatewayOpti
             {
                 return new LeasedKey(null, lease.RetryAt, lease.AllInvalid);
             }
-            // every key of the lease was withdrawn while it travelled: lease again
+            // every key of the lease was withdrawn while it travelled, or taken by waiting requests: lease again
         }
     }
 
@@ -152,6 +182,9 @@ public sealed partial class KeyLeases(IGrainFactory grains, IOptions<GatewayOpti
         private readonly Dictionary<int, long> _withdrawn = [];
 
         public Task? Fetching { get; set; }
+
+        /// <summary>Requests of this model waiting for a key: the next lease brings at least one for each.</summary>
+        public int Waiting { get; set; }
 
         public KeyAlias? TryTake(int[]? tried)
         {
