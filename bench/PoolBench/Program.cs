@@ -2,7 +2,7 @@ using GeminiParty.PoolBench;
 
 // Pool micro-benchmarks (Stopwatch loops; BenchmarkDotNet's many processes take minutes on 2 shared cores):
 //   dotnet run -c Release --project bench/PoolBench -- [--seconds S] [--out FILE]
-// 1. rotation: ModelRotation.Next + KeySlot.CountLease, the work of one lease without Orleans, for 10..10,000 keys
+// 1. rotation: ModelRotation.Take of one key + KeySlot.Count, the work of one lease without Orleans, for 10..10,000 keys
 // 2. grain: LeaseAsync on one KeyPoolGrain in an in-process silo (as the embedded frontend calls it), sequential
 //    and from concurrent callers, for 10..10,000 keys, with the fairness check over every run
 // 3. cluster: the same from a client through a 2-silo in-process test cluster (gateway hop, maybe silo-to-silo)

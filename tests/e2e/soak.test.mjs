@@ -43,7 +43,7 @@ describe('soak (short)', { timeout: 90_000 }, () => {
     assert.deepEqual(failed, [], `soak checks failed:\n${report}`);
     // the checks the issue names, by name, so that renaming one cannot silently drop it
     for (const name of ['every request got an answer', 'no 5xx that a retry', 'no key used while cooling',
-      'no key used after it was found invalid', 'per-key leases in /rotation-status', 'every injected fault kind']) {
+      'no key used after it was found invalid', 'per-key attempts in /rotation-status', 'every injected fault kind']) {
       assert.ok(checks.some((c) => c.name.startsWith(name)), `check "${name}" missing`);
     }
   });

@@ -362,18 +362,18 @@ function analyse({ o, tag, plan, results: answered, records, silo, baseline, fin
   const controlErrors = faultLog.filter((f) => f.error);
   if (controlErrors.length) check('fault control calls succeeded', false, controlErrors.map((f) => f.error).join('; '));
 
-  // 6. counts: /rotation-status lifetime leases against what the fake counted
+  // 6. counts: /rotation-status lifetime attempts against what the fake counted
   const countRows = o.keys.map((key, index) => {
     const leases = (leasesOf(finalStatus, index) ?? 0) - (leasesOf(baseline.status, index) ?? 0);
     const fake = (fakeStats.perKey[key] ?? 0) - (baseline.fake.perKey[key] ?? 0);
-    // a killed pool loses the leases it had not flushed yet (COUNTER_FLUSH_INTERVAL, 1 s; 1.5 s allowed for a late
+    // a killed pool loses the attempts it had not flushed yet (COUNTER_FLUSH_INTERVAL, 1 s; 1.5 s allowed for a late
     // timer on a busy machine), and a lease whose answer died with a silo may be counted twice (+2)
     const tolerance = killWindow ? attempts.filter((a) => a.key === index
       && a.request.start >= killWindow.from - 1_500 && a.request.start <= killWindow.from + 100).length + 2 : 0;
     return { key: `k${index}`, fake, leases, diff: leases - fake, tolerance, pass: Math.abs(leases - fake) <= tolerance };
   });
-  check(killWindow ? 'per-key leases in /rotation-status match the fake (within the write-behind window of the killed silo)'
-    : 'per-key leases in /rotation-status equal the fake\'s per-key counts', countRows.every((r) => r.pass),
+  check(killWindow ? 'per-key attempts in /rotation-status match the fake (within the write-behind window of the killed silo)'
+    : 'per-key attempts in /rotation-status equal the fake\'s per-key counts', countRows.every((r) => r.pass),
   countRows.map((r) => `${r.key} ${r.leases}/${r.fake}`).join(', ') + ' (status/fake)');
   const disagree = otherStatuses.filter((s) => JSON.stringify(s.data.keys.map((k) => k.usage.total)) !== JSON.stringify(finalStatus.data.keys.map((k) => k.usage.total)));
   if (otherStatuses.length) {
@@ -485,7 +485,7 @@ function renderReport(o, checks, s) {
     lines.push('| requests in window | statuses | 5xx | other errors | slower than 1 s | slowest ms | disruption (kill to last failed or slow answer) |', '|---|---|---|---|---|---|---|');
     lines.push(`| ${k.requests} | ${formatCounts(k.statuses)} | ${k.fiveXx} | ${k.other} | ${k.slow} | ${k.maxLatency} | ${(k.disruptionMs / 1000).toFixed(1)} s |`);
   }
-  lines.push('', '## Counts: /rotation-status lifetime leases against the fake', '', '| key | fake | /rotation-status | diff | allowed |', '|---|---|---|---|---|');
+  lines.push('', '## Counts: /rotation-status lifetime attempts against the fake', '', '| key | fake | /rotation-status | diff | allowed |', '|---|---|---|---|---|');
   for (const row of s.countRows) lines.push(`| ${row.key} | ${row.fake} | ${row.leases} | ${row.diff} | ${row.tolerance ? `±${row.tolerance}` : '0'} |`);
   lines.push('', '## Memory (RSS, MB)', '', '| process | pid | samples | start | peak | end | verdict |', '|---|---|---|---|---|---|---|');
   for (const row of s.rssRows) lines.push(`| ${row.name} | ${row.pid} | ${row.samples} | ${row.start} | ${row.peak} | ${row.end} | ${row.verdict} |`);
