@@ -17,16 +17,20 @@ public interface IKeyPoolGrain : IGrainWithStringKey
     /// <param name="model">The model name without a <c>models/</c> prefix.</param>
     /// <param name="count">How many keys the caller wants, 1 to <see cref="MaxLeaseCount"/>.</param>
     /// <param name="tried">Keys the asking request already tried.</param>
+    /// <param name="holder">
+    /// The frontend that will hold the keys: subscribed (or renewed) before they are chosen, so it hears of every later
+    /// withdrawal of one of them. Null for a caller that uses the keys at once.
+    /// </param>
     /// <remarks>
     /// Answers in microseconds: a short response timeout lets a caller whose call was lost with a dying silo try again
     /// soon instead of waiting the default 30 s.
     /// </remarks>
     [Alias("Lease"), ResponseTimeout("00:00:05")]
-    ValueTask<KeyLease> LeaseAsync(string model, int count = 1, TriedKeys? tried = null);
+    ValueTask<KeyLease> LeaseAsync(string model, int count = 1, TriedKeys? tried = null, IKeyPoolObserver? holder = null);
 
     /// <summary>
-    /// Registers (or renews) a frontend that holds leased keys, so it hears of every withdrawal. A subscription lapses
-    /// unless renewed within <see cref="SubscriptionLifetime"/>.
+    /// Renews the subscription of a frontend that holds leased keys (a lease subscribes it too), so it keeps hearing of
+    /// withdrawals while it leases nothing. A subscription lapses unless renewed within <see cref="SubscriptionLifetime"/>.
     /// </summary>
     [Alias("Subscribe")]
     Task SubscribeAsync(IKeyPoolObserver observer);

@@ -16,11 +16,9 @@ public interface IKeyPoolObserver : IGrainObserver
 /// <summary>A key taken out of rotation: for one model (a cooldown) or, with no model, for all of them (invalid).</summary>
 /// <param name="Key">The key.</param>
 /// <param name="Model">The model it cools for; null when the key is invalid.</param>
-/// <param name="Epoch">The pool activation that withdrew it (see <see cref="KeyLease.Epoch"/>).</param>
 /// <param name="Version">The pool's withdrawal count after this one (see <see cref="KeyLease.Version"/>).</param>
 [GenerateSerializer, Immutable, Alias("gp.KeyWithdrawal")]
 public sealed record KeyWithdrawal(
     [property: Id(0)] KeyAlias Key,
     [property: Id(1)] string? Model,
-    [property: Id(2)] long Epoch,
-    [property: Id(3)] long Version);
+    [property: Id(2)] long Version);

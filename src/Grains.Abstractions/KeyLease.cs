@@ -7,9 +7,9 @@ namespace GeminiParty;
 /// <param name="Keys">The keys to use, in rotation order; empty when none is usable.</param>
 /// <param name="RetryAt">With no keys: when the first cooling key returns, if any key cools rather than being invalid.</param>
 /// <param name="AllInvalid">With no keys: every key of the pool is marked invalid.</param>
-/// <param name="Epoch">Identifies the pool activation that answered; a new one means the pool moved or restarted.</param>
 /// <param name="Version">
-/// The pool's withdrawal count when it chose these keys. A key withdrawn at a later version (a cooldown or invalid
+/// The pool's withdrawal count when it chose these keys (it starts from the clock's ticks, so a later activation's
+/// versions are higher). A key withdrawn at a later version (a cooldown or invalid
 /// mark the holder heard of first) must not be used from this lease.
 /// </param>
 [GenerateSerializer, Immutable, Alias("gp.KeyLease")]
@@ -17,5 +17,4 @@ public sealed record KeyLease(
     [property: Id(0)] KeyAlias[] Keys,
     [property: Id(1)] DateTimeOffset? RetryAt,
     [property: Id(2)] bool AllInvalid,
-    [property: Id(3)] long Epoch,
-    [property: Id(4)] long Version);
+    [property: Id(3)] long Version);

@@ -22,7 +22,6 @@ public sealed partial class KeyPoolGrain(
     private readonly PoolSubscribers _subscribers = new(time);
     private KeySlot[] _slots = [];
     private DateTimeOffset _windowStart;
-    private long _epoch;
     private long _version;
     private Task _flushing = Task.CompletedTask;
 
@@ -38,7 +37,7 @@ public sealed partial class KeyPoolGrain(
         _windowStart = now;
         // versions keep growing across activations (as the clock does), so a frontend never mistakes a new pool's
         // withdrawal for an old one
-        _epoch = _version = now.UtcTicks;
+        _version = now.UtcTicks;
         this.RegisterGrainTimer(
             static (pool, _) => pool.FlushCountersAsync(), this,
             new GrainTimerCreationOptions
@@ -53,8 +52,12 @@ public sealed partial class KeyPoolGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
         FlushCountersAsync();
 
-    public ValueTask<KeyLease> LeaseAsync(string model, int count = 1, TriedKeys? tried = null)
+    public ValueTask<KeyLease> LeaseAsync(string model, int count = 1, TriedKeys? tried = null, IKeyPoolObserver? holder = null)
     {
+        if (holder is not null)
+        {
+            _subscribers.Renew(holder);
+        }
         var now = time.GetUtcNow();
         var rotation = RotationFor(model, now);
         var wanted = Math.Clamp(count, 1, IKeyPoolGrain.MaxLeaseCount);
@@ -63,14 +66,14 @@ public sealed partial class KeyPoolGrain(
         if (taken.Count == 0)
         {
             var allInvalid = Array.TrueForAll(_slots, slot => slot.Invalid is not null);
-            return ValueTask.FromResult(new KeyLease([], rotation.EarliestReturn(now), allInvalid, _epoch, _version));
+            return ValueTask.FromResult(new KeyLease([], rotation.EarliestReturn(now), allInvalid, _version));
         }
         var keys = new KeyAlias[taken.Count];
         for (var i = 0; i < keys.Length; i++)
         {
             keys[i] = _slots[taken[i]].Alias;
         }
-        return ValueTask.FromResult(new KeyLease(keys, null, false, _epoch, _version));
+        return ValueTask.FromResult(new KeyLease(keys, null, false, _version));
     }
 
     public Task SubscribeAsync(IKeyPoolObserver observer)
@@ -155,7 +158,7 @@ public sealed partial class KeyPoolGrain(
 
     /// <summary>Tells the frontends holding leased keys to drop this one (for the model, or everywhere).</summary>
     private void Withdraw(KeyAlias key, string? model) =>
-        _subscribers.Notify(new KeyWithdrawal(key, model, _epoch, ++_version), ex => LogNotifyFailed(logger, ex.GetType().Name));
+        _subscribers.Notify(new KeyWithdrawal(key, model, ++_version), ex => LogNotifyFailed(logger, ex.GetType().Name));
 
     private ModelRotation RotationFor(string model, DateTimeOffset now)
     {

@@ -2,7 +2,7 @@ namespace GeminiParty;
 
 /// <summary>
 /// The frontends that hold leased keys, each until its subscription lapses. Kept by the pool grain, in memory only:
-/// a new activation starts empty and frontends subscribe again when they see its new epoch.
+/// a new activation starts empty, and a frontend is back on it with its next lease or renewal.
 /// </summary>
 internal sealed class PoolSubscribers(TimeProvider time)
 {

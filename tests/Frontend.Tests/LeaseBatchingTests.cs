@@ -69,20 +69,35 @@ public sealed class LeaseBatchingTests(GatewayFixture gateway)
         await PostAsync(second); // both models hold keys 1 and 2 here
         var leases = gateway.Services.GetRequiredService<KeyLeases>();
 
-        var pool = await Pool.LeaseAsync(GatewayFixture.NewModel()); // the pool's current epoch and version
+        var pool = await Pool.LeaseAsync(GatewayFixture.NewModel()); // the pool's current version
 
         // told as the pool would tell it, but with no pool state changed: only what this frontend holds can drop key 2
-        await ((IKeyPoolObserver)leases).KeyWithdrawnAsync(new KeyWithdrawal(Alias(2), null, pool.Epoch, pool.Version));
+        await ((IKeyPoolObserver)leases).KeyWithdrawnAsync(new KeyWithdrawal(Alias(2), null, pool.Version));
 
-        Assert.Equal(1, (await leases.NextAsync(first, null)).Key?.Index);
-        Assert.Equal(1, (await leases.NextAsync(second, null)).Key?.Index);
+        Assert.Equal(1, (await leases.NextAsync(first, null, TestContext.Current.CancellationToken)).Key?.Index);
+        Assert.Equal(1, (await leases.NextAsync(second, null, TestContext.Current.CancellationToken)).Key?.Index);
         // the next turn comes from the pool, which still rotates key 2: the withdrawal concerned only the keys held
         var turn = new List<int>();
         for (var i = 0; i < 3; i++)
         {
-            turn.Add((await leases.NextAsync(second, null)).Key!.Index);
+            turn.Add((await leases.NextAsync(second, null, TestContext.Current.CancellationToken)).Key!.Index);
         }
         Assert.Equal([0, 1, 2], turn);
+    }
+
+    [Fact]
+    public async Task A_request_that_stops_waiting_leaves_its_lease_to_the_next_request()
+    {
+        var model = GatewayFixture.NewModel();
+        var leases = gateway.Services.GetRequiredService<KeyLeases>();
+        using var gone = new CancellationTokenSource();
+        await gone.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => leases.NextAsync(model, null, gone.Token).AsTask());
+
+        // the lease it started went on: the next request takes its first key, and the pool handed out one turn only
+        Assert.Equal(0, (await leases.NextAsync(model, null, TestContext.Current.CancellationToken)).Key?.Index);
+        Assert.Equal(0, Assert.Single((await Pool.LeaseAsync(model)).Keys).Index);
     }
 
     private async Task PostAsync(string model)

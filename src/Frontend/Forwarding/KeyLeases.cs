@@ -13,27 +13,37 @@ namespace GeminiParty.Frontend.Forwarding;
 /// beyond the requests it served, which are used before the next lease. So over any run of requests without failures
 /// each key's use differs from any other's by at most 1 plus the number of frontends; with <c>LEASE_BATCH=1</c> no key
 /// is ever held and the bound is the pool's own ±1. State changes reach held keys twice: the frontend that met the
-/// failure drops the key at once (<see cref="Withdraw"/>), and the pool tells every subscribed frontend
-/// (<see cref="IKeyPoolObserver"/>). A withdrawal that overtakes the lease it concerns still applies: leases and
-/// withdrawals carry the pool's version.
+/// failure drops the key at once (<see cref="Withdraw"/>), and the pool tells every frontend holding keys
+/// (<see cref="IKeyPoolObserver"/>; each lease subscribes this frontend before the keys are chosen). A withdrawal
+/// that overtakes the lease it concerns still applies: leases and withdrawals carry the pool's version.
 /// </remarks>
 public sealed partial class KeyLeases(IGrainFactory grains, UpstreamKeyRing keys, IOptions<GatewayOptions> options, ILogger<KeyLeases> logger) : IKeyPoolObserver
 {
     /// <summary>The smallest lease: LEASE_BATCH, but never more than a turn, so no key is held twice.</summary>
     private readonly int _batch = Math.Max(1, Math.Min(options.Value.LeaseBatch, keys.Aliases.Count));
-    private readonly Lock _modelsGate = new();
+    private readonly Lock _gate = new();
     private volatile Dictionary<string, ModelLeases> _models = new(StringComparer.Ordinal);
-    private long _epoch;
-
-    /// <summary>Raised when a lease comes from a pool activation not seen before: subscribe to it.</summary>
-    public event Action? NewPoolSeen;
+    private IKeyPoolObserver? _reference;
 
     /// <summary>Resolved per use: a cluster client knows the grain types only once it has connected.</summary>
     private IKeyPoolGrain Pool => grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool);
 
+    /// <summary>How the pool reaches this frontend; created on first use (a cluster client must be connected first).</summary>
+    public IKeyPoolObserver Reference
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _reference ??= grains.CreateObjectReference<IKeyPoolObserver>(this);
+            }
+        }
+    }
+
     /// <summary>The next key for <paramref name="model"/> not in <paramref name="tried"/>, or why there is none.</summary>
     /// <exception cref="OrleansException">The pool could not be reached (and the like): nothing was leased.</exception>
-    public async ValueTask<LeasedKey> NextAsync(string model, TriedKeys? tried)
+    /// <exception cref="OperationCanceledException">The request was abandoned while waiting for a lease, which goes on for the others.</exception>
+    public async ValueTask<LeasedKey> NextAsync(string model, TriedKeys? tried, CancellationToken cancellationToken = default)
     {
         var leases = For(model);
         lock (leases)
@@ -46,7 +56,7 @@ public sealed partial class KeyLeases(IGrainFactory grains, UpstreamKeyRing keys
         }
         try
         {
-            return await LeaseAsync(model, leases, tried);
+            return await WaitForLeaseAsync(model, leases, tried, cancellationToken);
         }
         finally
         {
@@ -57,67 +67,72 @@ public sealed partial class KeyLeases(IGrainFactory grains, UpstreamKeyRing keys
         }
     }
 
-    /// <summary>For a request that found no key held: joins the lease in flight, or makes one for every waiting request.</summary>
-    private async Task<LeasedKey> LeaseAsync(string model, ModelLeases leases, TriedKeys? tried)
+    /// <summary>For a request that found no key held: joins the lease in flight, or starts one for every waiting request.</summary>
+    private async Task<LeasedKey> WaitForLeaseAsync(string model, ModelLeases leases, TriedKeys? tried, CancellationToken cancellationToken)
     {
         while (true)
         {
-            TaskCompletionSource? fetch = null;
-            Task pending;
-            int count;
+            Fetch fetch;
             lock (leases)
             {
                 if (leases.TryTake(tried?.Indexes) is { } ready)
                 {
                     return new LeasedKey(ready);
                 }
-                count = Math.Min(Math.Max(_batch, leases.Waiting), IKeyPoolGrain.MaxLeaseCount);
-                pending = leases.Fetching ??= (fetch = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                fetch = leases.Fetching ??= StartFetch(model, leases, tried);
             }
-            if (fetch is null)
+            // not cancelled with this request: the lease serves every request waiting for it
+            var lease = await fetch.Lease.WaitAsync(cancellationToken);
+            if (lease.Keys.Length == 0 && IsSubset(fetch.Tried, tried?.Indexes))
             {
-                await pending; // a lease is in flight: it may bring a key for this request too
-                continue;
+                return new LeasedKey(null, lease.RetryAt, lease.AllInvalid); // nothing usable for this request either
             }
+            // keys arrived (or the lease skipped keys this request may use): take one, or lease again
+        }
+    }
 
-            KeyLease lease;
+    private Fetch StartFetch(string model, ModelLeases leases, TriedKeys? tried)
+    {
+        var count = Math.Min(Math.Max(_batch, leases.Waiting), IKeyPoolGrain.MaxLeaseCount);
+        return new Fetch(tried?.Indexes, LeaseAsync());
+
+        async Task<KeyLease> LeaseAsync()
+        {
+            await Task.Yield(); // run the grain call outside the caller's lock
             try
             {
-                lease = await Pool.LeaseAsync(model, count, tried);
+                var lease = await Pool.LeaseAsync(model, count, tried, Reference);
+                lock (leases)
+                {
+                    leases.Add(lease);
+                }
+                return lease;
             }
-            catch (Exception ex)
+            finally
             {
                 lock (leases)
                 {
                     leases.Fetching = null;
                 }
-                fetch.SetException(ex);
-                _ = fetch.Task.Exception; // observed here: the waiters see it too
-                throw;
             }
-            KeyAlias? mine;
-            lock (leases)
-            {
-                leases.Add(lease);
-                leases.Fetching = null;
-                mine = leases.TryTake(tried?.Indexes);
-            }
-            fetch.SetResult();
-            ObserveEpoch(lease.Epoch);
-            if (mine is not null)
-            {
-                return new LeasedKey(mine);
-            }
-            if (lease.Keys.Length == 0)
-            {
-                return new LeasedKey(null, lease.RetryAt, lease.AllInvalid);
-            }
-            // every key of the lease was withdrawn while it travelled, or taken by waiting requests: lease again
         }
     }
 
+    /// <summary>Whether every key in <paramref name="subset"/> is in <paramref name="set"/> (null is empty).</summary>
+    private static bool IsSubset(int[]? subset, int[]? set) =>
+        subset is null || Array.TrueForAll(subset, index => set is not null && Array.IndexOf(set, index) >= 0);
+
     /// <summary>Drops a key this frontend just saw fail, for one model or (with no model) for all of them.</summary>
-    public void Withdraw(KeyAlias key, string? model)
+    public void Withdraw(KeyAlias key, string? model) => Drop(key.Index, model, version: null);
+
+    Task IKeyPoolObserver.KeyWithdrawnAsync(KeyWithdrawal withdrawal)
+    {
+        Drop(withdrawal.Key.Index, withdrawal.Model, withdrawal.Version);
+        LogWithdrawn(logger, withdrawal.Key.Index, withdrawal.Model ?? "every model");
+        return Task.CompletedTask;
+    }
+
+    private void Drop(int index, string? model, long? version)
     {
         foreach (var (name, leases) in _models)
         {
@@ -125,26 +140,10 @@ public sealed partial class KeyLeases(IGrainFactory grains, UpstreamKeyRing keys
             {
                 lock (leases)
                 {
-                    leases.Drop(key.Index, version: null);
+                    leases.Drop(index, version);
                 }
             }
         }
-    }
-
-    Task IKeyPoolObserver.KeyWithdrawnAsync(KeyWithdrawal withdrawal)
-    {
-        foreach (var (name, leases) in _models)
-        {
-            if (withdrawal.Model is null || name == withdrawal.Model)
-            {
-                lock (leases)
-                {
-                    leases.Drop(withdrawal.Key.Index, withdrawal.Version);
-                }
-            }
-        }
-        LogWithdrawn(logger, withdrawal.Key.Index, withdrawal.Model ?? "every model");
-        return Task.CompletedTask;
     }
 
     private ModelLeases For(string model)
@@ -153,7 +152,7 @@ public sealed partial class KeyLeases(IGrainFactory grains, UpstreamKeyRing keys
         {
             return leases;
         }
-        lock (_modelsGate)
+        lock (_gate)
         {
             if (!_models.TryGetValue(model, out leases))
             {
@@ -164,14 +163,8 @@ public sealed partial class KeyLeases(IGrainFactory grains, UpstreamKeyRing keys
         }
     }
 
-    private void ObserveEpoch(long epoch)
-    {
-        var seen = Interlocked.Exchange(ref _epoch, epoch);
-        if (seen != epoch)
-        {
-            NewPoolSeen?.Invoke();
-        }
-    }
+    /// <summary>A lease in flight, and the keys it was asked to skip.</summary>
+    private sealed record Fetch(int[]? Tried, Task<KeyLease> Lease);
 
     /// <summary>The leased keys of one model not used yet. Guarded by locking the instance.</summary>
     private sealed class ModelLeases
@@ -181,7 +174,7 @@ public sealed partial class KeyLeases(IGrainFactory grains, UpstreamKeyRing keys
         /// <summary>Withdrawals heard of, by key index, with the pool version that made them.</summary>
         private readonly Dictionary<int, long> _withdrawn = [];
 
-        public Task? Fetching { get; set; }
+        public Fetch? Fetching { get; set; }
 
         /// <summary>Requests of this model waiting for a key: the next lease brings at least one for each.</summary>
         public int Waiting { get; set; }

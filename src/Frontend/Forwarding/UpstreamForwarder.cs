@@ -46,7 +46,12 @@ public sealed partial class UpstreamForwarder(
             LeasedKey lease;
             try
             {
-                lease = await leases.NextAsync(call.Model, tried);
+                lease = await leases.NextAsync(call.Model, tried, aborted);
+            }
+            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+            {
+                Complete(context, call, alias, attempts, started, relayed); // the client left while its key was being leased
+                return;
             }
             catch (Exception ex) when (ex is OrleansException or TimeoutException or ArgumentException or InvalidOperationException)
             {
