@@ -1,5 +1,3 @@
-using Orleans.Concurrency;
-
 namespace GeminiParty;
 
 /// <summary>
@@ -9,7 +7,9 @@ namespace GeminiParty;
 [Alias("gp.IKeyPoolObserver")]
 public interface IKeyPoolObserver : IGrainObserver
 {
-    [OneWay, Alias("Withdrawn")]
+    /// <summary>Drops the key from the keys this frontend holds; the pool waits for the answer before the failure that
+    /// caused it is acknowledged, so a client that saw one frontend's retry cannot reach a frontend still holding the key.</summary>
+    [Alias("Withdrawn"), ResponseTimeout("00:00:02")]
     Task KeyWithdrawnAsync(KeyWithdrawal withdrawal);
 }
 

@@ -110,8 +110,7 @@ public sealed partial class KeyPoolGrain(
                 {
                     slot.Invalid = new InvalidMark(reason, now);
                     LogInvalid(logger, slot.Alias.Index, slot.Alias.Fingerprint, reason);
-                    Withdraw(slot.Alias, model: null);
-                    await KeyGrain(slot.Alias).MarkInvalidAsync(slot.Invalid);
+                    await Task.WhenAll(Withdraw(slot.Alias, model: null), KeyGrain(slot.Alias).MarkInvalidAsync(slot.Invalid));
                 }
                 break;
 
@@ -127,8 +126,7 @@ public sealed partial class KeyPoolGrain(
                 slot.Cooldowns[report.Model] = cooldown;
                 RotationFor(report.Model, now).ScheduleReturn(slot.Alias.Index, until);
                 LogCooling(logger, slot.Alias.Index, slot.Alias.Fingerprint, report.Model, until, reason);
-                Withdraw(slot.Alias, report.Model);
-                await KeyGrain(slot.Alias).CoolDownAsync(report.Model, cooldown);
+                await Task.WhenAll(Withdraw(slot.Alias, report.Model), KeyGrain(slot.Alias).CoolDownAsync(report.Model, cooldown));
                 break;
         }
     }
@@ -156,9 +154,9 @@ public sealed partial class KeyPoolGrain(
         return ValueTask.FromResult(new PoolStatus(now, _windowStart, resetIn, keys, RuntimeIdentity));
     }
 
-    /// <summary>Tells the frontends holding leased keys to drop this one (for the model, or everywhere).</summary>
-    private void Withdraw(KeyAlias key, string? model) =>
-        _subscribers.Notify(new KeyWithdrawal(key, model, ++_version), ex => LogNotifyFailed(logger, ex.GetType().Name));
+    /// <summary>Tells the frontends holding leased keys to drop this one (for the model, or everywhere), and waits for them.</summary>
+    private Task Withdraw(KeyAlias key, string? model) =>
+        _subscribers.NotifyAsync(new KeyWithdrawal(key, model, ++_version), ex => LogNotifyFailed(logger, ex.GetType().Name));
 
     private ModelRotation RotationFor(string model, DateTimeOffset now)
     {
@@ -250,7 +248,7 @@ public sealed partial class KeyPoolGrain(
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Key #{Index} ({Fingerprint}) marked invalid: {Reason}")]
     private static partial void LogInvalid(ILogger logger, int index, string fingerprint, string reason);
 
-    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "A frontend could not be told of a withdrawn key ({Error}); it learns on its next use of it")]
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "A frontend could not be told of a withdrawn key ({Error}); its subscription is dropped until its next lease")]
     private static partial void LogNotifyFailed(ILogger logger, string error);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Counters of key #{Index} not flushed, kept for the next flush: {Error}")]

@@ -6,6 +6,9 @@ namespace GeminiParty;
 /// </summary>
 internal sealed class PoolSubscribers(TimeProvider time)
 {
+    /// <summary>The longest a penalty waits for one frontend to confirm it dropped the key.</summary>
+    public static readonly TimeSpan NotifyTimeout = TimeSpan.FromSeconds(1);
+
     private readonly Dictionary<IKeyPoolObserver, DateTimeOffset> _expiry = new();
 
     public int Count => _expiry.Count;
@@ -13,27 +16,46 @@ internal sealed class PoolSubscribers(TimeProvider time)
     public void Renew(IKeyPoolObserver observer) =>
         _expiry[observer] = time.GetUtcNow() + IKeyPoolGrain.SubscriptionLifetime;
 
-    /// <summary>Sends <paramref name="withdrawal"/> to every live subscriber (one-way), and forgets lapsed ones.</summary>
-    public void Notify(KeyWithdrawal withdrawal, Action<Exception> onFailure)
+    /// <summary>
+    /// Tells every live subscriber of <paramref name="withdrawal"/> and waits for their answers, at most
+    /// <see cref="NotifyTimeout"/>; forgets lapsed subscribers and those that cannot be reached (a frontend that is
+    /// still alive subscribes again with its next lease or renewal).
+    /// </summary>
+    public async Task NotifyAsync(KeyWithdrawal withdrawal, Action<Exception> onFailure)
     {
         var now = time.GetUtcNow();
-        List<IKeyPoolObserver>? lapsed = null;
+        var calls = new List<(IKeyPoolObserver Observer, Task Call)>(_expiry.Count);
         foreach (var (observer, until) in _expiry)
         {
-            if (until <= now)
-            {
-                (lapsed ??= []).Add(observer);
-                continue;
-            }
+            calls.Add((observer, until <= now ? Task.FromCanceled(new CancellationToken(canceled: true)) : Call(observer, withdrawal)));
+        }
+        foreach (var (observer, call) in calls)
+        {
             try
             {
-                _ = observer.KeyWithdrawnAsync(withdrawal);
+                await call;
+            }
+            catch (OperationCanceledException)
+            {
+                _expiry.Remove(observer); // lapsed
             }
             catch (Exception ex)
             {
+                _expiry.Remove(observer);
                 onFailure(ex);
             }
         }
-        lapsed?.ForEach(observer => _expiry.Remove(observer));
+    }
+
+    private Task Call(IKeyPoolObserver observer, KeyWithdrawal withdrawal)
+    {
+        try
+        {
+            return observer.KeyWithdrawnAsync(withdrawal).WaitAsync(NotifyTimeout, time);
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException(ex);
+        }
     }
 }

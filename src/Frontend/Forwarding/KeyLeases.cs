@@ -14,7 +14,8 @@ namespace GeminiParty.Frontend.Forwarding;
 /// each key's use differs from any other's by at most 1 plus the number of frontends; with <c>LEASE_BATCH=1</c> no key
 /// is ever held and the bound is the pool's own ±1. State changes reach held keys twice: the frontend that met the
 /// failure drops the key at once (<see cref="Withdraw"/>), and the pool tells every frontend holding keys
-/// (<see cref="IKeyPoolObserver"/>; each lease subscribes this frontend before the keys are chosen). A withdrawal
+/// (<see cref="IKeyPoolObserver"/>; each lease subscribes this frontend before the keys are chosen) and waits for the
+/// answers before the failure is retried. A withdrawal
 /// that overtakes the lease it concerns still applies: leases and withdrawals carry the pool's version.
 /// </remarks>
 public sealed partial class KeyLeases(IGrainFactory grains, UpstreamKeyRing keys, IOptions<GatewayOptions> options, ILogger<KeyLeases> logger) : IKeyPoolObserver
