@@ -2,14 +2,19 @@ using GeminiParty.FakeGemini;
 
 namespace GeminiParty.Cluster.Tests;
 
-/// <summary>Redis goes away for a few seconds: the lease path never touches it, and the writes catch up afterwards.</summary>
+/// <summary>
+/// Redis goes away for a few seconds, stopped or killed: the lease path never touches it, and the writes catch up
+/// afterwards.
+/// </summary>
 [Collection(DurabilityCollection.Name)]
 public sealed class RedisOutageTests(DurabilityClusterFixture cluster)
 {
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(5);
 
-    [Fact]
-    public async Task Requests_keep_succeeding_while_Redis_is_down_and_writes_catch_up()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Requests_keep_succeeding_while_Redis_is_down_and_writes_catch_up(bool killed)
     {
         await cluster.EnsureRunningAsync();
         var model = ClusterFixture.NewModel();
@@ -19,7 +24,14 @@ public sealed class RedisOutageTests(DurabilityClusterFixture cluster)
         await using var loop = new RequestLoop(cluster, model);
         await loop.WaitForSuccessesAsync(10, TimeSpan.Zero, TimeSpan.FromSeconds(10));
         var downAt = loop.Now;
-        await cluster.Redis.StopAsync();
+        if (killed)
+        {
+            cluster.Redis.Kill();
+        }
+        else
+        {
+            await cluster.Redis.StopAsync();
+        }
 
         // A cooldown while Redis is down: acted on at once, persisted when Redis is back.
         cluster.Upstream.SetFault(cluster.Keys[cooling], FakeFault.RateLimitPerMinute(retryDelaySeconds: 300), times: 1);
@@ -39,7 +51,7 @@ public sealed class RedisOutageTests(DurabilityClusterFixture cluster)
         var during = calls.Where(call => call.Start >= downAt && call.Start < upAt).ToArray();
         var slowest = during.Max(call => call.End - call.Start);
         TestContext.Current.TestOutputHelper?.WriteLine(
-            $"Redis down {(upAt - downAt).TotalSeconds:0.0}s: {during.Length} calls during the outage, slowest {slowest.TotalSeconds:0.00}s; {loop.Summary()}");
+            $"Redis {(killed ? "killed" : "stopped")}, down {(upAt - downAt).TotalSeconds:0.0}s: {during.Length} calls during the outage, slowest {slowest.TotalSeconds:0.00}s; {loop.Summary()}");
         Assert.True(during.Length >= 10, $"too few calls during the outage: {loop.Summary()}");
         Assert.True(calls.All(call => call.Succeeded), $"requests failed around the Redis outage: {loop.Summary()}\n{cluster.Diagnostics()}");
         var seen = cluster.KeysSeenFor(model);

@@ -43,6 +43,9 @@ public sealed class RedisServer(string logDir, string dataDir, int port) : IAsyn
     /// <summary>SIGTERM: Redis flushes its append-only file and exits, like a pod being stopped.</summary>
     public Task StopAsync() => Process?.StopAsync(TimeSpan.FromSeconds(10)) ?? Task.CompletedTask;
 
+    /// <summary>SIGKILL: no goodbye, as after an OOM kill or a lost node; only what reached the append-only file survives.</summary>
+    public void Kill() => Process?.Kill();
+
     /// <summary>Every key with its value as text (binary values come out with replacement characters).</summary>
     public async Task<IReadOnlyDictionary<string, string>> DumpAsync()
     {
