@@ -67,6 +67,9 @@ public interface IKeyPoolGrain : IGrainWithStringKey
     /// <summary>The largest lease one call hands out.</summary>
     public const int MaxLeaseCount = 256;
 
-    /// <summary>How long a subscription lasts without renewal; frontends renew at a third of it.</summary>
-    public static readonly TimeSpan SubscriptionLifetime = TimeSpan.FromSeconds(90);
+    /// <summary>
+    /// How long a subscription lasts without renewal; frontends renew at a third of it, so a pool that moved to another
+    /// silo (and starts with no subscribers) hears from every frontend within 5 s.
+    /// </summary>
+    public static readonly TimeSpan SubscriptionLifetime = TimeSpan.FromSeconds(15);
 }
