@@ -42,6 +42,9 @@ public class ClusterFixture : IAsyncLifetime
 
     public IReadOnlyList<string> ConfiguredKeys => Keys.Take(KeyCount).ToArray();
 
+    /// <summary>One turn of the ring: a frontend holds each key at most once, so the fairness bound is 1 + frontends.</summary>
+    public int LeaseBatch => KeyCount;
+
     public async ValueTask InitializeAsync()
     {
         Directory.CreateDirectory(LogDir);
@@ -56,6 +59,7 @@ public class ClusterFixture : IAsyncLifetime
             ["ORLEANS_ADVERTISED_IP"] = "127.0.0.1",
             ["GEMINI_API_KEY"] = string.Join(",", ConfiguredKeys),
             ["AUTH_TOKEN"] = Token,
+            ["LEASE_BATCH"] = LeaseBatch.ToString(),
             ["GEMINI_BASE_URL"] = Upstream.BaseAddress,
             ["Logging__LogLevel__Default"] = "Information",
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",

@@ -4,50 +4,57 @@ using Microsoft.Extensions.DependencyInjection;
 namespace GeminiParty.Frontend.Tests;
 
 /// <summary>
-/// The frontend leases a turn of the rotation per pool call and hands it out request by request; the pool's
-/// withdrawals reach the keys it holds.
+/// The frontend leases keys ahead of use and hands them out request by request in the pool's order; the pool's
+/// withdrawals reach the keys it holds. The gateway has 3 keys and the default LEASE_BATCH (64).
 /// </summary>
 [Collection(GatewayCollection.Name)]
 public sealed class LeaseBatchingTests(GatewayFixture gateway)
 {
+    private const int DefaultLeaseBatch = 64;
+
     private IKeyPoolGrain Pool => gateway.Services.GetRequiredService<IGrainFactory>().GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool);
+
+    private KeyLeases Leases => gateway.Services.GetRequiredService<KeyLeases>();
 
     private static KeyAlias Alias(int index) => UpstreamKeyList.Aliases(GatewayFixture.Keys)[index];
 
     [Fact]
-    public async Task One_pool_call_leases_a_whole_turn_and_requests_use_it_in_ring_order()
+    public async Task Requests_use_keys_in_ring_order_and_the_pool_has_handed_out_only_those_used_or_held()
     {
         var model = GatewayFixture.NewModel();
 
-        await PostAsync(model);
-
-        // the frontend took keys 0, 1 and 2 in one call: the pool's next turn starts at key 0 again
-        var next = await Pool.LeaseAsync(model);
-        Assert.Equal(0, Assert.Single(next.Keys).Index);
-        for (var i = 0; i < 8; i++)
+        for (var i = 0; i < 9; i++)
         {
             await PostAsync(model);
         }
-        Assert.Equal([0, 1, 2, 1, 2, 0, 1, 2, 0], gateway.KeysSeenFor(model)); // the turn held, then whole turns
+
+        Assert.Equal([0, 1, 2, 0, 1, 2, 0, 1, 2], gateway.KeysSeenFor(model));
+        var held = await Leases.HeldWhenSettledAsync(model);
+        Assert.InRange(held, 1, DefaultLeaseBatch); // read ahead, within LEASE_BATCH
+        // the pool's next key is the one after those used and held: none was lost on the way
+        Assert.Equal((9 + held) % 3, Assert.Single((await Pool.LeaseAsync(model)).Keys).Index);
     }
 
     [Fact]
-    public async Task Concurrent_requests_share_the_held_keys_evenly()
+    public async Task A_burst_reads_further_ahead_but_never_holds_more_than_LEASE_BATCH()
     {
         var model = GatewayFixture.NewModel();
 
-        await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => PostAsync(model)));
+        await Task.WhenAll(Enumerable.Range(0, 150).Select(_ => PostAsync(model)));
 
         var perKey = gateway.KeysSeenFor(model).CountBy(index => index).ToDictionary();
-        Assert.Equal(30, perKey.Values.Sum());
-        Assert.All(perKey.Values, count => Assert.Equal(10, count));
+        Assert.All(perKey.Values, count => Assert.Equal(50, count)); // 150 consecutive keys of the ring
+        var held = await Leases.HeldWhenSettledAsync(model);
+        Assert.InRange(held, 1, DefaultLeaseBatch);
+        Assert.Equal((150 + held) % 3, Assert.Single((await Pool.LeaseAsync(model)).Keys).Index);
     }
 
     [Fact]
     public async Task A_key_the_pool_withdraws_leaves_the_keys_this_frontend_holds()
     {
         var model = GatewayFixture.NewModel();
-        await PostAsync(model); // key 0 used; keys 1 and 2 held here
+        await PostAsync(model); // key 0 used; the next keys held here
+        Assert.True(await Leases.HeldWhenSettledAsync(model) >= 1);
 
         // another frontend meets a rate limit on key 1: the pool cools it and tells every frontend
         await Pool.PenalizeAsync(new AttemptReport(Alias(1), model, UpstreamOutcome.RateLimited, TimeSpan.FromMinutes(5), "429 elsewhere"));
@@ -66,38 +73,44 @@ public sealed class LeaseBatchingTests(GatewayFixture gateway)
         var first = GatewayFixture.NewModel();
         var second = GatewayFixture.NewModel();
         await PostAsync(first);
-        await PostAsync(second); // both models hold keys 1 and 2 here
-        var leases = gateway.Services.GetRequiredService<KeyLeases>();
+        await PostAsync(second); // both models used key 0 and hold the keys after it
+        var heldFirst = await Leases.HeldWhenSettledAsync(first);
+        var heldSecond = await Leases.HeldWhenSettledAsync(second);
 
         var pool = await Pool.LeaseAsync(GatewayFixture.NewModel()); // the pool's current version
 
         // told as the pool would tell it, but with no pool state changed: only what this frontend holds can drop key 2
-        await ((IKeyPoolObserver)leases).KeyWithdrawnAsync(new KeyWithdrawal(Alias(2), null, pool.Version));
+        await ((IKeyPoolObserver)Leases).KeyWithdrawnAsync(new KeyWithdrawal(Alias(2), null, pool.Version));
 
-        Assert.Equal(1, (await leases.NextAsync(first, null, TestContext.Current.CancellationToken)).Key?.Index);
-        Assert.Equal(1, (await leases.NextAsync(second, null, TestContext.Current.CancellationToken)).Key?.Index);
-        // the next turn comes from the pool, which still rotates key 2: the withdrawal concerned only the keys held
-        var turn = new List<int>();
-        for (var i = 0; i < 3; i++)
+        Assert.Equal(heldFirst - HeldCopiesOfKey2(heldFirst), await Leases.HeldWhenSettledAsync(first));
+        Assert.Equal(heldSecond - HeldCopiesOfKey2(heldSecond), await Leases.HeldWhenSettledAsync(second));
+        // what is held comes out without key 2; then the pool, which still rotates key 2, hands out keys in ring order
+        var used = new List<int>();
+        for (var i = 0; i < heldSecond - HeldCopiesOfKey2(heldSecond) + 3; i++)
         {
-            turn.Add((await leases.NextAsync(second, null, TestContext.Current.CancellationToken)).Key!.Index);
+            used.Add((await Leases.NextAsync(second, null, TestContext.Current.CancellationToken)).Key!.Index);
         }
-        Assert.Equal([0, 1, 2], turn);
+        var expectedHeld = Enumerable.Range(1, heldSecond).Select(i => i % 3).Where(index => index != 2);
+        var next = (1 + heldSecond) % 3;
+        Assert.Equal([.. expectedHeld, next, (next + 1) % 3, (next + 2) % 3], used);
+
+        // held keys start after key 0, in ring order: 1, 2, 0, 1, 2, ...
+        static int HeldCopiesOfKey2(int held) => Enumerable.Range(1, held).Count(i => i % 3 == 2);
     }
 
     [Fact]
     public async Task A_request_that_stops_waiting_leaves_its_lease_to_the_next_request()
     {
         var model = GatewayFixture.NewModel();
-        var leases = gateway.Services.GetRequiredService<KeyLeases>();
         using var gone = new CancellationTokenSource();
         await gone.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => leases.NextAsync(model, null, gone.Token).AsTask());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Leases.NextAsync(model, null, gone.Token).AsTask());
 
-        // the lease it started went on: the next request takes its first key, and the pool handed out one turn only
-        Assert.Equal(0, (await leases.NextAsync(model, null, TestContext.Current.CancellationToken)).Key?.Index);
-        Assert.Equal(0, Assert.Single((await Pool.LeaseAsync(model)).Keys).Index);
+        // the lease it started went on: the next request takes its first key, and the pool's next key follows those held
+        Assert.Equal(0, (await Leases.NextAsync(model, null, TestContext.Current.CancellationToken)).Key?.Index);
+        var held = await Leases.HeldWhenSettledAsync(model);
+        Assert.Equal((1 + held) % 3, Assert.Single((await Pool.LeaseAsync(model)).Keys).Index);
     }
 
     private async Task PostAsync(string model)
@@ -114,5 +127,31 @@ public sealed class LeaseBatchingTests(GatewayFixture gateway)
             await Task.Delay(10, TestContext.Current.CancellationToken);
         }
         Assert.Contains(gateway.Logs.Lines, line => line.Contains(text, StringComparison.Ordinal));
+    }
+}
+
+/// <summary>LEASE_BATCH=1: no read-ahead, so the pool's rotation is exact whatever the number of frontends.</summary>
+public sealed class ExactRotationGatewayFixture : GatewayFixture
+{
+    protected override IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string> { ["LEASE_BATCH"] = "1" };
+}
+
+public sealed class ExactRotationTests(ExactRotationGatewayFixture gateway) : IClassFixture<ExactRotationGatewayFixture>
+{
+    [Fact]
+    public async Task With_LEASE_BATCH_1_no_key_is_held_and_the_pool_is_exactly_at_the_next_key()
+    {
+        var model = GatewayFixture.NewModel();
+        var leases = gateway.Services.GetRequiredService<KeyLeases>();
+
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(async _ =>
+        {
+            using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+            Assert.Equal(200, (int)response.StatusCode);
+        }));
+
+        Assert.Equal(0, await leases.HeldWhenSettledAsync(model));
+        var pool = gateway.Services.GetRequiredService<IGrainFactory>().GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool);
+        Assert.Equal(20 % 3, Assert.Single((await pool.LeaseAsync(model)).Keys).Index);
     }
 }

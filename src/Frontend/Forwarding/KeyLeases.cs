@@ -4,24 +4,28 @@ using Microsoft.Extensions.Options;
 namespace GeminiParty.Frontend.Forwarding;
 
 /// <summary>
-/// This frontend's share of the rotation: requests take keys here in the pool's order, and one pool call leases keys
-/// for every request waiting at that moment and at least <c>LEASE_BATCH</c> (at most one turn of the ring), so most
-/// requests make no grain call at all and none waits for more than one call in flight.
+/// This frontend's share of the rotation: requests take keys here in the pool's order, and the next pool call is made
+/// ahead of need, so most requests make no grain call and do not wait for one. One call per model is in flight at a
+/// time; it brings a key for every request waiting, plus read-ahead sized to what this frontend used during the
+/// previous call (twice that, plus one, never more than <c>LEASE_BATCH</c>), and it starts when the keys in hand
+/// fall to one call's worth.
 /// </summary>
 /// <remarks>
-/// Fairness: the pool hands keys out in ring order, and a lease leaves this frontend at most one turn's worth of keys
-/// beyond the requests it served, which are used before the next lease. So over any run of requests without failures
-/// each key's use differs from any other's by at most 1 plus the number of frontends; with <c>LEASE_BATCH=1</c> no key
-/// is ever held and the bound is the pool's own ±1. State changes reach held keys twice: the frontend that met the
+/// Fairness: the pool hands keys out in ring order, and this frontend holds at most <c>LEASE_BATCH</c> keys of a model
+/// it has not used yet, so each key at most ⌈LEASE_BATCH / keys⌉ times. Over any run of requests without failures
+/// each key's use therefore differs from any other's by at most 1 + frontends × ⌈LEASE_BATCH / keys⌉; read-ahead
+/// follows demand, so at light load a frontend holds one to three keys and the bound is 1 + frontends. With
+/// <c>LEASE_BATCH=1</c> keys are leased only for requests waiting, none is held, and the bound is the pool's own ±1.
+/// State changes reach held keys twice: the frontend that met the
 /// failure drops the key at once (<see cref="Withdraw"/>), and the pool tells every frontend holding keys
 /// (<see cref="IKeyPoolObserver"/>; each lease subscribes this frontend before the keys are chosen) and waits for the
 /// answers before the failure is retried. A withdrawal
 /// that overtakes the lease it concerns still applies: leases and withdrawals carry the pool's version.
 /// </remarks>
-public sealed partial class KeyLeases(IGrainFactory grains, UpstreamKeyRing keys, IOptions<GatewayOptions> options, ILogger<KeyLeases> logger) : IKeyPoolObserver
+public sealed partial class KeyLeases(IGrainFactory grains, IOptions<GatewayOptions> options, ILogger<KeyLeases> logger) : IKeyPoolObserver
 {
-    /// <summary>The smallest lease: LEASE_BATCH, but never more than a turn, so no key is held twice.</summary>
-    private readonly int _batch = Math.Max(1, Math.Min(options.Value.LeaseBatch, keys.Aliases.Count));
+    /// <summary>The most keys of a model held ahead of use (LEASE_BATCH); 1 turns read-ahead off.</summary>
+    private readonly int _aheadLimit = Math.Max(1, options.Value.LeaseBatch);
     private readonly Lock _gate = new();
     private volatile Dictionary<string, ModelLeases> _models = new(StringComparer.Ordinal);
     private IKeyPoolObserver? _reference;
@@ -51,6 +55,10 @@ public sealed partial class KeyLeases(IGrainFactory grains, UpstreamKeyRing keys
         {
             if (leases.TryTake(tried?.Indexes) is { } ready)
             {
+                if (_aheadLimit > 1 && leases.Fetching is null && leases.Held <= leases.Demand)
+                {
+                    leases.Fetching = StartFetch(model, leases, tried: null); // down to one call's worth: read ahead
+                }
                 return new LeasedKey(ready); // the common case: no await, no allocation beyond the answer
             }
             leases.Waiting++;
@@ -94,7 +102,9 @@ public sealed partial class KeyLeases(IGrainFactory grains, UpstreamKeyRing keys
 
     private Fetch StartFetch(string model, ModelLeases leases, TriedKeys? tried)
     {
-        var count = Math.Min(Math.Max(_batch, leases.Waiting), IKeyPoolGrain.MaxLeaseCount);
+        var ahead = _aheadLimit > 1 ? Math.Max(0, Math.Min(_aheadLimit, 2 * leases.Demand + 1) - leases.Held) : 0;
+        var count = Math.Clamp(ahead + leases.Waiting, 1, IKeyPoolGrain.MaxLeaseCount);
+        leases.TakenSinceFetch = 0;
         return new Fetch(tried?.Indexes, LeaseAsync());
 
         async Task<KeyLease> LeaseAsync()
@@ -105,6 +115,8 @@ public sealed partial class KeyLeases(IGrainFactory grains, UpstreamKeyRing keys
                 var lease = await Pool.LeaseAsync(model, count, tried, Reference);
                 lock (leases)
                 {
+                    // what this frontend used while the call was out: the next read-ahead covers that much again
+                    leases.Demand = leases.TakenSinceFetch + leases.Waiting;
                     leases.Add(lease);
                 }
                 return lease;
@@ -116,6 +128,26 @@ public sealed partial class KeyLeases(IGrainFactory grains, UpstreamKeyRing keys
                     leases.Fetching = null;
                 }
             }
+        }
+    }
+
+    /// <summary>How many keys of <paramref name="model"/> this frontend holds unused once no pool call is out (for tests).</summary>
+    internal async Task<int> HeldWhenSettledAsync(string model)
+    {
+        var leases = For(model);
+        while (true)
+        {
+            Fetch? fetch;
+            lock (leases)
+            {
+                fetch = leases.Fetching;
+                if (fetch is null)
+                {
+                    return leases.Held;
+                }
+            }
+            // the call clears Fetching before its task completes; a read-ahead it set off is awaited in turn
+            await ((Task)fetch.Lease).ContinueWith(static _ => { }, TaskScheduler.Default);
         }
     }
 
@@ -177,6 +209,15 @@ public sealed partial class KeyLeases(IGrainFactory grains, UpstreamKeyRing keys
 
         public Fetch? Fetching { get; set; }
 
+        /// <summary>Keys held and not used yet.</summary>
+        public int Held => _ready.Count;
+
+        /// <summary>Keys handed out since the call in flight was made.</summary>
+        public int TakenSinceFetch { get; set; }
+
+        /// <summary>Keys wanted while the last pool call was out: the read-ahead mark.</summary>
+        public int Demand { get; set; }
+
         /// <summary>Requests of this model waiting for a key: the next lease brings at least one for each.</summary>
         public int Waiting { get; set; }
 
@@ -188,6 +229,7 @@ public sealed partial class KeyLeases(IGrainFactory grains, UpstreamKeyRing keys
                 if (tried is null || Array.IndexOf(tried, key.Index) < 0)
                 {
                     _ready.RemoveAt(i);
+                    TakenSinceFetch++;
                     return key;
                 }
             }

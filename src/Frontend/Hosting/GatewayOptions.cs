@@ -22,12 +22,12 @@ public sealed class GatewayOptions
     public int MaxAttempts { get; set; } = 3;
 
     /// <summary>
-    /// LEASE_BATCH: how many keys of a model this frontend leases from the pool in one call (at most one turn of the
-    /// ring). 1 makes every request ask the pool; larger saves a grain call per request, and a network round trip in
-    /// cluster mode, at no cost to fairness (see KeyLeases).
+    /// LEASE_BATCH: the most keys of a model this frontend leases ahead of use. It reads ahead as far as its traffic
+    /// needs to stay one pool call ahead, so most requests neither call nor wait for the pool; 1 turns read-ahead off
+    /// and every request waits for its own lease (the pool's exact rotation). Fairness bound: see KeyLeases.
     /// </summary>
     [ConfigurationKeyName("LEASE_BATCH")]
-    public int LeaseBatch { get; set; } = 16;
+    public int LeaseBatch { get; set; } = 64;
 
     /// <summary>MAX_REQUEST_BODY_MB: Gemini accepts ~20 MB of inline data, which base64 makes ~27 MB.</summary>
     [ConfigurationKeyName("MAX_REQUEST_BODY_MB")]

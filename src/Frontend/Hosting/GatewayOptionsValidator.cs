@@ -31,7 +31,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         }
         if (options.LeaseBatch is < 1 or > IKeyPoolGrain.MaxLeaseCount)
         {
-            failures.Add($"LEASE_BATCH is {options.LeaseBatch}: set it between 1 and {IKeyPoolGrain.MaxLeaseCount} keys per pool call (default 16).");
+            failures.Add($"LEASE_BATCH is {options.LeaseBatch}: set it between 1 and {IKeyPoolGrain.MaxLeaseCount} keys a frontend may lease ahead per model (default 64; 1 turns read-ahead off).");
         }
         if (options.MaxRequestBodyMb is < 1 or > 1024)
         {
