@@ -36,11 +36,12 @@ public interface IKeyPoolGrain : IGrainWithStringKey
     Task SubscribeAsync(IKeyPoolObserver observer);
 
     /// <summary>
-    /// Records outcomes that leave their keys as they are (success, client error, transient, timeout). One-way: frontends
-    /// send them in batches, off the request path.
+    /// Records outcomes that leave their keys as they are (success, client error, transient, timeout). Frontends send
+    /// them in batches, off the request path, and send a batch again until it is acknowledged: a batch the pool has
+    /// already applied (same sender, sequence not above the last applied) is acknowledged and ignored.
     /// </summary>
-    [OneWay, Alias("Record")]
-    Task RecordAsync(AttemptReport[] reports);
+    [Alias("Record"), ResponseTimeout("00:00:05")]
+    Task RecordAsync(ReportBatch batch);
 
     /// <summary>
     /// Applies a failure that changes the key's state (cooldown or invalid). Returns once the change is persisted,

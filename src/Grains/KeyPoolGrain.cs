@@ -20,6 +20,7 @@ public sealed partial class KeyPoolGrain(
     private readonly KeyPoolOptions _options = options.Value;
     private readonly Dictionary<string, ModelRotation> _rotations = new(StringComparer.Ordinal);
     private readonly PoolSubscribers _subscribers = new(time);
+    private readonly AppliedBatches _applied = new();
     private KeySlot[] _slots = [];
     private DateTimeOffset _windowStart;
     private long _version;
@@ -82,11 +83,15 @@ public sealed partial class KeyPoolGrain(
         return Task.CompletedTask;
     }
 
-    public Task RecordAsync(AttemptReport[] reports)
+    public Task RecordAsync(ReportBatch batch)
     {
         var now = time.GetUtcNow();
+        if (!_applied.TryMarkApplied(batch, now))
+        {
+            return Task.CompletedTask; // sent again after a lost acknowledgement: already counted
+        }
         RollWindow(now);
-        foreach (var report in reports)
+        foreach (var report in batch.Reports)
         {
             SlotFor(report.Key)?.Count(report.Model, report.Outcome, report.Tokens, now);
         }

@@ -55,12 +55,13 @@ public sealed class FailoverTests(DurabilityClusterFixture cluster)
         Assert.Contains($":{survivor.SiloPort}:", after.PoolSilo(), StringComparison.Ordinal);
         Assert.NotNull(after.CooldownUntil(cooling, model));
 
-        // Lease counters are written behind (COUNTER_FLUSH_INTERVAL, 1 s): at most the calls of the last moments
-        // before the kill may be missing from the lifetime counts.
+        // Counters are written behind (COUNTER_FLUSH_INTERVAL, 1 s): at most the calls the dead pool counted since its
+        // last write may be missing from the lifetime counts. Reports sent while it was dying are not: frontends send a
+        // batch again until a pool acknowledges it, so calls that went on succeeding during the failover still count.
         var lost = seen.Length - after.Total(model, "attempts");
         var window = calls.Count(call => call.Start >= killedAt - TimeSpan.FromSeconds(1.5) && call.Start <= killedAt) + 2;
-        TestContext.Current.TestOutputHelper?.WriteLine($"lease counts lost with the pool silo: {lost} (bound {window})");
-        Assert.True(lost <= window, $"{lost} leases lost, more than the {window} calls of the write-behind window");
+        TestContext.Current.TestOutputHelper?.WriteLine($"attempt counts lost with the pool silo: {lost} (bound {window})");
+        Assert.True(lost <= window, $"{lost} attempts not counted, more than the {window} calls of the write-behind window");
 
         // The new pool activation starts with no subscribers; frontend 2 is back on it with its next lease of any model
         // (the loop above) or its renewal (every 5 s), so a 429 met through frontend 1 still takes the key out of the

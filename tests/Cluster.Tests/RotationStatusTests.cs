@@ -16,7 +16,7 @@ public sealed class RotationStatusTests(ClusterFixture cluster)
             Assert.Equal(200, await cluster.GenerateAsync(i % 2, model, TestContext.Current.CancellationToken));
         }
 
-        // Success reports are one-way messages: poll until both frontends show all of them.
+        // Success reports reach the pool in batches every 50 ms: poll until both frontends show all of them.
         JsonElement a = default, b = default;
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (DateTime.UtcNow < deadline)

@@ -43,7 +43,7 @@ public sealed class TokenUsageTests(GatewayFixture gateway)
         Assert.Equal(expectedTotal, counters.GetProperty("totalTokens").GetInt64());
     }
 
-    /// <summary>The model's counters summed over keys, once the one-way reports have arrived.</summary>
+    /// <summary>The model's counters summed over keys, once the batched reports have arrived.</summary>
     private async Task<JsonElement> WaitForCountersAsync(string model, Func<JsonElement, bool> done)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

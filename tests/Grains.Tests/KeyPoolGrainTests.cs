@@ -55,7 +55,7 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
         await pool.LeaseAsync(Flash, 4);
 
         Assert.All((await pool.GetStatusAsync()).Keys, key => Assert.Empty(key.Lifetime));
-        await pool.RecordAsync([new AttemptReport(lease.Keys[0], Flash, UpstreamOutcome.Success, Tokens: new TokenCounts(3, 4, 7))]);
+        await pool.RecordAsync(Batch(new AttemptReport(lease.Keys[0], Flash, UpstreamOutcome.Success, Tokens: new TokenCounts(3, 4, 7))));
         var status = await Eventually(pool, s => s.Keys[0].Lifetime.ContainsKey(Flash));
         Assert.Equal(1, status.Keys[0].Lifetime[Flash].Attempts);
         Assert.Equal(7, status.Keys[0].Lifetime[Flash].TotalTokens);
@@ -231,17 +231,32 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_batch_sent_again_after_a_lost_acknowledgement_is_counted_once()
+    {
+        var pool = fixture.NewPool();
+        var frontend = Guid.NewGuid();
+        var success = new AttemptReport(fixture.Aliases[1], Flash, UpstreamOutcome.Success);
+
+        await pool.RecordAsync(new ReportBatch(frontend, 1, [success, success]));
+        await pool.RecordAsync(new ReportBatch(frontend, 1, [success, success])); // the same batch again
+        await pool.RecordAsync(new ReportBatch(frontend, 2, [success]));
+        await pool.RecordAsync(new ReportBatch(Guid.NewGuid(), 1, [success])); // another frontend's first batch
+
+        Assert.Equal(4, (await pool.GetStatusAsync()).Keys[1].Lifetime[Flash].Successes);
+    }
+
+    [Fact]
     public async Task Success_and_client_errors_change_no_key_state_but_are_counted()
     {
         var pool = fixture.NewPool();
         var key = fixture.Aliases[0];
-        await pool.RecordAsync([new AttemptReport(key, Flash, UpstreamOutcome.Success)]);
-        await pool.RecordAsync([new AttemptReport(key, Flash, UpstreamOutcome.ClientError)]);
-        await pool.RecordAsync([new AttemptReport(key, Flash, UpstreamOutcome.Transient)]);
+        await pool.RecordAsync(Batch(new AttemptReport(key, Flash, UpstreamOutcome.Success)));
+        await pool.RecordAsync(Batch(new AttemptReport(key, Flash, UpstreamOutcome.ClientError)));
+        await pool.RecordAsync(Batch(new AttemptReport(key, Flash, UpstreamOutcome.Transient)));
 
-        // one-way reports carry no ordering promise against the next call: wait until all three have arrived
-        var status = await Eventually(pool, s => s.Keys[0].Lifetime.GetValueOrDefault(Flash) is { Successes: 1, ClientErrors: 1, Transient: 1 });
+        var status = await pool.GetStatusAsync(); // acknowledged: applied
         Assert.Equal(3, status.Keys[0].Lifetime[Flash].Attempts);
+        Assert.Equal((1, 1, 1), (status.Keys[0].Lifetime[Flash].Successes, status.Keys[0].Lifetime[Flash].ClientErrors, status.Keys[0].Lifetime[Flash].Transient));
         Assert.Empty(status.Keys[0].Cooldowns);
         Assert.Null(status.Keys[0].Invalid);
         Assert.Equal(4, (await LeaseMany(pool, Flash, 4)).Distinct().Count());
@@ -305,9 +320,12 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
     private async Task UseMany(IKeyPoolGrain pool, string model, int count)
     {
         var used = await LeaseMany(pool, model, count);
-        await pool.RecordAsync([.. used.Select(index => new AttemptReport(fixture.Aliases[index], model, UpstreamOutcome.Success))]);
+        await pool.RecordAsync(Batch([.. used.Select(index => new AttemptReport(fixture.Aliases[index], model, UpstreamOutcome.Success))]));
         await Eventually(pool, status => status.Keys.Sum(key => key.Lifetime.GetValueOrDefault(model)?.Successes ?? 0) == count);
     }
+
+    /// <summary>A frontend's batch: a new sender each time, so every batch is applied.</summary>
+    private static ReportBatch Batch(params AttemptReport[] reports) => new(Guid.NewGuid(), 1, reports);
 
     private static int[] Indexes(KeyLease lease) => [.. lease.Keys.Select(key => key.Index)];
 

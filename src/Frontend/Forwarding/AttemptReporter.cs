@@ -3,9 +3,14 @@ using System.Collections.Concurrent;
 namespace GeminiParty.Frontend.Forwarding;
 
 /// <summary>
-/// Carries outcomes that change no key state (successes above all) to the pool in batches: one one-way grain message
-/// every <see cref="FlushInterval"/> instead of one per request. Penalties do not come here: they are awaited.
+/// Carries outcomes that change no key state (successes above all) to the pool in batches: one grain call every
+/// <see cref="FlushInterval"/> instead of one per request. Penalties do not come here: they are awaited.
 /// </summary>
+/// <remarks>
+/// A batch is sent until the pool acknowledges it, one batch at a time and numbered, so the pool counts it once: when
+/// the pool's silo dies, the batches sent to it are sent again to the pool's next activation instead of being lost with
+/// the one-way messages they used to be.
+/// </remarks>
 public sealed partial class AttemptReporter(IGrainFactory grains, TimeProvider time, ILogger<AttemptReporter> logger) : BackgroundService
 {
     /// <summary>How long a count may wait before the pool has it; /rotation-status lags by at most this much.</summary>
@@ -13,7 +18,13 @@ public sealed partial class AttemptReporter(IGrainFactory grains, TimeProvider t
 
     private const int MaxBatch = 1024;
 
+    /// <summary>Reports kept while the pool cannot be reached; past this the oldest are dropped (counts are statistics).</summary>
+    private const int MaxQueued = 200_000;
+
     private readonly ConcurrentQueue<AttemptReport> _pending = new();
+    private readonly Guid _sender = Guid.NewGuid();
+    private long _sequence;
+    private ReportBatch? _unacknowledged;
 
     public void Report(AttemptReport report) => _pending.Enqueue(report);
 
@@ -24,37 +35,66 @@ public sealed partial class AttemptReporter(IGrainFactory grains, TimeProvider t
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                Flush();
+                await SendPendingAsync();
             }
         }
         catch (OperationCanceledException)
         {
         }
-        Flush(); // what arrived before the stop
+        await SendPendingAsync(); // what arrived before the stop
     }
 
-    private void Flush()
+    /// <summary>Sends batches until none is left or one is not acknowledged; that one is sent again next time.</summary>
+    private async Task SendPendingAsync()
     {
-        while (!_pending.IsEmpty)
+        DropOverflow();
+        while ((_unacknowledged ??= NextBatch()) is { } batch)
         {
-            var batch = new List<AttemptReport>(Math.Min(_pending.Count, MaxBatch));
-            while (batch.Count < MaxBatch && _pending.TryDequeue(out var report))
-            {
-                batch.Add(report);
-            }
             try
             {
-                // resolved per flush, not at construction: a cluster client knows the grain types only once connected
-                _ = grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool).RecordAsync([.. batch]);
+                // resolved per call, not at construction: a cluster client knows the grain types only once connected
+                await grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool).RecordAsync(batch);
+                _unacknowledged = null;
             }
-            catch (Exception ex) when (ex is OrleansException or InvalidOperationException or ArgumentException)
+            catch (Exception ex)
             {
-                // counts are statistics: losing a batch while the cluster is unreachable must not stop the next ones
-                LogBatchLost(logger, batch.Count, ex.GetType().Name);
+                // the cluster is unreachable (or stopping): keep the batch, and the reports behind it, for the next try
+                LogBatchNotAcknowledged(logger, batch.Reports.Length, batch.Sequence, ex.GetType().Name);
+                return;
             }
         }
     }
 
-    [LoggerMessage(EventId = 3200, Level = LogLevel.Warning, Message = "{Count} outcome reports not delivered to the pool ({Error})")]
-    private static partial void LogBatchLost(ILogger logger, int count, string error);
+    private ReportBatch? NextBatch()
+    {
+        if (_pending.IsEmpty)
+        {
+            return null;
+        }
+        var reports = new List<AttemptReport>(Math.Min(_pending.Count, MaxBatch));
+        while (reports.Count < MaxBatch && _pending.TryDequeue(out var report))
+        {
+            reports.Add(report);
+        }
+        return new ReportBatch(_sender, ++_sequence, [.. reports]);
+    }
+
+    private void DropOverflow()
+    {
+        var dropped = 0;
+        while (_pending.Count > MaxQueued && _pending.TryDequeue(out _))
+        {
+            dropped++;
+        }
+        if (dropped > 0)
+        {
+            LogReportsDropped(logger, dropped, MaxQueued);
+        }
+    }
+
+    [LoggerMessage(EventId = 3200, Level = LogLevel.Warning, Message = "{Count} outcome reports (batch {Sequence}) not acknowledged by the pool ({Error}); sending them again")]
+    private static partial void LogBatchNotAcknowledged(ILogger logger, int count, long sequence, string error);
+
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "{Count} outcome reports dropped: more than {Max} waited for the pool")]
+    private static partial void LogReportsDropped(ILogger logger, int count, int max);
 }
