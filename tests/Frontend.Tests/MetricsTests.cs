@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using GeminiParty.FakeGemini;
+using GeminiParty.Frontend.Forwarding;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GeminiParty.Frontend.Tests;
 
@@ -92,6 +94,26 @@ public sealed partial class MetricsTests(GatewayFixture gateway) : IDisposable
     }
 
     /// <summary>Prometheus text exposition, read just enough to sum samples by name and labels.</summary>
+    [Fact]
+    public async Task Lease_metrics_show_far_fewer_pool_calls_than_requests_and_every_key_they_brought()
+    {
+        var model = GatewayFixture.NewModel();
+        const int requests = 100;
+
+        await Task.WhenAll(Enumerable.Range(0, requests).Select(async _ =>
+        {
+            using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+            Assert.Equal(200, (int)response.StatusCode);
+        }));
+        var held = await gateway.Services.GetRequiredService<KeyLeases>().HeldWhenSettledAsync(model);
+
+        var after = await ScrapeUntilAsync(m => m.Sum("gemini_party_pool_leased_keys_total", ("model", model)) == requests + held);
+        var calls = after.Sum("gemini_party_pool_lease_calls_total", ("model", model));
+        Assert.InRange(calls, 1, requests / 2); // a burst: waiting requests share a call, the rest find keys leased ahead
+        Assert.Equal(requests + held, after.Sum("gemini_party_pool_leased_keys_total", ("model", model))); // none lost
+        Assert.InRange(after.Sum("gemini_party_pool_lease_waits_total", ("model", model)), 1, requests); // the first ones waited
+    }
+
     private sealed class Scrape
     {
         private readonly List<(string Name, Dictionary<string, string> Labels, double Value)> _samples = [];

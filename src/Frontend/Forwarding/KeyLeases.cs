@@ -1,4 +1,5 @@
 using GeminiParty.Frontend.Hosting;
+using GeminiParty.Frontend.Observability;
 using Microsoft.Extensions.Options;
 
 namespace GeminiParty.Frontend.Forwarding;
@@ -22,7 +23,7 @@ namespace GeminiParty.Frontend.Forwarding;
 /// answers before the failure is retried. A withdrawal
 /// that overtakes the lease it concerns still applies: leases and withdrawals carry the pool's version.
 /// </remarks>
-public sealed partial class KeyLeases(IGrainFactory grains, IOptions<GatewayOptions> options, ILogger<KeyLeases> logger) : IKeyPoolObserver
+public sealed partial class KeyLeases(IGrainFactory grains, IOptions<GatewayOptions> options, GatewayMetrics metrics, ILogger<KeyLeases> logger) : IKeyPoolObserver
 {
     /// <summary>The most keys of a model held ahead of use (LEASE_BATCH); 1 turns read-ahead off.</summary>
     private readonly int _aheadLimit = Math.Max(1, options.Value.LeaseBatch);
@@ -63,6 +64,7 @@ public sealed partial class KeyLeases(IGrainFactory grains, IOptions<GatewayOpti
             }
             leases.Waiting++;
         }
+        metrics.LeaseWaited(model);
         try
         {
             return await WaitForLeaseAsync(model, leases, tried, cancellationToken);
@@ -113,6 +115,7 @@ public sealed partial class KeyLeases(IGrainFactory grains, IOptions<GatewayOpti
             try
             {
                 var lease = await Pool.LeaseAsync(model, count, tried, Reference);
+                metrics.Leased(model, lease.Keys.Length);
                 lock (leases)
                 {
                     // what this frontend used while the call was out: the next read-ahead covers that much again

@@ -28,6 +28,9 @@ public sealed class GatewayMetrics
     private readonly Counter<long> _retries;
     private readonly Counter<long> _cooldowns;
     private readonly Counter<long> _tokens;
+    private readonly Counter<long> _leaseCalls;
+    private readonly Counter<long> _leasedKeys;
+    private readonly Counter<long> _leaseWaits;
 
     public GatewayMetrics(IMeterFactory meters, UpstreamKeyRing keys, PoolGauges gauges)
     {
@@ -49,6 +52,12 @@ public sealed class GatewayMetrics
             "Keys this frontend benched: rate_limited and daily_quota_exhausted for one model, invalid_key for all.");
         _tokens = meter.CreateCounter<long>("gemini_party.tokens", "{token}",
             "Tokens upstream reported, by key index, model and type (prompt, candidates, total; total includes thinking, so do not sum over type).");
+        _leaseCalls = meter.CreateCounter<long>("gemini_party.pool.lease_calls", "{call}",
+            "Lease calls this frontend made to the pool grain, by model: far fewer than requests while keys are leased ahead.");
+        _leasedKeys = meter.CreateCounter<long>("gemini_party.pool.leased_keys", "{key}",
+            "Keys those calls brought, by model: the requests served plus the keys held ahead (at most LEASE_BATCH).");
+        _leaseWaits = meter.CreateCounter<long>("gemini_party.pool.lease_waits", "{request}",
+            "Requests that found no leased key in hand and waited for a lease call, by model.");
         meter.CreateObservableGauge("gemini_party.keys.usable", gauges.UsableKeys, "{key}",
             "Keys the pool can lease for a model now (not invalid, not cooling for it), from the pool status of at most a few seconds ago.");
         meter.CreateObservableGauge("gemini_party.keys", gauges.KeysByState, "{key}",
@@ -93,6 +102,15 @@ public sealed class GatewayMetrics
 
     public void CooldownStarted(KeyAlias key, string model, UpstreamOutcome outcome) =>
         _cooldowns.Add(1, new TagList { { "key", Key(key) }, { "model", model }, { "reason", OutcomeLabels[(int)outcome] } });
+
+    public void Leased(string model, int keys)
+    {
+        var tags = new TagList { { "model", model } };
+        _leaseCalls.Add(1, tags);
+        _leasedKeys.Add(keys, tags);
+    }
+
+    public void LeaseWaited(string model) => _leaseWaits.Add(1, new TagList { { "model", model } });
 
     private string Key(KeyAlias key) =>
         (uint)key.Index < (uint)_keyLabels.Length ? _keyLabels[key.Index] : key.Index.ToString(CultureInfo.InvariantCulture);
