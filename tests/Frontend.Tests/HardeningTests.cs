@@ -24,6 +24,40 @@ public sealed class HardeningTests(SmallBodyGatewayFixture gateway) : IClassFixt
         Assert.False(string.IsNullOrEmpty(json.GetProperty("error").GetProperty("message").GetString())); // OpenAI's shape on /v1
     }
 
+    [Fact]
+    public async Task A_client_that_stops_sending_its_body_is_cut_off_and_nothing_goes_upstream()
+    {
+        var model = GatewayFixture.NewModel();
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(gateway.BaseAddress.Host, gateway.BaseAddress.Port, TestContext.Current.CancellationToken);
+        var stream = socket.GetStream();
+        var head = $"POST /v1beta/models/{model}:generateContent HTTP/1.1\r\nHost: {gateway.BaseAddress.Authority}\r\n" +
+                   $"Authorization: Bearer {GatewayFixture.Token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n" +
+                   "{\"contents\":[";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), TestContext.Current.CancellationToken);
+        var started = DateTime.UtcNow;
+
+        // then silence: below 240 bytes/s after a 10 s grace period, the gateway stops waiting for the body
+        var answer = new StringBuilder();
+        var buffer = new byte[4096];
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(30));
+        int read;
+        while ((read = await stream.ReadAsync(buffer, deadline.Token)) > 0)
+        {
+            answer.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+        var waited = DateTime.UtcNow - started;
+
+        Assert.InRange(waited, TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(25)); // cut off after the grace period, not held open
+        Assert.StartsWith("HTTP/1.1 408", answer.ToString()); // a JSON error in Google's shape, not a 500
+        Assert.Contains("\"error\"", answer.ToString());
+        Assert.Contains("too slowly", answer.ToString());
+        Assert.DoesNotContain(gateway.Upstream.Requests, r => r.Model == model);
+        using var next = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+        Assert.Equal(200, (int)next.StatusCode); // and it keeps serving
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

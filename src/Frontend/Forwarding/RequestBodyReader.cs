@@ -22,7 +22,10 @@ public sealed class RequestBody : IDisposable
 
     public ReadOnlyMemory<byte> Memory { get; }
 
-    /// <summary>Reads the body; when it is over <paramref name="limit"/>, answers 413 in the surface's shape and returns null.</summary>
+    /// <summary>
+    /// Reads the body; when it is over <paramref name="limit"/> (413), arrives too slowly (408: Kestrel's minimum data
+    /// rate) or is malformed (400), answers in the surface's shape and returns null.
+    /// </summary>
     public static async Task<RequestBody?> ReadOrRejectAsync(HttpContext context, ApiSurface surface, long limit)
     {
         try
@@ -32,6 +35,14 @@ public sealed class RequestBody : IDisposable
         catch (RequestBodyTooLargeException ex)
         {
             await surface.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, ex.Message);
+            return null;
+        }
+        catch (BadHttpRequestException ex)
+        {
+            var message = ex.StatusCode == StatusCodes.Status408RequestTimeout
+                ? "The request body arrived too slowly (below the minimum data rate); nothing was sent upstream."
+                : $"The request body could not be read ({ex.Message}); nothing was sent upstream.";
+            await surface.WriteErrorAsync(context, ex.StatusCode, message);
             return null;
         }
     }
