@@ -58,6 +58,28 @@ public sealed class HardeningTests(SmallBodyGatewayFixture gateway) : IClassFixt
         Assert.Equal(200, (int)next.StatusCode); // and it keeps serving
     }
 
+    [Fact]
+    public async Task A_client_that_hangs_up_halfway_through_its_body_is_no_error_and_nothing_goes_upstream()
+    {
+        var model = GatewayFixture.NewModel();
+        using (var socket = new System.Net.Sockets.TcpClient())
+        {
+            await socket.ConnectAsync(gateway.BaseAddress.Host, gateway.BaseAddress.Port, TestContext.Current.CancellationToken);
+            var head = $"POST /v1beta/models/{model}:generateContent HTTP/1.1\r\nHost: {gateway.BaseAddress.Authority}\r\n" +
+                       $"Authorization: Bearer {GatewayFixture.Token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n" +
+                       "{\"contents\":[";
+            await socket.GetStream().WriteAsync(Encoding.ASCII.GetBytes(head), TestContext.Current.CancellationToken);
+            await Task.Delay(200, TestContext.Current.CancellationToken); // the gateway is reading the body now
+        }
+
+        using var next = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+        Assert.Equal(200, (int)next.StatusCode); // keeps serving
+        Assert.Single(gateway.Upstream.Requests, r => r.Model == model); // only the second request went upstream
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        // a client hanging up is not the gateway's failure: no error or unhandled-exception line about it
+        Assert.DoesNotContain(gateway.Logs.Lines, line => line.StartsWith("Error", StringComparison.Ordinal) || line.StartsWith("Critical", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
