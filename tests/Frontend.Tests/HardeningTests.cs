@@ -28,13 +28,8 @@ public sealed class HardeningTests(SmallBodyGatewayFixture gateway) : IClassFixt
     public async Task A_client_that_stops_sending_its_body_is_cut_off_and_nothing_goes_upstream()
     {
         var model = GatewayFixture.NewModel();
-        using var socket = new System.Net.Sockets.TcpClient();
-        await socket.ConnectAsync(gateway.BaseAddress.Host, gateway.BaseAddress.Port, TestContext.Current.CancellationToken);
+        using var socket = await StartBodyAsync(model);
         var stream = socket.GetStream();
-        var head = $"POST /v1beta/models/{model}:generateContent HTTP/1.1\r\nHost: {gateway.BaseAddress.Authority}\r\n" +
-                   $"Authorization: Bearer {GatewayFixture.Token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n" +
-                   "{\"contents\":[";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), TestContext.Current.CancellationToken);
         var started = DateTime.UtcNow;
 
         // then silence: below 240 bytes/s after a 10 s grace period, the gateway stops waiting for the body
@@ -62,13 +57,8 @@ public sealed class HardeningTests(SmallBodyGatewayFixture gateway) : IClassFixt
     public async Task A_client_that_hangs_up_halfway_through_its_body_is_no_error_and_nothing_goes_upstream()
     {
         var model = GatewayFixture.NewModel();
-        using (var socket = new System.Net.Sockets.TcpClient())
+        using (await StartBodyAsync(model))
         {
-            await socket.ConnectAsync(gateway.BaseAddress.Host, gateway.BaseAddress.Port, TestContext.Current.CancellationToken);
-            var head = $"POST /v1beta/models/{model}:generateContent HTTP/1.1\r\nHost: {gateway.BaseAddress.Authority}\r\n" +
-                       $"Authorization: Bearer {GatewayFixture.Token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n" +
-                       "{\"contents\":[";
-            await socket.GetStream().WriteAsync(Encoding.ASCII.GetBytes(head), TestContext.Current.CancellationToken);
             await Task.Delay(200, TestContext.Current.CancellationToken); // the gateway is reading the body now
         }
 
@@ -78,6 +68,18 @@ public sealed class HardeningTests(SmallBodyGatewayFixture gateway) : IClassFixt
         await Task.Delay(200, TestContext.Current.CancellationToken);
         // a client hanging up is not the gateway's failure: no error or unhandled-exception line about it
         Assert.DoesNotContain(gateway.Logs.Lines, line => line.StartsWith("Error", StringComparison.Ordinal) || line.StartsWith("Critical", StringComparison.Ordinal));
+    }
+
+    /// <summary>A raw connection that has sent a request's headers (100,000 bytes of body announced) and 13 bytes of it.</summary>
+    private async Task<System.Net.Sockets.TcpClient> StartBodyAsync(string model)
+    {
+        var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(gateway.BaseAddress.Host, gateway.BaseAddress.Port, TestContext.Current.CancellationToken);
+        var head = $"POST /v1beta/models/{model}:generateContent HTTP/1.1\r\nHost: {gateway.BaseAddress.Authority}\r\n" +
+                   $"Authorization: Bearer {GatewayFixture.Token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n" +
+                   "{\"contents\":[";
+        await socket.GetStream().WriteAsync(Encoding.ASCII.GetBytes(head), TestContext.Current.CancellationToken);
+        return socket;
     }
 
     [Theory]
