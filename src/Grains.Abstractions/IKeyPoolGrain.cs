@@ -40,7 +40,8 @@ public interface IKeyPoolGrain : IGrainWithStringKey
     /// them in batches, off the request path, and send a batch again until it is acknowledged: a batch the pool has
     /// already applied (same sender, sequence not above the last applied) is acknowledged and ignored.
     /// </summary>
-    [Alias("Record"), ResponseTimeout("00:00:05")]
+    /// <remarks>A short response timeout: a batch stuck with a dying silo is sent again (and deduplicated) sooner.</remarks>
+    [Alias("Record"), ResponseTimeout("00:00:02")]
     Task RecordAsync(ReportBatch batch);
 
     /// <summary>
