@@ -26,9 +26,9 @@ namespace GeminiParty.Frontend.Forwarding;
 public sealed partial class KeyLeases(IGrainFactory grains, IOptions<GatewayOptions> options, GatewayMetrics metrics, ILogger<KeyLeases> logger) : IKeyPoolObserver
 {
     /// <summary>
-    /// Keys held ahead, in pool round trips' worth of use. 2 left a quarter of the requests of a saturated cluster
-    /// frontend waiting for a lease (round trips stretch when the CPU is busy); 4 and 8 cut that to a few percent and
-    /// the p90 from 15 to 10-11 ms (docs/benchmarks.md).
+    /// Keys held ahead, in pool round trips' worth of use. With 2, a quarter of a saturated cluster frontend's requests
+    /// waited for a lease (round trips stretch when the CPU is busy) and its p90 was 15-16 ms; with 4, a fifth and
+    /// 11-14 ms; at that load LEASE_BATCH (64) is what binds (docs/benchmarks.md).
     /// </summary>
     private const int ReadAheadFactor = 4;
 
