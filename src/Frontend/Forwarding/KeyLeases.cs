@@ -17,11 +17,10 @@ namespace GeminiParty.Frontend.Forwarding;
 /// each key's use therefore differs from any other's by at most 1 + frontends × ⌈LEASE_BATCH / keys⌉; read-ahead
 /// follows demand, so at light load a frontend holds one to five keys and the bound is 1 + frontends. With
 /// <c>LEASE_BATCH=1</c> keys are leased only for requests waiting, none is held, and the bound is the pool's own ±1.
-/// State changes reach held keys twice: the frontend that met the
-/// failure drops the key at once (<see cref="Withdraw"/>), and the pool tells every frontend holding keys
-/// (<see cref="IKeyPoolObserver"/>; each lease subscribes this frontend before the keys are chosen) and waits for the
-/// answers before the failure is retried. A withdrawal
-/// that overtakes the lease it concerns still applies: leases and withdrawals carry the pool's version.
+/// State changes reach held keys twice: the frontend that met the failure drops the key at once
+/// (<see cref="Withdraw"/>), and the pool tells every frontend holding keys (<see cref="IKeyPoolObserver"/>; each
+/// lease subscribes this frontend before the keys are chosen) and waits for the answers before the failure is retried.
+/// A withdrawal that overtakes the lease it concerns still applies: leases and withdrawals carry the pool's version.
 /// </remarks>
 public sealed partial class KeyLeases(IGrainFactory grains, IOptions<GatewayOptions> options, GatewayMetrics metrics, ILogger<KeyLeases> logger) : IKeyPoolObserver
 {
