@@ -10,6 +10,11 @@ namespace GeminiParty;
 /// activation; leasing touches nothing else. Reentrant: every method changes memory synchronously before its first
 /// await, so a slow persist never holds up leases.
 /// </summary>
+/// <remarks>
+/// Counters and cooldowns are kept per model only for <see cref="KnownModels"/>; attempts on other names count under
+/// <see cref="KnownModels.Unknown"/>. Each name still gets its own rotation from its first lease (a new model's first
+/// requests go round the ring in order), but at most <see cref="MaxUnknownRotations"/> names not known yet do.
+/// </remarks>
 [Reentrant]
 public sealed partial class KeyPoolGrain(
     PoolKeyAliases configured,
@@ -18,7 +23,12 @@ public sealed partial class KeyPoolGrain(
     ILogger<KeyPoolGrain> logger) : Grain, IKeyPoolGrain
 {
     private readonly KeyPoolOptions _options = options.Value;
+    /// <summary>Rotations of names upstream has not served yet kept at most; beyond it they start over.</summary>
+    internal const int MaxUnknownRotations = 64;
+
+    private readonly KnownModels _known = new();
     private readonly Dictionary<string, ModelRotation> _rotations = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ModelRotation> _unknownRotations = new(StringComparer.Ordinal);
     private readonly PoolSubscribers _subscribers = new(time);
     private readonly AppliedBatches _applied = new();
     private KeySlot[] _slots = [];
@@ -31,6 +41,10 @@ public sealed partial class KeyPoolGrain(
         _slots = configured.Aliases.Select(alias => new KeySlot(alias)).ToArray();
         var records = await Task.WhenAll(_slots.Select(slot => KeyGrain(slot.Alias).GetAsync()));
         var now = time.GetUtcNow();
+        foreach (var record in records)
+        {
+            Learn(record);
+        }
         for (var i = 0; i < _slots.Length; i++)
         {
             Restore(_slots[i], records[i], now);
@@ -93,7 +107,7 @@ public sealed partial class KeyPoolGrain(
         RollWindow(now);
         foreach (var report in batch.Reports)
         {
-            SlotFor(report.Key)?.Count(report.Model, report.Outcome, report.Tokens, now);
+            SlotFor(report.Key)?.Count(Learn(report), report.Outcome, report.Tokens, now);
         }
         return Task.CompletedTask;
     }
@@ -106,7 +120,8 @@ public sealed partial class KeyPoolGrain(
         }
         var now = time.GetUtcNow();
         RollWindow(now);
-        slot.Count(report.Model, report.Outcome, null, now);
+        var model = Learn(report);
+        slot.Count(model, report.Outcome, null, now);
         var reason = report.Reason ?? report.Outcome.ToString();
         switch (report.Outcome)
         {
@@ -119,19 +134,20 @@ public sealed partial class KeyPoolGrain(
                 }
                 break;
 
-            case UpstreamOutcome.RateLimited or UpstreamOutcome.DailyQuotaExhausted:
+            // a name is known once it is rate limited; past KnownModels.MaxCount it is not, and its keys do not cool
+            case UpstreamOutcome.RateLimited or UpstreamOutcome.DailyQuotaExhausted when model != KnownModels.Unknown:
                 var until = report.Outcome == UpstreamOutcome.DailyQuotaExhausted
                     ? QuotaReset.NextPacificMidnight(now)
                     : now + (report.RetryDelay is { } delay && delay > TimeSpan.Zero ? delay : _options.BlacklistTimeout);
-                if (slot.CoolingUntil(report.Model, now) is { } current && current >= until)
+                if (slot.CoolingUntil(model, now) is { } current && current >= until)
                 {
                     break;
                 }
                 var cooldown = new Cooldown(until, reason);
-                slot.Cooldowns[report.Model] = cooldown;
-                RotationFor(report.Model, now).ScheduleReturn(slot.Alias.Index, until);
-                LogCooling(logger, slot.Alias.Index, slot.Alias.Fingerprint, report.Model, until, reason);
-                await Task.WhenAll(Withdraw(slot.Alias, report.Model), KeyGrain(slot.Alias).CoolDownAsync(report.Model, cooldown));
+                slot.Cooldowns[model] = cooldown;
+                RotationFor(model, now).ScheduleReturn(slot.Alias.Index, until);
+                LogCooling(logger, slot.Alias.Index, slot.Alias.Fingerprint, model, until, reason);
+                await Task.WhenAll(Withdraw(slot.Alias, model), KeyGrain(slot.Alias).CoolDownAsync(model, cooldown));
                 break;
         }
     }
@@ -165,11 +181,42 @@ public sealed partial class KeyPoolGrain(
 
     private ModelRotation RotationFor(string model, DateTimeOffset now)
     {
-        if (!_rotations.TryGetValue(model, out var rotation))
+        if (_rotations.TryGetValue(model, out var rotation) || _unknownRotations.TryGetValue(model, out rotation))
         {
-            _rotations[model] = rotation = new ModelRotation(model, _slots, now);
+            return rotation;
+        }
+        rotation = new ModelRotation(model, _slots, now);
+        if (_known.Contains(model))
+        {
+            _rotations[model] = rotation;
+        }
+        else
+        {
+            if (_unknownRotations.Count >= MaxUnknownRotations)
+            {
+                _unknownRotations.Clear(); // made-up names, most likely: they start over rather than pile up
+            }
+            _unknownRotations[model] = rotation;
         }
         return rotation;
+    }
+
+    /// <summary>Learns the report's model if the outcome shows upstream serves it, and returns the name to count it under.</summary>
+    private string Learn(AttemptReport report)
+    {
+        if (_known.Contains(report.Model))
+        {
+            return report.Model;
+        }
+        if (!_known.Learn(report.Model, report.Outcome))
+        {
+            return KnownModels.Unknown;
+        }
+        if (_unknownRotations.Remove(report.Model, out var rotation))
+        {
+            _rotations[report.Model] = rotation; // keeps its place in the ring
+        }
+        return report.Model;
     }
 
     private KeySlot? SlotFor(KeyAlias key) =>
@@ -194,19 +241,36 @@ public sealed partial class KeyPoolGrain(
         }
     }
 
-    private static void Restore(KeySlot slot, KeyRecord record, DateTimeOffset now)
+    /// <summary>Learns the models a key's stored counters or cooldowns show upstream serves.</summary>
+    private void Learn(KeyRecord record)
+    {
+        foreach (var model in record.Cooldowns.Keys)
+        {
+            _known.Add(model);
+        }
+        foreach (var (model, counters) in record.Models)
+        {
+            if (counters.Successes + counters.RateLimited + counters.DailyQuotaExhausted > 0)
+            {
+                _known.Add(model);
+            }
+        }
+    }
+
+    private void Restore(KeySlot slot, KeyRecord record, DateTimeOffset now)
     {
         slot.Invalid = record.Invalid;
         foreach (var (model, cooldown) in record.Cooldowns)
         {
-            if (cooldown.Until > now)
+            if (cooldown.Until > now && _known.Contains(model))
             {
                 slot.Cooldowns[model] = cooldown;
             }
         }
         foreach (var (model, counters) in record.Models)
         {
-            slot.Lifetime[model] = counters.Clone();
+            // names stored before models had to be known (made-up ones, say) are shown together
+            slot.AddLifetime(_known.Bucket(model), counters);
         }
     }
 

@@ -34,6 +34,9 @@ internal sealed class KeySlot(KeyAlias alias)
         }
     }
 
+    /// <summary>Adds stored counters to the lifetime totals shown (on activation).</summary>
+    public void AddLifetime(string model, ModelCounters counters) => CountersFor(Lifetime, model).Add(counters);
+
     /// <summary>Hands the pending counters over for flushing and starts a new batch.</summary>
     public Dictionary<string, ModelCounters>? TakePending()
     {

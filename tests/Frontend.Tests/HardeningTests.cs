@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using GeminiParty.FakeGemini;
+using GeminiParty.Frontend.Forwarding;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GeminiParty.Frontend.Tests;
 
@@ -22,6 +25,48 @@ public sealed class HardeningTests(SmallBodyGatewayFixture gateway) : IClassFixt
         Assert.Equal(405, (int)wrongMethod.StatusCode);
         var json = await wrongMethod.ReadJsonAsync();
         Assert.False(string.IsNullOrEmpty(json.GetProperty("error").GetProperty("message").GetString())); // OpenAI's shape on /v1
+    }
+
+    [Fact]
+    public async Task Made_up_model_names_get_upstreams_404_and_leave_no_trace_in_status_metrics_or_leases()
+    {
+        const int names = 150;
+        var initially = await gateway.RotationStatusAsync();
+        var before = Requests(initially, KnownModels.Unknown);
+        var prefix = $"unknown-{Guid.NewGuid():N}"[..16]; // the fake, like Google, knows no such model
+        for (var i = 0; i < names; i++)
+        {
+            using var response = await gateway.PostJsonAsync($"/v1beta/models/{prefix}-{i}:generateContent", GatewayAssertions.Prompt);
+            await response.AssertGoogleErrorAsync(404);
+        }
+        var served = GatewayFixture.NewModel();
+        using (var ok = await gateway.PostJsonAsync($"/v1beta/models/{served}:generateContent", GatewayAssertions.Prompt))
+        {
+            Assert.Equal(200, (int)ok.StatusCode);
+        }
+
+        var status = await gateway.RotationStatusWhenAsync(s => Models(s).Contains(served)
+            && Requests(s, KnownModels.Unknown) - before >= names);
+        Assert.Equal(names, Requests(status, KnownModels.Unknown) - before); // every attempt counted, together
+        Assert.DoesNotContain(Models(status), name => name.StartsWith(prefix, StringComparison.Ordinal));
+        Assert.Subset(Blame(initially), Blame(status)); // no key blamed: no cooldown or invalid mark that was not there before
+        using var metrics = await gateway.GetAsync("/metrics");
+        var scrape = await metrics.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.DoesNotContain(prefix, scrape);
+        Assert.Contains($"model=\"{served}\"", scrape);
+        Assert.InRange(gateway.Services.GetRequiredService<KeyLeases>().ModelCount, 1, KeyLeases.MaxUnknownModels + 2);
+
+        static string[] Models(JsonElement s) =>
+            [.. s.GetProperty("data").GetProperty("modelStats").EnumerateArray().Select(m => m.GetProperty("name").GetString()!)];
+        static HashSet<string> Blame(JsonElement s) =>
+        [
+            .. s.GetProperty("data").GetProperty("keys").EnumerateArray().SelectMany(k =>
+                k.GetProperty("cooldowns").EnumerateArray().Select(c => $"{k.GetProperty("index")} cooling for {c.GetProperty("model")}")
+                    .Append(k.GetProperty("invalid").ValueKind == JsonValueKind.Null ? "" : $"{k.GetProperty("index")} invalid")),
+        ];
+        static long Requests(JsonElement s, string model) =>
+            s.GetProperty("data").GetProperty("modelStats").EnumerateArray().Where(m => m.GetProperty("name").GetString() == model)
+                .Select(m => m.GetProperty("lifetime").GetProperty("requests").GetInt64()).SingleOrDefault();
     }
 
     [Fact]

@@ -303,6 +303,106 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
         Assert.Equal(1, persisted);
     }
 
+    [Fact]
+    public async Task Names_upstream_never_served_are_counted_together_and_leave_no_state_of_their_own()
+    {
+        var pool = fixture.NewPool();
+        for (var i = 0; i < 300; i++)
+        {
+            var madeUp = $"made-up-{i}";
+            var lease = await pool.LeaseAsync(madeUp);
+            await pool.RecordAsync(Batch(new AttemptReport(lease.Keys[0], madeUp, UpstreamOutcome.ClientError, Reason: "404 NOT_FOUND")));
+        }
+
+        var status = await pool.GetStatusAsync();
+        Assert.All(status.Keys.SelectMany(key => key.Lifetime.Keys.Concat(key.Recent.Keys)), name => Assert.Equal(KnownModels.Unknown, name));
+        Assert.Equal(300, status.Keys.Sum(key => key.Lifetime.GetValueOrDefault(KnownModels.Unknown)?.ClientErrors ?? 0));
+        Assert.Equal(300, status.Keys.Sum(key => key.Recent.GetValueOrDefault(KnownModels.Unknown)));
+    }
+
+    [Fact]
+    public async Task A_model_is_counted_under_its_name_from_its_first_answer_and_keeps_its_place_in_the_ring()
+    {
+        var pool = fixture.NewPool();
+        var first = await pool.LeaseAsync(Pro, 2);
+        await pool.RecordAsync(Batch(
+            new AttemptReport(first.Keys[0], Pro, UpstreamOutcome.Transient, Reason: "503 UNAVAILABLE"), // says nothing of the model
+            new AttemptReport(first.Keys[1], Pro, UpstreamOutcome.Success)));
+        await pool.RecordAsync(Batch(new AttemptReport(first.Keys[0], Pro, UpstreamOutcome.ClientError, Reason: "400 INVALID_ARGUMENT")));
+
+        var next = await pool.LeaseAsync(Pro, 3);
+        Assert.Equal([0, 1], Indexes(first));
+        Assert.Equal([2, 3, 0], Indexes(next)); // the ring goes on where it was
+        var status = await pool.GetStatusAsync();
+        Assert.Equal(1, status.Keys[0].Lifetime[KnownModels.Unknown].Transient);
+        Assert.Equal(1, status.Keys[1].Lifetime[Pro].Successes);
+        Assert.Equal(1, status.Keys[0].Lifetime[Pro].ClientErrors); // known now: its client errors count under its name
+    }
+
+    [Fact]
+    public async Task A_first_rate_limit_makes_a_model_known_and_cools_the_key_for_it()
+    {
+        var pool = fixture.NewPool();
+        await pool.PenalizeAsync(new AttemptReport(fixture.Aliases[2], Pro, UpstreamOutcome.RateLimited, TimeSpan.FromSeconds(30)));
+
+        var status = await pool.GetStatusAsync();
+        Assert.Contains(Pro, status.Keys[2].Cooldowns.Keys);
+        Assert.Equal(1, status.Keys[2].Lifetime[Pro].RateLimited);
+        Assert.DoesNotContain(2, await LeaseMany(pool, Pro, 6));
+    }
+
+    [Fact]
+    public async Task Rotations_of_names_not_known_are_bounded_and_start_over_past_the_bound()
+    {
+        var pool = fixture.NewPool();
+        Assert.Equal(0, await LeaseIndex(pool, "made-up"));
+        Assert.Equal(1, await LeaseIndex(pool, "made-up"));
+        for (var i = 0; i < KeyPoolGrain.MaxUnknownRotations; i++)
+        {
+            await LeaseIndex(pool, $"other-{i}");
+        }
+
+        Assert.Equal(0, await LeaseIndex(pool, "made-up")); // forgotten with the others: a new ring
+        Assert.Equal(0, await LeaseIndex(pool, "other-0"));
+    }
+
+    [Fact]
+    public async Task No_more_than_the_bound_of_names_is_ever_known()
+    {
+        var pool = fixture.NewPool();
+        var key = fixture.Aliases[0];
+        await pool.RecordAsync(Batch([.. Enumerable.Range(0, KnownModels.MaxCount + 5)
+            .Select(i => new AttemptReport(key, $"served-{i}", UpstreamOutcome.Success))]));
+        await pool.PenalizeAsync(new AttemptReport(key, "served-past-the-bound", UpstreamOutcome.RateLimited, TimeSpan.FromSeconds(30)));
+
+        var status = await pool.GetStatusAsync();
+        Assert.Equal(KnownModels.MaxCount + 1, status.Keys[0].Lifetime.Count);
+        Assert.Equal(6, status.Keys[0].Lifetime[KnownModels.Unknown].Attempts);
+        Assert.Empty(status.Keys[0].Cooldowns); // its keys are not cooled under a name the pool does not keep
+    }
+
+    [Fact]
+    public async Task A_reactivated_pool_knows_the_models_it_counted_and_shows_stored_unknown_names_together()
+    {
+        var poolId = Guid.NewGuid().ToString("N");
+        var keyGrain = fixture.Grains.GetGrain<IKeyGrain>($"{poolId}/{fixture.Aliases[0].Fingerprint}");
+        // as an earlier version stored them: every name upstream was asked for, made-up ones too
+        await keyGrain.AddCountersAsync(new()
+        {
+            [Flash] = new ModelCounters { Attempts = 5, Successes = 5 },
+            ["typo-1"] = new ModelCounters { Attempts = 2, ClientErrors = 2 },
+            ["typo-2"] = new ModelCounters { Attempts = 1, ClientErrors = 1 },
+        });
+        var pool = fixture.Grains.GetGrain<IKeyPoolGrain>(poolId);
+
+        await pool.RecordAsync(Batch(new AttemptReport(fixture.Aliases[0], Flash, UpstreamOutcome.ClientError)));
+        var status = await pool.GetStatusAsync();
+
+        Assert.Equal([KnownModels.Unknown, Flash], status.Keys[0].Lifetime.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(3, status.Keys[0].Lifetime[KnownModels.Unknown].ClientErrors);
+        Assert.Equal((6, 1), (status.Keys[0].Lifetime[Flash].Attempts, status.Keys[0].Lifetime[Flash].ClientErrors));
+    }
+
     private static async Task<PoolStatus> Eventually(IKeyPoolGrain pool, Func<PoolStatus, bool> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);

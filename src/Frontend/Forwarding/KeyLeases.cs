@@ -22,8 +22,19 @@ namespace GeminiParty.Frontend.Forwarding;
 /// lease subscribes this frontend before the keys are chosen) and waits for the answers before the failure is retried.
 /// A withdrawal that overtakes the lease it concerns still applies: leases and withdrawals carry the pool's version.
 /// </remarks>
-public sealed partial class KeyLeases(IGrainFactory grains, IOptions<GatewayOptions> options, GatewayMetrics metrics, ILogger<KeyLeases> logger) : IKeyPoolObserver
+public sealed partial class KeyLeases(
+    IGrainFactory grains,
+    IOptions<GatewayOptions> options,
+    KnownModels known,
+    GatewayMetrics metrics,
+    ILogger<KeyLeases> logger) : IKeyPoolObserver
 {
+    /// <summary>
+    /// Entries kept for names upstream has not served yet (<see cref="KnownModels"/>); past it, the idle ones are
+    /// forgotten, with any keys they hold, so made-up names cannot grow this map.
+    /// </summary>
+    internal const int MaxUnknownModels = 64;
+
     /// <summary>
     /// Keys held ahead, in pool round trips' worth of use. With 2, a quarter of a saturated cluster frontend's requests
     /// waited for a lease (round trips stretch when the CPU is busy) and its p90 was 15-16 ms; with 4, a fifth and
@@ -35,6 +46,7 @@ public sealed partial class KeyLeases(IGrainFactory grains, IOptions<GatewayOpti
     private readonly int _aheadLimit = Math.Max(1, options.Value.LeaseBatch);
     private readonly Lock _gate = new();
     private volatile Dictionary<string, ModelLeases> _models = new(StringComparer.Ordinal);
+    private int _unknownModels;
     private IKeyPoolObserver? _reference;
 
     /// <summary>Resolved per use: a cluster client knows the grain types only once it has connected.</summary>
@@ -202,11 +214,43 @@ public sealed partial class KeyLeases(IGrainFactory grains, IOptions<GatewayOpti
             if (!_models.TryGetValue(model, out leases))
             {
                 // copy on write: reads on every request take no lock; models are few
-                _models = new Dictionary<string, ModelLeases>(_models, StringComparer.Ordinal) { [model] = leases = new ModelLeases() };
+                var models = new Dictionary<string, ModelLeases>(_models, StringComparer.Ordinal);
+                if (!known.Contains(model) && ++_unknownModels > MaxUnknownModels)
+                {
+                    _unknownModels = ForgetIdleUnknown(models) + 1;
+                }
+                models[model] = leases = new ModelLeases();
+                _models = models;
             }
             return leases;
         }
     }
+
+    /// <summary>Removes the entries of names still unknown that no request is using; returns how many unknown ones are left.</summary>
+    private int ForgetIdleUnknown(Dictionary<string, ModelLeases> models)
+    {
+        var left = 0;
+        foreach (var (name, leases) in models)
+        {
+            if (known.Contains(name))
+            {
+                continue;
+            }
+            lock (leases)
+            {
+                if (leases.Waiting == 0 && leases.Fetching is null)
+                {
+                    models.Remove(name);
+                    continue;
+                }
+            }
+            left++;
+        }
+        return left;
+    }
+
+    /// <summary>How many models this frontend keeps leases for (for tests).</summary>
+    internal int ModelCount => _models.Count;
 
     /// <summary>A lease in flight, and the keys it was asked to skip.</summary>
     private sealed record Fetch(int[]? Tried, Task<KeyLease> Lease);

@@ -15,6 +15,7 @@ public sealed partial class UpstreamForwarder(
     HttpMessageInvoker upstream,
     IGrainFactory grains,
     KeyLeases leases,
+    KnownModels knownModels,
     UpstreamKeyRing keys,
     IOptions<GatewayOptions> options,
     TimeProvider time,
@@ -140,11 +141,15 @@ public sealed partial class UpstreamForwarder(
             metrics.UpstreamAnswered(call.Model, 0, sending);
             return (await FailTransientAsync(alias, call, $"connection failed: {ex.HttpRequestError}"), 0);
         }
-        metrics.UpstreamAnswered(call.Model, (int)response.StatusCode, sending);
+        var status = (int)response.StatusCode;
+        if (status is >= 200 and < 300 or 429)
+        {
+            knownModels.Add(call.Model); // upstream serves the model, or meters it: its name may label metrics now
+        }
+        metrics.UpstreamAnswered(call.Model, status, sending);
 
         using (response)
         {
-            var status = (int)response.StatusCode;
             if (status is >= 200 and < 300)
             {
                 var relayed = await RelayAsync(context, call, alias, response, timeout);

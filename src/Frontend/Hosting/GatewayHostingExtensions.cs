@@ -39,6 +39,7 @@ public static class GatewayHostingExtensions
         services.AddSingleton(_ => new HttpMessageInvoker(CreateUpstreamHandler()));
         services.AddSingleton<UpstreamForwarder>();
         services.AddSingleton<KeyLeases>();
+        services.AddSingleton<KnownModels>();
         services.AddHostedService<PoolSubscription>();
         services.AddSingleton<AttemptReporter>();
         services.AddHostedService(provider => provider.GetRequiredService<AttemptReporter>());

@@ -7,8 +7,9 @@ namespace GeminiParty.Frontend.Observability;
 
 /// <summary>
 /// The gateway's own instruments (meter <see cref="MeterName"/>), exported on /metrics. Keys appear only as their
-/// index in GEMINI_API_KEY. Label values are cached strings and tags go in a <see cref="TagList"/> on the stack, so
-/// recording costs the request no allocation.
+/// index in GEMINI_API_KEY, and models by name only once upstream has served them (<see cref="KnownModels"/>), so
+/// made-up names cannot add series. Label values are cached strings and tags go in a <see cref="TagList"/> on the stack,
+/// so recording costs the request no allocation.
 /// </summary>
 public sealed class GatewayMetrics
 {
@@ -20,6 +21,7 @@ public sealed class GatewayMetrics
     private static readonly string[] StatusLabels = Enumerable.Range(0, 600).Select(code => code.ToString(CultureInfo.InvariantCulture)).ToArray();
     private static readonly string[] OutcomeLabels = Enum.GetValues<UpstreamOutcome>().Select(Snake).ToArray();
 
+    private readonly KnownModels _known;
     private readonly string[] _keyLabels;
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _requestDuration;
@@ -32,8 +34,9 @@ public sealed class GatewayMetrics
     private readonly Counter<long> _leasedKeys;
     private readonly Counter<long> _leaseWaits;
 
-    public GatewayMetrics(IMeterFactory meters, UpstreamKeyRing keys, PoolGauges gauges)
+    public GatewayMetrics(IMeterFactory meters, UpstreamKeyRing keys, PoolGauges gauges, KnownModels known)
     {
+        _known = known;
         _keyLabels = keys.Aliases.Select(alias => alias.Index.ToString(CultureInfo.InvariantCulture)).ToArray();
         var meter = meters.Create(MeterName);
         _requests = meter.CreateCounter<long>("gemini_party.requests", "{request}",
@@ -66,12 +69,12 @@ public sealed class GatewayMetrics
 
     public void RequestCompleted(string route, string model, int status, long startedTimestamp)
     {
-        var tags = new TagList { { "route", route }, { "model", model }, { "status", Status(status) } };
-        _requests.Add(1, tags);
+        var label = Model(model);
+        _requests.Add(1, new TagList { { "route", route }, { "model", label }, { "status", Status(status) } });
         if (_requestDuration.Enabled)
         {
             _requestDuration.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds,
-                new TagList { { "route", route }, { "model", model } });
+                new TagList { { "route", route }, { "model", label } });
         }
     }
 
@@ -81,7 +84,7 @@ public sealed class GatewayMetrics
         if (_upstreamDuration.Enabled)
         {
             _upstreamDuration.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds,
-                new TagList { { "model", model }, { "status_class", StatusClass(status) } });
+                new TagList { { "model", Model(model) }, { "status_class", StatusClass(status) } });
         }
     }
 
@@ -91,26 +94,29 @@ public sealed class GatewayMetrics
         _attempts.Add(1, new TagList { { "key", keyLabel }, { "outcome", OutcomeLabels[(int)outcome] } });
         if (tokens is { } used && _tokens.Enabled)
         {
-            _tokens.Add(used.Prompt, new TagList { { "key", keyLabel }, { "model", model }, { "type", "prompt" } });
-            _tokens.Add(used.Candidates, new TagList { { "key", keyLabel }, { "model", model }, { "type", "candidates" } });
-            _tokens.Add(used.Total, new TagList { { "key", keyLabel }, { "model", model }, { "type", "total" } });
+            var label = Model(model);
+            _tokens.Add(used.Prompt, new TagList { { "key", keyLabel }, { "model", label }, { "type", "prompt" } });
+            _tokens.Add(used.Candidates, new TagList { { "key", keyLabel }, { "model", label }, { "type", "candidates" } });
+            _tokens.Add(used.Total, new TagList { { "key", keyLabel }, { "model", label }, { "type", "total" } });
         }
     }
 
     public void Retried(string model, UpstreamOutcome previous) =>
-        _retries.Add(1, new TagList { { "model", model }, { "reason", OutcomeLabels[(int)previous] } });
+        _retries.Add(1, new TagList { { "model", Model(model) }, { "reason", OutcomeLabels[(int)previous] } });
 
     public void CooldownStarted(KeyAlias key, string model, UpstreamOutcome outcome) =>
-        _cooldowns.Add(1, new TagList { { "key", Key(key) }, { "model", model }, { "reason", OutcomeLabels[(int)outcome] } });
+        _cooldowns.Add(1, new TagList { { "key", Key(key) }, { "model", Model(model) }, { "reason", OutcomeLabels[(int)outcome] } });
 
     public void Leased(string model, int keys)
     {
-        var tags = new TagList { { "model", model } };
+        var tags = new TagList { { "model", Model(model) } };
         _leaseCalls.Add(1, tags);
         _leasedKeys.Add(keys, tags);
     }
 
-    public void LeaseWaited(string model) => _leaseWaits.Add(1, new TagList { { "model", model } });
+    public void LeaseWaited(string model) => _leaseWaits.Add(1, new TagList { { "model", Model(model) } });
+
+    private string Model(string model) => _known.Bucket(model);
 
     private string Key(KeyAlias key) =>
         (uint)key.Index < (uint)_keyLabels.Length ? _keyLabels[key.Index] : key.Index.ToString(CultureInfo.InvariantCulture);
