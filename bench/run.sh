@@ -24,7 +24,7 @@
 # Knobs (environment):
 #   BENCH_QUICK=1               ~3 s per run, 1 s warm-up, 5 s JIT warm-up, fewer TTFB samples (about 3 minutes)
 #   BENCH_DURATION=10           seconds per measured wrk run          BENCH_WARMUP=2   seconds of warm-up per run
-#   BENCH_JIT_WARMUP=10         seconds of load per target and scenario before anything is measured (quick: 5)
+#   BENCH_JIT_WARMUP=15         seconds of load per target and scenario before anything is measured (quick: 5)
 #   BENCH_CONNECTIONS=32        BENCH_SLOW_CONNECTIONS=256            BENCH_SLOW_LATENCY_MS=50
 #   BENCH_THREADS=2             wrk threads                           BENCH_TTFB_SAMPLES=30
 #   BENCH_SCENARIOS="native openai stream slow"                      BENCH_TARGETS="direct nginx embedded cluster"
@@ -50,7 +50,7 @@ if [[ "${BENCH_QUICK:-0}" == 1 ]]; then
 else
     duration="${BENCH_DURATION:-10}"
     warmup="${BENCH_WARMUP:-2}"
-    jit_warmup="${BENCH_JIT_WARMUP:-10}"
+    jit_warmup="${BENCH_JIT_WARMUP:-15}"
     ttfb_samples="${BENCH_TTFB_SAMPLES:-30}"
 fi
 connections="${BENCH_CONNECTIONS:-32}"
