@@ -249,8 +249,8 @@ public sealed partial class KeyLeases(
         return left;
     }
 
-    /// <summary>How many models this frontend keeps leases for (for tests).</summary>
-    internal int ModelCount => _models.Count;
+    /// <summary>The model names this frontend keeps leases for (for tests).</summary>
+    internal IReadOnlyCollection<string> Models => _models.Keys;
 
     /// <summary>A lease in flight, and the keys it was asked to skip.</summary>
     private sealed record Fetch(int[]? Tried, Task<KeyLease> Lease);
