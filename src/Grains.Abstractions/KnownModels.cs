@@ -20,8 +20,6 @@ public sealed class KnownModels
     private readonly Lock _gate = new();
     private volatile HashSet<string> _names = new(StringComparer.Ordinal);
 
-    public int Count => _names.Count;
-
     public bool Contains(string model) => _names.Contains(model);
 
     /// <summary>The name to keep state for <paramref name="model"/> under: itself once known, else <see cref="Unknown"/>.</summary>
