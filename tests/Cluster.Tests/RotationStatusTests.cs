@@ -39,6 +39,41 @@ public sealed class RotationStatusTests(ClusterFixture cluster)
         Assert.Equal("redis", a.GetProperty("data").GetProperty("summary").GetProperty("storage").GetString());
     }
 
+    [Fact]
+    public async Task Made_up_model_names_reach_neither_the_status_nor_Redis()
+    {
+        const string unknown = "(unknown)"; // KnownModels.Unknown: where attempts on names upstream never served count
+        var ct = TestContext.Current.CancellationToken;
+        var before = (await cluster.StatusAsync(0, ct)).Total(unknown, "attempts");
+        var prefix = $"unknown-{Guid.NewGuid():N}"[..16]; // the fake, like Google, knows no such model
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(404, await cluster.GenerateAsync(i % 2, $"{prefix}-{i}", ct));
+        }
+        var served = ClusterFixture.NewModel();
+        Assert.Equal(200, await cluster.GenerateAsync(0, served, ct));
+
+        // both frontends' reports reach the pool within a batch interval, and its counters reach Redis every second
+        var status = await cluster.StatusCountingAsync(1, unknown, before + 20, ct);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        IReadOnlyDictionary<string, string> stored;
+        while (true)
+        {
+            stored = await cluster.Redis.DumpAsync();
+            if (stored.Values.Any(value => value.Contains(served, StringComparison.Ordinal)))
+            {
+                break;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"the counters of {served} never reached Redis\n{cluster.Diagnostics()}");
+            await Task.Delay(250, ct);
+        }
+
+        // every attempt counted, together (other tests' late reports may add to the shared pool's count)
+        Assert.True(status.Total(unknown, "attempts") >= before + 20, $"{unknown} counts {status.Total(unknown, "attempts")}, was {before}");
+        Assert.DoesNotContain(prefix, status.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain(stored, pair => pair.Key.Contains(prefix, StringComparison.Ordinal) || pair.Value.Contains(prefix, StringComparison.Ordinal));
+    }
+
     private static string ModelStats(JsonElement status, string model) =>
         status.GetProperty("data").GetProperty("modelStats").EnumerateArray()
             .Single(stats => stats.GetProperty("name").GetString() == model).GetRawText();
