@@ -13,8 +13,9 @@
 #   stream   POST /v1beta/models/M:streamGenerateContent?alt=sse    same
 #   slow     native with BENCH_SLOW_LATENCY_MS (50) ms upstream latency, BENCH_SLOW_CONNECTIONS (256) connections
 # It reports requests/s, p50/p90/p99 (wrk), ratio to direct, added latency, proxy CPU per request (utime+stime from
-# /proc/PID/stat over each run / requests), RSS idle and after load (VmRSS) and peak (VmHWM), streaming time to
-# first byte (curl), and the embedded frontend's start-up time to ready. Everything it started is stopped on exit,
+# /proc/PID/stat over each run / requests), RSS idle and after load (VmRSS) and peak (VmHWM), unloaded latency of
+# unary calls made one at a time (curl), streaming time to first byte (curl), and the embedded frontend's start-up
+# time to ready. Everything it started is stopped on exit,
 # failure or Ctrl-C. The table goes to bench/results/latest.md (BENCH_OUT) and to stdout.
 #
 # The "slow" scenario switches the same fake to 50 ms through its control API (POST /_fake/options) instead of
@@ -27,6 +28,7 @@
 #   BENCH_JIT_WARMUP=15         seconds of load per target and scenario before anything is measured (quick: 5)
 #   BENCH_CONNECTIONS=32        BENCH_SLOW_CONNECTIONS=256            BENCH_SLOW_LATENCY_MS=50
 #   BENCH_THREADS=2             wrk threads                           BENCH_TTFB_SAMPLES=30
+#   BENCH_UNLOADED_REQUESTS=500 BENCH_UNLOADED_ROUNDS=4   sequential unary requests per target and round (quick: 200, 2)
 #   BENCH_SCENARIOS="native openai stream slow"                      BENCH_TARGETS="direct nginx embedded cluster"
 #   BENCH_KEYS=8                upstream keys in the pool             BENCH_PORT_BASE=18080 (uses base .. base+60)
 #   BENCH_BUILD=1               0 skips the Release build             BENCH_OUT=bench/results/latest.md
@@ -47,11 +49,15 @@ if [[ "${BENCH_QUICK:-0}" == 1 ]]; then
     warmup="${BENCH_WARMUP:-1}"
     jit_warmup="${BENCH_JIT_WARMUP:-5}"
     ttfb_samples="${BENCH_TTFB_SAMPLES:-10}"
+    unloaded_requests="${BENCH_UNLOADED_REQUESTS:-200}"
+    unloaded_rounds="${BENCH_UNLOADED_ROUNDS:-2}"
 else
     duration="${BENCH_DURATION:-10}"
     warmup="${BENCH_WARMUP:-2}"
     jit_warmup="${BENCH_JIT_WARMUP:-15}"
     ttfb_samples="${BENCH_TTFB_SAMPLES:-30}"
+    unloaded_requests="${BENCH_UNLOADED_REQUESTS:-500}"
+    unloaded_rounds="${BENCH_UNLOADED_ROUNDS:-4}"
 fi
 connections="${BENCH_CONNECTIONS:-32}"
 slow_connections="${BENCH_SLOW_CONNECTIONS:-256}"
@@ -418,6 +424,27 @@ for scenario in "${scenarios[@]}"; do
     [[ "$scenario" != slow ]] || fake_options '{"latencyMs":0}'
 done
 
+# Unloaded latency: one client sends unary calls one at a time on one kept-alive connection (curl, one config
+# with many URLs), rounds interleaved over the targets; what a proxy adds when nothing queues.
+declare -A idle_p50=() idle_p90=()
+if [[ " ${scenarios[*]} " == *" native "* ]]; then
+    say "unloaded latency: $unloaded_rounds rounds of $unloaded_requests sequential requests per target, interleaved"
+    for ((round = 0; round < unloaded_rounds; round++)); do
+        for target in "${targets[@]}"; do
+            IFS=$'\t' read -r url header value body < <(target_request "$target" native)
+            for ((i = 0; i < unloaded_requests; i++)); do printf 'url = "%s"\noutput = "/dev/null"\n' "$url"; done >"$work/unloaded.cfg"
+            curl -s -K "$work/unloaded.cfg" -w "$target %{time_starttransfer} %{http_code}\n" -X POST \
+                -H 'Content-Type: application/json' -H "$header: $value" --data-binary "@$body" >>"$work/unloaded.txt"
+        done
+    done
+    failed_calls=$(awk '$3 != 200' "$work/unloaded.txt" | wc -l)
+    ((failed_calls == 0)) || die "unloaded latency: $failed_calls calls did not answer 200 ($work/unloaded.txt)"
+    for target in "${targets[@]}"; do
+        read -r idle_p50[$target] idle_p90[$target] < <(awk -v t="$target" '$1 == t { print $2 * 1000 }' "$work/unloaded.txt" |
+            sort -n | awk '{ v[NR] = $1 } END { printf "%.3f %.3f\n", v[int((NR + 1) / 2)], v[int(NR * 0.9)] }')
+    done
+fi
+
 # Streaming time to first byte: the fake waits 20 ms between events, so a proxy that buffered would show it.
 declare -A ttfb=() ttlast=()
 if [[ " ${scenarios[*]} " == *" stream "* ]]; then
@@ -487,6 +514,20 @@ report="$work/report.md"
                     s, t, f[4], ratio, f[5] / 1000, f[6] / 1000, f[7] / 1000, a50, a99, f[8], cpu, silo
             }
         }' "$results"
+    if ((${#idle_p50[@]} > 0)); then
+        echo
+        echo "### Unloaded latency (curl, unary generateContent one at a time on one connection, $((unloaded_rounds * unloaded_requests)) per target; time to first byte)"
+        echo
+        echo "| target | p50 ms | added p50 ms | p90 ms | added p90 ms |"
+        echo "|---|---:|---:|---:|---:|"
+        for target in "${targets[@]}"; do
+            awk -v t="$target" -v a="${idle_p50[$target]}" -v b="${idle_p90[$target]}" \
+                -v da="${idle_p50[direct]:-0}" -v db="${idle_p90[direct]:-0}" 'BEGIN {
+                    if (t == "direct") printf "| %s | %.2f | - | %.2f | - |\n", t, a, b
+                    else printf "| %s | %.2f | %+.2f | %.2f | %+.2f |\n", t, a, a - da, b, b - db
+                }'
+        done
+    fi
     if ((${#ttfb[@]} > 0)); then
         echo
         echo "### Streaming time to first byte (curl, median of $ttfb_samples, 3 events 20 ms apart)"
