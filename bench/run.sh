@@ -364,16 +364,16 @@ cluster_up_ms=""
 if [[ " ${targets[*]} " == *" cluster "* ]]; then
     cluster_start_ms="$(now_ms)"
     cluster_started=1
+    # In this shell's session (CLUSTER_DETACH=0) and at the same niceness, started with it so that every thread
+    # inherits it (renice after start would change only each process's main thread), like the other targets: with
+    # autogroup scheduling, detached processes each got a CPU share of their own against the whole benchmark's.
     CLUSTER_DIR="$work/cluster" CLUSTER_ENV_FILE=/dev/null CLUSTER_BUILD=0 CLUSTER_FRONTENDS=1 CLUSTER_SILOS=2 \
-        CLUSTER_REDIS_PORT="$redis_port" CLUSTER_FRONTEND_PORT="$cluster_frontend_port" \
+        CLUSTER_DETACH=0 CLUSTER_REDIS_PORT="$redis_port" CLUSTER_FRONTEND_PORT="$cluster_frontend_port" \
         CLUSTER_SILO_HTTP_PORT="$cluster_silo_http_port" CLUSTER_SILO_PORT="$cluster_silo_port" \
         CLUSTER_GATEWAY_PORT="$cluster_gateway_port" \
-        "$repo_root/deploy/local/cluster.sh" up >"$work/cluster-up.log" 2>&1 ||
+        nice -n "$nice_level" "$repo_root/deploy/local/cluster.sh" up >"$work/cluster-up.log" 2>&1 ||
         { cat "$work/cluster-up.log" >&2; die "cluster.sh up failed"; }
     cluster_up_ms=$(($(now_ms) - cluster_start_ms))
-    if [[ "$nice_level" != 0 ]]; then
-        for pid_file in "$work"/cluster/pids/*.pid; do renice -n "$nice_level" -p "$(<"$pid_file")" >/dev/null; done
-    fi
     # the frontend's first request activates the pool grain in a silo: do it before measuring anything
     say "cluster up in $cluster_up_ms ms"
 fi

@@ -16,6 +16,10 @@
 #   CLUSTER_SILO_HTTP_PORT=8080 CLUSTER_SILO_PORT=11111  CLUSTER_GATEWAY_PORT=30000   (same + i - 1 scheme)
 #   CLUSTER_TIMEOUT=90          seconds to wait for each process to be ready
 #   CLUSTER_BUILD=1             0 skips `dotnet build` (use what is already built)
+#   CLUSTER_DETACH=1            each process in its own session (setsid): closing the terminal does not stop it.
+#                               0 keeps them in the caller's session. bench/run.sh does so, because with the kernel's
+#                               autogroup scheduling every session is a group that gets an equal share of the CPU:
+#                               detached, each process would compete with the load generator as a whole group.
 set -euo pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -35,6 +39,7 @@ silo_http_port="${CLUSTER_SILO_HTTP_PORT:-8080}"
 silo_port="${CLUSTER_SILO_PORT:-11111}"
 gateway_port="${CLUSTER_GATEWAY_PORT:-30000}"
 ready_timeout="${CLUSTER_TIMEOUT:-90}"
+detach="${CLUSTER_DETACH:-1}"
 configuration=Release
 
 usage() {
@@ -117,14 +122,15 @@ show_log_tail() {
     fi
 }
 
-# Starts a command detached from this shell (its own session: closing the terminal does not stop it), with its
-# output appended to logs/NAME.log and its pid in pids/NAME.pid.
+# Starts a command detached from this shell (its own session unless CLUSTER_DETACH=0: closing the terminal does not
+# stop it), with its output appended to logs/NAME.log and its pid in pids/NAME.pid.
 start_process() {
     local name="$1" workdir="$2"
     shift 2
     local log="$log_dir/$name.log"
     echo "==== $(date -Is) starting $name" >>"$log"
-    (cd "$workdir" && exec setsid "$@") </dev/null >>"$log" 2>&1 &
+    [[ "$detach" == 0 ]] || set -- setsid "$@"
+    (cd "$workdir" && exec "$@") </dev/null >>"$log" 2>&1 &
     echo "$!" >"$pid_dir/$name.pid"
     # Not this shell's job any more: no "Aborted"/"Killed" notices from bash when it ends.
     disown "$!"
