@@ -172,7 +172,7 @@ cpu_ticks() {
 proxy_pids() {
     case "$1" in
         direct) echo "${pid_of[fake]}" ;;
-        nginx) echo "${pid_of[nginx]}" $(ps -o pid= --ppid "${pid_of[nginx]}") ;;
+        nginx) echo "${pid_of[nginx]}" "$(ps -o pid= --ppid "${pid_of[nginx]}" | tr -s ' \n' ' ')" ;;
         embedded) echo "${pid_of[embedded]}" ;;
         variant) echo "${pid_of[variant]}" ;;
         cluster) echo "$(<"$work/cluster/pids/frontend-1.pid")" ;;
@@ -440,7 +440,7 @@ if [[ " ${scenarios[*]} " == *" native "* ]]; then
     failed_calls=$(awk '$3 != 200' "$work/unloaded.txt" | wc -l)
     ((failed_calls == 0)) || die "unloaded latency: $failed_calls calls did not answer 200 ($work/unloaded.txt)"
     for target in "${targets[@]}"; do
-        read -r idle_p50[$target] idle_p90[$target] < <(awk -v t="$target" '$1 == t { print $2 * 1000 }' "$work/unloaded.txt" |
+        read -r "idle_p50[$target]" "idle_p90[$target]" < <(awk -v t="$target" '$1 == t { print $2 * 1000 }' "$work/unloaded.txt" |
             sort -n | awk '{ v[NR] = $1 } END { printf "%.3f %.3f\n", v[int((NR + 1) / 2)], v[int(NR * 0.9)] }')
     done
 fi
@@ -489,6 +489,7 @@ report="$work/report.md"
 {
     echo "## Results: $(date -u '+%Y-%m-%d %H:%M UTC'), commit ${BENCH_COMMIT:-$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$repo_root" diff --quiet HEAD -- src 2>/dev/null || echo ' (+ local changes in src/)')}"
     echo
+    # shellcheck source=/dev/null
     echo "Machine: $(nproc) cores ($cpu_model), $mem_total; $(. /etc/os-release && echo "$PRETTY_NAME"); .NET $(dotnet --version);"\
         "$(nginx -v 2>&1 | sed 's/.*: //'); $(wrk --version 2>&1 | head -n 1 | awk '{ print "wrk " $2 }'); load: wrk -t $threads, ${duration} s per run after ${warmup} s of warm-up; processes at nice $nice_level; load average before $load_before, after $load_after."
     echo
