@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using GeminiParty.FakeGemini;
@@ -49,7 +47,7 @@ public class ClusterFixture : IAsyncLifetime
     {
         Directory.CreateDirectory(LogDir);
         Upstream = await FakeGeminiServer.StartAsync(new FakeGeminiOptions { ValidKeys = [.. Keys] });
-        Redis = new RedisServer(LogDir, Path.Combine(LogDir, "redis-data"), FreePort());
+        Redis = new RedisServer(LogDir, Path.Combine(LogDir, "redis-data"), FreeTcpPort.Next());
         await Redis.StartAsync(TimeSpan.FromSeconds(20));
 
         var common = _common = new Dictionary<string, string?>
@@ -68,17 +66,17 @@ public class ClusterFixture : IAsyncLifetime
         var frontendDll = ClusterNode.AssemblyPath("Frontend", "GeminiParty.Frontend");
         for (var i = 1; i <= 2; i++)
         {
-            var httpPort = FreePort();
+            var httpPort = FreeTcpPort.Next();
             _silos.Add(new ClusterNode($"silo-{i}", siloDll, LogDir, httpPort, new Dictionary<string, string?>(common)
             {
                 ["PORT"] = httpPort.ToString(),
-                ["ORLEANS_SILO_PORT"] = FreePort().ToString(),
-                ["ORLEANS_GATEWAY_PORT"] = FreePort().ToString(),
+                ["ORLEANS_SILO_PORT"] = FreeTcpPort.Next().ToString(),
+                ["ORLEANS_GATEWAY_PORT"] = FreeTcpPort.Next().ToString(),
             }));
         }
         for (var i = 1; i <= 2; i++)
         {
-            var httpPort = FreePort();
+            var httpPort = FreeTcpPort.Next();
             _frontends.Add(new ClusterNode($"frontend-{i}", frontendDll, LogDir, httpPort, new Dictionary<string, string?>(common)
             {
                 ["PORT"] = httpPort.ToString(),
@@ -126,12 +124,12 @@ public class ClusterFixture : IAsyncLifetime
     /// </summary>
     public ClusterNode CreateNode(string name, string project, Dictionary<string, string?> overrides)
     {
-        var httpPort = FreePort();
+        var httpPort = FreeTcpPort.Next();
         var environment = new Dictionary<string, string?>(_common) { ["PORT"] = httpPort.ToString() };
         if (project == "Silo")
         {
-            environment["ORLEANS_SILO_PORT"] = FreePort().ToString();
-            environment["ORLEANS_GATEWAY_PORT"] = FreePort().ToString();
+            environment["ORLEANS_SILO_PORT"] = FreeTcpPort.Next().ToString();
+            environment["ORLEANS_GATEWAY_PORT"] = FreeTcpPort.Next().ToString();
         }
         foreach (var (key, value) in overrides)
         {
@@ -249,12 +247,6 @@ public class ClusterFixture : IAsyncLifetime
         await Task.WhenAll(frontends.Select(frontend => frontend.WaitReadyAsync(StartTimeout)));
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>The cluster for tests that leave it as they found it.</summary>

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using GeminiParty.FakeGemini;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -54,8 +52,8 @@ public class GatewayFixture : IAsyncLifetime
             ["GEMINI_API_KEY"] = string.Join(",", Keys),
             ["AUTH_TOKEN"] = $"{Token},{SecondToken}",
             ["GEMINI_BASE_URL"] = Upstream.BaseAddress,
-            ["ORLEANS_SILO_PORT"] = FreePort().ToString(),
-            ["ORLEANS_GATEWAY_PORT"] = FreePort().ToString(),
+            ["ORLEANS_SILO_PORT"] = FreeTcpPort.Next().ToString(),
+            ["ORLEANS_GATEWAY_PORT"] = FreeTcpPort.Next().ToString(),
             ["BLACKLIST_TIMEOUT"] = "300000",
             ["DEFAULT_MAX_RETRIES"] = "3",
             ["urls"] = "http://127.0.0.1:0",
@@ -110,12 +108,6 @@ public class GatewayFixture : IAsyncLifetime
     public int[] KeysSeenFor(string model) =>
         Upstream.Requests.Where(r => r.Model == model).Select(r => Array.IndexOf(Keys, r.ApiKey)).ToArray();
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 [CollectionDefinition(Name)]

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using GeminiParty.FakeGemini;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -45,8 +43,8 @@ public sealed class StatusPageFixture : IAsyncLifetime
             ["GEMINI_API_KEY"] = string.Join(",", Keys),
             ["AUTH_TOKEN"] = Token,
             ["GEMINI_BASE_URL"] = Upstream.BaseAddress,
-            ["ORLEANS_SILO_PORT"] = FreePort().ToString(),
-            ["ORLEANS_GATEWAY_PORT"] = FreePort().ToString(),
+            ["ORLEANS_SILO_PORT"] = FreeTcpPort.Next().ToString(),
+            ["ORLEANS_GATEWAY_PORT"] = FreeTcpPort.Next().ToString(),
             ["LOG_REQUESTS"] = "false",
             ["urls"] = "http://127.0.0.1:0",
         };
@@ -100,10 +98,4 @@ public sealed class StatusPageFixture : IAsyncLifetime
         return Path.Combine(artifacts, name);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

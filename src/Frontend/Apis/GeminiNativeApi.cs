@@ -19,18 +19,21 @@ public static class GeminiNativeApi
 
     public static IEndpointRouteBuilder MapGeminiNativeApi(this IEndpointRouteBuilder app)
     {
-        var prefix = app.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value.NormalizedPrefix;
-        var api = app.MapGroup(prefix + "/v1beta/models")
+        var gateway = app.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        var safety = gateway.SafetyThresholds; // built once: the HARM_CATEGORY_* settings are read at start only
+        var api = app.MapGroup(gateway.NormalizedPrefix + "/v1beta/models")
             .RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative)
             .WithTags("Gemini native");
-        api.MapPost("/{**target}", PostAsync);
+        var forwarder = app.ServiceProvider.GetRequiredService<UpstreamForwarder>(); // a singleton: no per-request scope to find it
+        api.MapPost("/{**target}", (string target, HttpContext context) => PostAsync(target, context, forwarder, gateway, safety));
         api.MapGet("/", ListAsync);
         api.MapGet("/{**model}", GetAsync);
         return app;
     }
 
     /// <summary><c>POST /v1beta/models/{model}:{action}</c>.</summary>
-    public static async Task PostAsync(string target, HttpContext context, UpstreamForwarder forwarder, IOptions<GatewayOptions> options)
+    public static async Task PostAsync(string target, HttpContext context, UpstreamForwarder forwarder, GatewayOptions gateway,
+        IReadOnlyDictionary<string, string> safety)
     {
         var colon = target.LastIndexOf(':');
         var action = colon < 0 ? "" : target[(colon + 1)..];
@@ -46,12 +49,10 @@ public static class GeminiNativeApi
             return;
         }
 
-        var gateway = options.Value;
         using var body = await RequestBody.ReadOrRejectAsync(context, ApiSurface.GeminiNative, gateway.MaxRequestBodyBytes);
         if (body is not null)
         {
             var payload = body.Memory;
-            var safety = gateway.SafetyThresholds;
             if (safety.Count > 0 && action is "generateContent" or "streamGenerateContent")
             {
                 try

@@ -13,16 +13,15 @@ public static class OpenAiCompatibleApi
 {
     public static IEndpointRouteBuilder MapOpenAiCompatibleApi(this IEndpointRouteBuilder app)
     {
-        var prefix = app.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value.NormalizedPrefix;
+        var gateway = app.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        var forwarder = app.ServiceProvider.GetRequiredService<UpstreamForwarder>(); // a singleton: no per-request scope to find it
         foreach (var root in new[] { "/v1", "/v1beta/openai" })
         {
-            var api = app.MapGroup(prefix + root)
+            var api = app.MapGroup(gateway.NormalizedPrefix + root)
                 .RequireClientToken(app.ServiceProvider, ApiSurface.OpenAi)
                 .WithTags("OpenAI compatible");
-            api.MapPost("/chat/completions", (HttpContext context, UpstreamForwarder forwarder, IOptions<GatewayOptions> options) =>
-                PostAsync(context, forwarder, options.Value, "chat/completions"));
-            api.MapPost("/embeddings", (HttpContext context, UpstreamForwarder forwarder, IOptions<GatewayOptions> options) =>
-                PostAsync(context, forwarder, options.Value, "embeddings"));
+            api.MapPost("/chat/completions", (HttpContext context) => PostAsync(context, forwarder, gateway, "chat/completions"));
+            api.MapPost("/embeddings", (HttpContext context) => PostAsync(context, forwarder, gateway, "embeddings"));
             api.MapGet("/models", ListAsync);
             api.MapGet("/models/{**model}", GetAsync);
         }

@@ -44,6 +44,10 @@ public sealed partial class UpstreamForwarder(
         KeyAlias? alias = null;
         while (attempts < _options.MaxAttempts)
         {
+            if (alias is not null)
+            {
+                tried = tried?.And(alias.Index) ?? new TriedKeys([alias.Index]); // only a retry needs the keys tried
+            }
             LeasedKey lease;
             try
             {
@@ -70,7 +74,6 @@ public sealed partial class UpstreamForwarder(
                 return;
             }
             alias = lease.Key;
-            tried = tried?.And(alias.Index) ?? new TriedKeys([alias.Index]);
             if (!keys.TryGetSecret(alias, out var secret))
             {
                 LogKeyNotHeld(logger, alias.Index, alias.Fingerprint);
@@ -167,7 +170,7 @@ public sealed partial class UpstreamForwarder(
                 return (await FailTransientAsync(alias, call, "error body broke off"), 0);
             }
             var classification = UpstreamErrorClassifier.Classify(status, body);
-            var failure = new UpstreamFailure(status, response.Content.Headers.ContentType?.ToString(), body, classification);
+            var failure = new UpstreamFailure(status, ContentTypeOf(response), body, classification);
             var report = new AttemptReport(alias, call.Model, classification.Outcome, classification.RetryDelay, classification.Reason);
             metrics.AttemptCompleted(alias, classification.Outcome, null, call.Model);
             if (!classification.Outcome.IsRetryable())
@@ -230,7 +233,7 @@ public sealed partial class UpstreamForwarder(
     {
         var client = context.Response;
         client.StatusCode = (int)response.StatusCode;
-        var contentType = response.Content.Headers.ContentType?.ToString();
+        var contentType = ContentTypeOf(response);
         if (contentType is not null)
         {
             client.ContentType = contentType;
@@ -299,6 +302,16 @@ public sealed partial class UpstreamForwarder(
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    /// <summary>
+    /// Upstream's Content-Type as it was sent, without parsing it into a MediaTypeHeaderValue and printing it again
+    /// (a few hundred bytes per request); null when absent or when it holds a character a response header may not.
+    /// </summary>
+    private static string? ContentTypeOf(HttpResponseMessage response) =>
+        response.Content.Headers.NonValidated.TryGetValues("Content-Type", out var values)
+        && values.ToString() is { Length: > 0 } raw && !raw.AsSpan().ContainsAnyExceptInRange((char)0x20, (char)0x7E)
+            ? raw
+            : null;
 
     private static async Task<byte[]> ReadErrorBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
