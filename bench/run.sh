@@ -229,23 +229,41 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 declare -A rss_after=()   # target -> largest VmRSS (kB) seen right after a run
 
+# Bytes the gateway process has allocated on the managed heap so far (the runtime's counter, from /metrics); nothing
+# for targets that are not the gateway. The embedded process's figure includes its silo's.
+allocated_bytes() {
+    local port
+    case "$1" in
+        embedded) port="$embedded_port" ;;
+        variant) port="$variant_port" ;;
+        cluster) port="$cluster_frontend_port" ;;
+        *) return 0 ;;
+    esac
+    curl -fsS --max-time 5 -H "Authorization: Bearer $token" "http://127.0.0.1:$port/metrics" |
+        awk '/^dotnet_gc_heap_total_allocated_bytes_total/ { printf "%.0f", $2 }'
+}
+
 measure() {
     local scenario="$1" target="$2" conns="$3" line before after silo_before=0 silo_after=0 pids silos
     read -r -a pids <<<"$(proxy_pids "$target")"
     read -r -a silos <<<"$(silo_pids "$target")"
     before="$(cpu_ticks "${pids[@]}")"
     ((${#silos[@]} == 0)) || silo_before="$(cpu_ticks "${silos[@]}")"
+    local alloc_before alloc_after allocated=""
+    alloc_before="$(allocated_bytes "$target")"
     line="$(run_wrk "$target" "$scenario" "$conns" "$duration")"
     after="$(cpu_ticks "${pids[@]}")"
     ((${#silos[@]} == 0)) || silo_after="$(cpu_ticks "${silos[@]}")"
+    alloc_after="$(allocated_bytes "$target")"
+    [[ -z "$alloc_before" || -z "$alloc_after" ]] || allocated=$((alloc_after - alloc_before))
     local rss=0 pid kb
     for pid in "${pids[@]}"; do kb="$(status_kb "$pid" VmRSS)"; rss=$((rss + ${kb:-0})); done
     if ((rss > ${rss_after[$target]:-0})); then rss_after[$target]=$rss; fi
     local errors=$(($(field err_connect "$line") + $(field err_read "$line") + $(field err_write "$line") +
         $(field err_status "$line") + $(field err_timeout "$line")))
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$target" "$(field requests "$line")" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$target" "$(field requests "$line")" \
         "$(field rps "$line")" "$(field p50_us "$line")" "$(field p90_us "$line")" "$(field p99_us "$line")" \
-        "$errors" "$((after - before))" "$((silo_after - silo_before))" >>"$results"
+        "$errors" "$((after - before))" "$((silo_after - silo_before))" "$allocated" >>"$results"
     say "$(printf '%-7s %-9s %9s req/s  p50 %6s us  p99 %7s us  errors %s' "$scenario" "$target" \
         "$(field rps "$line")" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors")"
 }
@@ -495,10 +513,10 @@ report="$work/report.md"
     echo
     echo "Command: \`$( [[ "${BENCH_QUICK:-0}" == 1 ]] && echo 'BENCH_QUICK=1 ')$( ((${#variant_env[@]})) && echo "BENCH_VARIANT_ENV='${variant_env[*]}' ")bench/run.sh\`"
     echo
-    echo "### Throughput and latency (wrk; added = target minus direct; CPU = proxy process utime+stime / requests)"
+    echo "### Throughput and latency (wrk; added = target minus direct; CPU = proxy process utime+stime / requests; alloc = bytes the gateway allocated / requests)"
     echo
-    echo "| scenario | target | req/s | / direct | p50 ms | p90 ms | p99 ms | added p50 ms | added p99 ms | errors | proxy CPU us/req | silos CPU us/req |"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| scenario | target | req/s | / direct | p50 ms | p90 ms | p99 ms | added p50 ms | added p99 ms | errors | proxy CPU us/req | silos CPU us/req | alloc B/req |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     awk -F'\t' -v tck="$clk_tck" '
         { rows[NR] = $0; if ($2 == "direct") { drps[$1] = $4; dp50[$1] = $5; dp99[$1] = $7 } }
         END {
@@ -510,9 +528,10 @@ report="$work/report.md"
                 a99 = t == "direct" ? "-" : sprintf("%+.2f", (f[7] - dp99[s]) / 1000)
                 cpu = req > 0 ? sprintf("%.0f", f[9] * 1e6 / tck / req) : "-"
                 silo = (t == "cluster" && req > 0) ? sprintf("%.0f", f[10] * 1e6 / tck / req) : "-"
+                alloc = (f[11] != "" && req > 0) ? sprintf("%.0f", f[11] / req) : "-"
                 if (t == "direct") cpu = cpu " (upstream)"
-                printf "| %s | %s | %.0f | %s | %.2f | %.2f | %.2f | %s | %s | %d | %s | %s |\n",
-                    s, t, f[4], ratio, f[5] / 1000, f[6] / 1000, f[7] / 1000, a50, a99, f[8], cpu, silo
+                printf "| %s | %s | %.0f | %s | %.2f | %.2f | %.2f | %s | %s | %d | %s | %s | %s |\n",
+                    s, t, f[4], ratio, f[5] / 1000, f[6] / 1000, f[7] / 1000, a50, a99, f[8], cpu, silo, alloc
             }
         }' "$results"
     if ((${#idle_p50[@]} > 0)); then

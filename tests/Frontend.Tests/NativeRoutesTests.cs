@@ -14,6 +14,7 @@ public sealed class NativeRoutesTests(GatewayFixture gateway)
         {
             using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
             Assert.Equal(200, (int)response.StatusCode);
+            Assert.Equal("application/json; charset=UTF-8", response.Content.Headers.ContentType?.ToString()); // upstream's, as sent
             var json = await response.ReadJsonAsync();
             Assert.Equal("model", json.GetProperty("candidates")[0].GetProperty("content").GetProperty("role").GetString());
             Assert.True(json.GetProperty("usageMetadata").GetProperty("totalTokenCount").GetInt32() > 0);
