@@ -93,7 +93,7 @@ public static class GeminiNativeApi
     /// </summary>
     internal static string ForwardedQuery(HttpRequest request)
     {
-        if (request.Query.Count == 0)
+        if (!request.QueryString.HasValue || request.Query.Count == 0)
         {
             return "";
         }

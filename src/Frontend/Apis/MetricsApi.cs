@@ -19,7 +19,7 @@ public static class MetricsApi
         var gauges = app.ServiceProvider.GetRequiredService<PoolGauges>();
         app.MapPrometheusScrapingEndpoint(Path, meterProvider: null, configureBranchedPipeline: pipeline => pipeline.Use(async (context, next) =>
             {
-                if (!tokens.IsValid(ClientTokens.Read(context.Request)))
+                if (!tokens.IsValid(context.Request))
                 {
                     await ApiSurface.GeminiNative.WriteErrorAsync(context, StatusCodes.Status401Unauthorized,
                         "Missing or invalid client token: /metrics needs one of AUTH_TOKEN, e.g. 'Authorization: Bearer <token>' (Prometheus: authorization.credentials).");

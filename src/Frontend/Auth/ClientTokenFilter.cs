@@ -5,13 +5,11 @@ namespace GeminiParty.Frontend.Auth;
 /// <summary>Rejects requests without a valid client token, in the error shape of the surface they called.</summary>
 public sealed class ClientTokenFilter(ClientTokens tokens, ApiSurface surface) : IEndpointFilter
 {
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        tokens.IsValid(context.HttpContext.Request) ? next(context) : RejectAsync(context.HttpContext);
+
+    private async ValueTask<object?> RejectAsync(HttpContext http)
     {
-        var http = context.HttpContext;
-        if (tokens.IsValid(ClientTokens.Read(http.Request)))
-        {
-            return await next(context);
-        }
         await surface.WriteErrorAsync(http, StatusCodes.Status401Unauthorized,
             "Missing or invalid client token: send one of AUTH_TOKEN as 'Authorization: Bearer <token>', 'x-goog-api-key' or '?key='.");
         return Results.Empty;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using GeminiParty.Frontend.Hosting;
@@ -11,37 +12,59 @@ namespace GeminiParty.Frontend.Auth;
 /// </summary>
 public sealed class ClientTokens(IOptions<GatewayOptions> options)
 {
+    private const int MaxTokenLength = 4096;
+
     private readonly byte[][] _digests = options.Value.Tokens.Select(token => SHA256.HashData(Encoding.UTF8.GetBytes(token))).ToArray();
 
-    public bool IsValid(string? token)
+    /// <summary>Whether the request carries one of the client tokens (see <see cref="Presented"/> for where).</summary>
+    public bool IsValid(HttpRequest request) => IsValid(Presented(request));
+
+    public bool IsValid(ReadOnlySpan<char> token)
     {
-        if (string.IsNullOrEmpty(token) || token.Length > 4096)
+        if (token.IsEmpty || token.Length > MaxTokenLength)
         {
             return false;
         }
-        Span<byte> digest = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(token), digest);
-        var match = false;
-        foreach (var expected in _digests)
+        // hashed from a buffer on the stack, or rented: checking a token allocates nothing
+        byte[]? rented = null;
+        var byteCount = Encoding.UTF8.GetMaxByteCount(token.Length);
+        var utf8 = byteCount <= 1024 ? stackalloc byte[byteCount] : (rented = ArrayPool<byte>.Shared.Rent(byteCount));
+        try
         {
-            match |= CryptographicOperations.FixedTimeEquals(digest, expected);
+            Span<byte> digest = stackalloc byte[32];
+            SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(token, utf8)], digest);
+            var match = false;
+            foreach (var expected in _digests)
+            {
+                match |= CryptographicOperations.FixedTimeEquals(digest, expected);
+            }
+            return match;
         }
-        return match;
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
-    /// <summary>The token a client sent: <c>Authorization: Bearer</c>, <c>x-goog-api-key</c> or <c>?key=</c>.</summary>
-    public static string? Read(HttpRequest request)
+    /// <summary>
+    /// The token a client sent: <c>Authorization: Bearer</c>, <c>x-goog-api-key</c> or <c>?key=</c>; empty when none.
+    /// A slice of the header or query value, not a copy.
+    /// </summary>
+    public static ReadOnlySpan<char> Presented(HttpRequest request)
     {
         var authorization = request.Headers.Authorization.ToString();
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return authorization[7..].Trim();
+            return authorization.AsSpan(7).Trim();
         }
         var googKey = request.Headers["x-goog-api-key"].ToString();
         if (googKey.Length > 0)
         {
-            return googKey.Trim();
+            return googKey.AsSpan().Trim();
         }
-        return request.Query.TryGetValue("key", out var key) ? key.ToString() : null;
+        return request.QueryString.HasValue && request.Query.TryGetValue("key", out var key) ? key.ToString() : default;
     }
 }
