@@ -254,7 +254,8 @@ public sealed partial class UpstreamForwarder(
         var sent = 0L;
         try
         {
-            await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
+            // the handler's answer content hands over the connection's stream without I/O: no Task per request for it
+            await using var body = response.Content.ReadAsStream(timeout.Token);
             while (true)
             {
                 var read = await body.ReadAsync(buffer, timeout.Token);
