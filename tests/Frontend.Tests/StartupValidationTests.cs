@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace GeminiParty.Frontend.Tests;
 
 /// <summary>A configuration mistake stops the start with lines that say what to set.</summary>
@@ -41,50 +39,9 @@ public sealed class StartupValidationTests
 
     private static async Task<(int ExitCode, string Stderr)> RunFrontendAsync(Dictionary<string, string?> environment, string? dotEnv = null)
     {
-        var workingDirectory = Directory.CreateTempSubdirectory("gp-startup-");
-        try
-        {
-            if (dotEnv is not null)
-            {
-                await File.WriteAllTextAsync(Path.Combine(workingDirectory.FullName, ".env"), dotEnv, TestContext.Current.CancellationToken);
-            }
-            var start = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location])
-            {
-                WorkingDirectory = workingDirectory.FullName,
-                RedirectStandardError = true,
-                RedirectStandardOutput = true,
-            };
-            foreach (var (name, value) in environment)
-            {
-                if (value is null)
-                {
-                    start.Environment.Remove(name);
-                }
-                else
-                {
-                    start.Environment[name] = value;
-                }
-            }
-            start.Environment["PORT"] = "0";
-            using var process = Process.Start(start)!;
-            var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-            _ = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(30));
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw;
-            }
-            return (process.ExitCode, await stderr);
-        }
-        finally
-        {
-            workingDirectory.Delete(recursive: true);
-        }
+        environment["PORT"] = "0";
+        await using var frontend = await FrontendProcess.StartAsync(environment, dotEnv);
+        var exitCode = await frontend.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        return (exitCode, frontend.Stderr);
     }
 }
