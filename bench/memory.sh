@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Where the embedded frontend's memory goes: bench/memory.sh
+#
+# Starts the fast fake upstream and the product in embedded mode (Release build as it is: run bench/run.sh or
+# dotnet build -c Release first), then prints, idle, after MEMORY_CONNECTIONS connections of native calls, and after
+# MEMORY_SLOW_CONNECTIONS connections with MEMORY_SLOW_LATENCY_MS of upstream latency (the benchmark's "slow"
+# scenario, the largest RSS):
+#   - VmRSS and the thread count;
+#   - RSS by kind of mapping (/proc/PID/smaps): mapped assemblies (dll), native libraries (so), the runtime's code
+#     memory (doublemapper: JIT output, stubs, loader heaps), anonymous memory ([anon]: mostly the GC heap), ...;
+#   - the GC's collection counts, generation sizes and committed memory, from the gateway's /metrics;
+#   - CPU per request of the first loaded run, so that a memory setting's CPU cost shows next to its saving.
+# Everything started is stopped on exit.
+#
+# Knobs: MEMORY_CONNECTIONS=32  MEMORY_SLOW_CONNECTIONS=256  MEMORY_SLOW_LATENCY_MS=50  MEMORY_SECONDS=10
+#        MEMORY_PORT_BASE=18280  MEMORY_ENV="DOTNET_GCgen0size=0x800000 ..." extra environment for the frontend
+#        MEMORY_TOP=0  N > 0 also lists the N mapped files (assemblies, libraries) holding the most RSS
+set -euo pipefail
+
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo_root="$(cd "$script_dir/.." && pwd)"
+
+connections="${MEMORY_CONNECTIONS:-32}"
+slow_connections="${MEMORY_SLOW_CONNECTIONS:-256}"
+slow_latency_ms="${MEMORY_SLOW_LATENCY_MS:-50}"
+seconds="${MEMORY_SECONDS:-10}"
+port_base="${MEMORY_PORT_BASE:-18280}"
+top="${MEMORY_TOP:-0}"
+read -r -a extra_env <<<"${MEMORY_ENV:-}"
+fake_port=$((port_base + 1))
+frontend_port=$((port_base + 3))
+key=AIzaMemory001-0123456789abcdefghijklmn
+token=memory-client-token
+work="$(mktemp -d "${TMPDIR:-/tmp}/gemini-party-memory.XXXXXX")"
+
+for tool in wrk curl; do
+    command -v "$tool" >/dev/null || { echo "memory: $tool not found" >&2; exit 1; }
+done
+pids=()
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+wait_http() {
+    local deadline=$((SECONDS + 60))
+    until curl -fsS --max-time 1 -o /dev/null "$1" 2>/dev/null; do
+        ((SECONDS < deadline)) || { echo "memory: $1 not ready" >&2; exit 1; }
+        sleep 0.1
+    done
+}
+
+(cd "$work" && FAKE_GEMINI_FAST=1 FAKE_GEMINI_KEYS="$key" exec dotnet \
+    "$repo_root/tests/FakeGemini/bin/Release/net10.0/FakeGemini.dll" --urls "http://127.0.0.1:$fake_port") >"$work/fake.log" 2>&1 &
+pids+=($!)
+(cd "$repo_root/src/Frontend/bin/Release/net10.0" && exec env GEMINI_API_KEY="$key" AUTH_TOKEN="$token" GEMINI_BASE_URL="http://127.0.0.1:$fake_port" \
+    PORT="$frontend_port" ORLEANS_SILO_PORT=$((port_base + 41)) ORLEANS_GATEWAY_PORT=$((port_base + 51)) \
+    "${extra_env[@]}" dotnet "$repo_root/src/Frontend/bin/Release/net10.0/GeminiParty.Frontend.dll") >"$work/frontend.log" 2>&1 &
+frontend=$!
+pids+=("$frontend")
+wait_http "http://127.0.0.1:$fake_port/_fake/stats"
+wait_http "http://127.0.0.1:$frontend_port/readyz"
+
+export BENCH_BODY_FILE="$script_dir/bodies/native.json" BENCH_AUTH_HEADER=Authorization BENCH_AUTH_VALUE="Bearer $token"
+url="http://127.0.0.1:$frontend_port/v1beta/models/gemini-2.5-flash:generateContent"
+
+# load CONNECTIONS SECONDS: prints the requests wrk completed
+load() {
+    wrk -t 2 -c "$1" -d "${2}s" --timeout 10s -s "$script_dir/wrk/post.lua" "$url" |
+        sed -n 's/^BENCH_RESULT requests=\([0-9]*\).*/\1/p'
+}
+
+cpu_ticks() { sed 's/.*) //' "/proc/$frontend/stat" | awk '{ print $12 + $13 }'; }
+
+report() {
+    echo "== $1: VmRSS $(awk '$1 == "VmRSS:" { print $2 }' "/proc/$frontend/status") kB, threads $(awk '$1 == "Threads:" { print $2 }' "/proc/$frontend/status")"
+    awk '/^[0-9a-f]+-[0-9a-f]+ / {
+             name = $6
+             kind = name == "" ? "[anon]" : name ~ /\.so/ ? "so" : name ~ /\.dll$/ ? "dll" : name ~ /doublemapper/ ? "doublemapper" : name
+         }
+         /^Rss:/ { rss[kind] += $2 }
+         END { for (kind in rss) if (rss[kind] >= 512) printf "   %-24s %8d kB\n", kind, rss[kind] }' "/proc/$frontend/smaps" | sort -k2 -n -r
+    curl -fsS -H "Authorization: Bearer $token" "http://127.0.0.1:$frontend_port/metrics" |
+        awk '/^dotnet_gc_(collections_total|last_collection_heap_size_bytes|last_collection_memory_committed_size_bytes)/ {
+                 name = $1; sub(/\{otel_scope_name="System.Runtime"\}/, "", name)
+                 sub(/\{.*gc_heap_generation="/, "{", name); sub(/"\}/, "}", name)
+                 printf "   %-60s %.0f\n", name, $2
+             }'
+    if ((top > 0)); then
+        awk '/^[0-9a-f]+-[0-9a-f]+ / { name = $6 } /^Rss:/ && name ~ /\.(dll|so)/ { rss[name] += $2 }
+             END { for (name in rss) printf "   %8d kB %s\n", rss[name], name }' "/proc/$frontend/smaps" | sort -n -r | head -n "$top" || true # head closes the pipe early
+    fi
+}
+
+report idle
+load "$connections" 5 >/dev/null # JIT warm-up
+before="$(cpu_ticks)"
+requests="$(load "$connections" "$seconds")"
+after="$(cpu_ticks)"
+echo "CPU: $(((after - before) * 1000000 / $(getconf CLK_TCK) / requests)) us per request over $requests requests ($connections connections)"
+report "after $connections connections"
+curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' -d "{\"latencyMs\":$slow_latency_ms}" \
+    "http://127.0.0.1:$fake_port/_fake/options"
+load "$slow_connections" "$seconds" >/dev/null
+report "after $slow_connections connections, $slow_latency_ms ms upstream"
