@@ -264,8 +264,8 @@ measure() {
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$target" "$(field requests "$line")" \
         "$(field rps "$line")" "$(field p50_us "$line")" "$(field p90_us "$line")" "$(field p99_us "$line")" \
         "$errors" "$((after - before))" "$((silo_after - silo_before))" "$allocated" >>"$results"
-    say "$(printf '%-7s %-9s %9s req/s  p50 %6s us  p99 %7s us  errors %s' "$scenario" "$target" \
-        "$(field rps "$line")" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors")"
+    say "$(printf '%-7s %-9s %9s req/s  p50 %6s us  p99 %7s us  errors %s  rss %s MB' "$scenario" "$target" \
+        "$(field rps "$line")" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$((rss / 1024))")"
 }
 
 fake_options() {
