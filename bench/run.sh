@@ -4,9 +4,11 @@
 # Builds Release once, then starts on 127.0.0.1 only:
 #   - the fast fake upstream (tests/FakeGemini, FAKE_GEMINI_FAST=1: small fixed answers, no recording)
 #   - nginx as the reference reverse proxy (keep-alive to upstream; config, pid and logs in a temp dir)
+#   - a bare .NET reverse proxy (bench/BareProxy: Kestrel in, one SocketsHttpHandler out, nothing else): the floor of
+#     the gateway's own stack, so that its cost splits into the framework's and the gateway's
 #   - the product in embedded mode (one process: frontend + silo, memory storage)
 #   - the product in cluster mode through deploy/local/cluster.sh (redis + 2 silos + 1 frontend)
-# and runs wrk (bench/wrk/post.lua) interleaved over the targets direct, nginx, embedded and cluster for each
+# and runs wrk (bench/wrk/post.lua) interleaved over the targets direct, nginx, bare, embedded and cluster for each
 # scenario, so that the ratios come from the same minutes on a noisy machine:
 #   native   POST /v1beta/models/M:generateContent                 BENCH_CONNECTIONS (32) connections
 #   openai   POST /v1/chat/completions (upstream /v1beta/openai/...) same
@@ -29,11 +31,13 @@
 #   BENCH_CONNECTIONS=32        BENCH_SLOW_CONNECTIONS=256            BENCH_SLOW_LATENCY_MS=50
 #   BENCH_THREADS=2             wrk threads                           BENCH_TTFB_SAMPLES=30
 #   BENCH_UNLOADED_REQUESTS=500 BENCH_UNLOADED_ROUNDS=4   sequential unary requests per target and round (quick: 200, 2)
-#   BENCH_SCENARIOS="native openai stream slow"                      BENCH_TARGETS="direct nginx embedded cluster"
+#   BENCH_SCENARIOS="native openai stream slow"                      BENCH_TARGETS="direct nginx bare embedded cluster"
 #   BENCH_KEYS=8                upstream keys in the pool             BENCH_PORT_BASE=18080 (uses base .. base+60)
 #   BENCH_BUILD=1               0 skips the Release build             BENCH_OUT=bench/results/latest.md
 #   BENCH_VARIANT_ENV="DOTNET_gcServer=1 ..."  adds a target "variant": a second embedded frontend started with this
 #                               extra environment, measured interleaved with the others (A/B of runtime settings)
+#   BENCH_VARIANT_DLL=<path>    the variant runs this build of GeminiParty.Frontend.dll instead (A/B of two commits:
+#                               git worktree add /tmp/old REV && dotnet build -c Release /tmp/old/src/Frontend)
 #   BENCH_COMMIT=<label>        what the report names as the code measured (default: git HEAD, + local changes)
 #   BENCH_KEEP=0                1 keeps the temp dir (logs, raw wrk output) after the run
 #   BENCH_NICE=-15              niceness of every benchmark process (root only; 0 to leave as is): other work on a
@@ -65,8 +69,11 @@ slow_latency_ms="${BENCH_SLOW_LATENCY_MS:-50}"
 threads="${BENCH_THREADS:-2}"
 read -r -a scenarios <<<"${BENCH_SCENARIOS:-native openai stream slow}"
 read -r -a variant_env <<<"${BENCH_VARIANT_ENV:-}"
-default_targets="direct nginx embedded cluster"
-((${#variant_env[@]} == 0)) || default_targets="direct nginx embedded variant cluster"
+variant_dll="${BENCH_VARIANT_DLL:-}"
+variant_label="${variant_env[*]}"
+[[ -z "$variant_dll" ]] || variant_label="build $variant_dll${variant_label:+ with $variant_label}"
+default_targets="direct nginx bare embedded cluster"
+[[ -z "$variant_label" ]] || default_targets="direct nginx bare embedded variant cluster"
 read -r -a targets <<<"${BENCH_TARGETS:-$default_targets}"
 key_count="${BENCH_KEYS:-8}"
 nice_level="${BENCH_NICE:-$([[ "$(id -u)" == 0 ]] && echo -15 || echo 0)}"
@@ -80,6 +87,7 @@ nginx_port=$((port_base + 2))
 embedded_port=$((port_base + 3))
 cluster_frontend_port=$((port_base + 4))
 variant_port=$((port_base + 5))
+bare_port=$((port_base + 6))
 redis_port=$((port_base + 10))
 cluster_silo_http_port=$((port_base + 11))   # and +12
 cluster_silo_port=$((port_base + 21))        # and +22
@@ -175,6 +183,7 @@ proxy_pids() {
         nginx) echo "${pid_of[nginx]}" "$(ps -o pid= --ppid "${pid_of[nginx]}" | tr -s ' \n' ' ')" ;;
         embedded) echo "${pid_of[embedded]}" ;;
         variant) echo "${pid_of[variant]}" ;;
+        bare) echo "${pid_of[bare]}" ;;
         cluster) echo "$(<"$work/cluster/pids/frontend-1.pid")" ;;
     esac
 }
@@ -207,6 +216,7 @@ target_request() {
             fi
             ;;
         nginx) port="$nginx_port" ;;
+        bare) port="$bare_port" ;;
         embedded) port="$embedded_port" ;;
         variant) port="$variant_port" ;;
         cluster) port="$cluster_frontend_port" ;;
@@ -284,14 +294,15 @@ mkdir -p "$(dirname "$out_file")"
 
 if [[ "${BENCH_BUILD:-1}" != 0 ]]; then
     say "building Release (log: $work/build.log)"
-    for project in src/Frontend src/Silo tests/FakeGemini; do
+    for project in src/Frontend src/Silo tests/FakeGemini bench/BareProxy; do
         dotnet build "$repo_root/$project" -c Release -nologo -v q >>"$work/build.log" 2>&1 ||
             { grep -E 'error' "$work/build.log" | tail -n 20 >&2; die "build of $project failed"; }
     done
 fi
 fake_dll="$repo_root/tests/FakeGemini/bin/Release/net10.0/FakeGemini.dll"
 frontend_dll="$repo_root/src/Frontend/bin/Release/net10.0/GeminiParty.Frontend.dll"
-for dll in "$fake_dll" "$frontend_dll" "$repo_root/src/Silo/bin/Release/net10.0/GeminiParty.Silo.dll"; do
+bare_dll="$repo_root/bench/BareProxy/bin/Release/net10.0/GeminiParty.BareProxy.dll"
+for dll in "$fake_dll" "$frontend_dll" "$repo_root/src/Silo/bin/Release/net10.0/GeminiParty.Silo.dll" "$bare_dll"; do
     [[ -f "$dll" ]] || die "$dll is not built (run without BENCH_BUILD=0)"
 done
 
@@ -357,6 +368,10 @@ http {
 EOF
 start nginx "$work/nginx" nginx -p "$work/nginx" -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" -g 'daemon off;'
 wait_http nginx "http://127.0.0.1:$nginx_port/healthz" 20
+if [[ " ${targets[*]} " == *" bare "* ]]; then
+    start bare "$work" env PORT="$bare_port" UPSTREAM="http://127.0.0.1:$fake_port" UPSTREAM_KEY="$key1" dotnet "$bare_dll"
+    wait_http bare "http://127.0.0.1:$bare_port/healthz" 60
+fi
 
 export GEMINI_API_KEY="$key_list" AUTH_TOKEN="$token" GEMINI_BASE_URL="http://127.0.0.1:$fake_port"
 embedded_start_ms="$(now_ms)"
@@ -369,13 +384,14 @@ embedded_startup_ms=$(($(now_ms) - embedded_start_ms))
 say "embedded ready in $embedded_startup_ms ms"
 variant_startup_ms=""
 if [[ " ${targets[*]} " == *" variant "* ]]; then
-    ((${#variant_env[@]})) || die "target variant needs BENCH_VARIANT_ENV"
+    [[ -n "$variant_label" ]] || die "target variant needs BENCH_VARIANT_ENV or BENCH_VARIANT_DLL"
+    [[ -z "$variant_dll" || -f "$variant_dll" ]] || die "BENCH_VARIANT_DLL $variant_dll not found"
     variant_start_ms="$(now_ms)"
-    start variant "$(dirname "$frontend_dll")" env PORT="$variant_port" ORLEANS_SILO_PORT="$variant_silo_port" \
-        ORLEANS_GATEWAY_PORT="$variant_gateway_port" "${variant_env[@]}" dotnet "$frontend_dll"
+    start variant "$(dirname "${variant_dll:-$frontend_dll}")" env PORT="$variant_port" ORLEANS_SILO_PORT="$variant_silo_port" \
+        ORLEANS_GATEWAY_PORT="$variant_gateway_port" "${variant_env[@]}" dotnet "${variant_dll:-$frontend_dll}"
     wait_http variant "http://127.0.0.1:$variant_port/readyz" 90
     variant_startup_ms=$(($(now_ms) - variant_start_ms))
-    say "variant (${variant_env[*]}) ready in $variant_startup_ms ms"
+    say "variant ($variant_label) ready in $variant_startup_ms ms"
 fi
 
 cluster_up_ms=""
@@ -511,7 +527,7 @@ report="$work/report.md"
     echo "Machine: $(nproc) cores ($cpu_model), $mem_total; $(. /etc/os-release && echo "$PRETTY_NAME"); .NET $(dotnet --version);"\
         "$(nginx -v 2>&1 | sed 's/.*: //'); $(wrk --version 2>&1 | head -n 1 | awk '{ print "wrk " $2 }'); load: wrk -t $threads, ${duration} s per run after ${warmup} s of warm-up; processes at nice $nice_level; load average before $load_before, after $load_after."
     echo
-    echo "Command: \`$( [[ "${BENCH_QUICK:-0}" == 1 ]] && echo 'BENCH_QUICK=1 ')$( ((${#variant_env[@]})) && echo "BENCH_VARIANT_ENV='${variant_env[*]}' ")bench/run.sh\`"
+    echo "Command: \`$( [[ "${BENCH_QUICK:-0}" == 1 ]] && echo 'BENCH_QUICK=1 ')$( ((${#variant_env[@]})) && echo "BENCH_VARIANT_ENV='${variant_env[*]}' ")$( [[ -n "$variant_dll" ]] && echo "BENCH_VARIANT_DLL=$variant_dll ")bench/run.sh\`"
     echo
     echo "### Throughput and latency (wrk; added = target minus direct; CPU = proxy process utime+stime / requests; alloc = bytes the gateway allocated / requests)"
     echo
@@ -567,7 +583,7 @@ report="$work/report.md"
     echo "|---|---:|---:|---:|"
     for target in "${targets[@]}"; do
         name="$target"
-        case "$target" in direct) name="fake upstream (direct)" ;; embedded) name="embedded frontend + silo" ;; variant) name="variant: embedded with ${variant_env[*]}" ;; cluster) name="cluster frontend" ;; esac
+        case "$target" in direct) name="fake upstream (direct)" ;; bare) name="bare .NET proxy (bench/BareProxy)" ;; embedded) name="embedded frontend + silo" ;; variant) name="variant: embedded, $variant_label" ;; cluster) name="cluster frontend" ;; esac
         awk -v n="$name" -v i="${rss_idle[$target]}" -v a="${rss_after[$target]:-0}" -v p="${rss_peak[$target]}" \
             'BEGIN { printf "| %s | %.0f | %.0f | %.0f |\n", n, i / 1024, a / 1024, p / 1024 }'
     done
@@ -580,7 +596,7 @@ report="$work/report.md"
     echo "### Start-up"
     echo
     echo "- embedded frontend, process start to \`/readyz\` 200: **$embedded_startup_ms ms**"
-    [[ -z "$variant_startup_ms" ]] || echo "- variant (embedded with \`${variant_env[*]}\`): $variant_startup_ms ms"
+    [[ -z "$variant_startup_ms" ]] || echo "- variant (embedded, \`$variant_label\`): $variant_startup_ms ms"
     [[ -z "$cluster_up_ms" ]] || echo "- cluster (\`cluster.sh up\`: redis, 2 silos, 1 frontend, sequential): $cluster_up_ms ms"
 } >"$report"
 cp "$report" "$out_file"

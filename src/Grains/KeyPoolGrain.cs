@@ -32,6 +32,8 @@ public sealed partial class KeyPoolGrain(
     private readonly PoolSubscribers _subscribers = new(time);
     private readonly AppliedBatches _applied = new();
     private KeySlot[] _slots = [];
+    /// <summary>Each slot's key grain, by key index: resolved once, since GetGrain reads attributes by reflection on every call.</summary>
+    private IKeyGrain[] _keyGrains = [];
     private DateTimeOffset _windowStart;
     private long _version;
     private Task _flushing = Task.CompletedTask;
@@ -39,6 +41,7 @@ public sealed partial class KeyPoolGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _slots = configured.Aliases.Select(alias => new KeySlot(alias)).ToArray();
+        _keyGrains = _slots.Select(slot => GrainFactory.GetGrain<IKeyGrain>($"{this.GetPrimaryKeyString()}/{slot.Alias.Fingerprint}")).ToArray();
         var records = await Task.WhenAll(_slots.Select(slot => KeyGrain(slot.Alias).GetAsync()));
         var now = time.GetUtcNow();
         foreach (var record in records)
@@ -224,7 +227,7 @@ public sealed partial class KeyPoolGrain(
             ? _slots[key.Index]
             : null;
 
-    private IKeyGrain KeyGrain(KeyAlias alias) => GrainFactory.GetGrain<IKeyGrain>($"{this.GetPrimaryKeyString()}/{alias.Fingerprint}");
+    private IKeyGrain KeyGrain(KeyAlias alias) => _keyGrains[alias.Index];
 
     private void RollWindow(DateTimeOffset now)
     {

@@ -66,6 +66,9 @@ public sealed partial class MetricsTests(GatewayFixture gateway) : IDisposable
 
         Assert.Contains(after.Names, name => name.StartsWith("orleans_", StringComparison.Ordinal)); // Orleans' own meter
         Assert.Contains("http_server_request_duration_seconds_count", after.Names);                 // ASP.NET Core's
+        Assert.Contains("http_client_open_connections", after.Names);                               // HttpClient's connections
+        Assert.DoesNotContain(after.Names, name => name.StartsWith("http_client_request", StringComparison.Ordinal)
+                                                 || name.StartsWith("http_client_active_requests", StringComparison.Ordinal)); // per-call duplicates of ours: not recorded
         Assert.DoesNotContain(after.Names, name => name.Contains("metrics", StringComparison.Ordinal));
         GatewayAssertions.AssertNoUpstreamKey(after.Text);
         Assert.DoesNotContain(GatewayFixture.Token, after.Text);

@@ -1,3 +1,5 @@
+using GeminiParty.Frontend.Forwarding;
+
 namespace GeminiParty.Frontend.Apis;
 
 /// <summary><c>/healthz</c> (the process is alive) and <c>/readyz</c> (the pool grain answers). No auth: for probes.</summary>
@@ -12,7 +14,7 @@ public static class HealthApi
         return app;
     }
 
-    private static async Task<IResult> ReadyAsync(IGrainFactory grains, IHostApplicationLifetime lifetime)
+    private static async Task<IResult> ReadyAsync(PoolGrain pool, IHostApplicationLifetime lifetime)
     {
         if (lifetime.ApplicationStopping.IsCancellationRequested)
         {
@@ -20,7 +22,7 @@ public static class HealthApi
         }
         try
         {
-            var keys = await grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool).PingAsync().AsTask().WaitAsync(ReadyTimeout);
+            var keys = await pool.Reference.PingAsync().AsTask().WaitAsync(ReadyTimeout);
             return TypedResults.Ok(new { status = "ready", keys });
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

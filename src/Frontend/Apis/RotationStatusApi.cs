@@ -22,10 +22,10 @@ public static class RotationStatusApi
         return app;
     }
 
-    public static async Task<IResult> GetAsync(IGrainFactory grains, UpstreamKeyRing keys, ClusterMembership cluster)
+    public static async Task<IResult> GetAsync(PoolGrain pool, UpstreamKeyRing keys, ClusterMembership cluster)
     {
         var silos = cluster.SilosAsync();
-        var status = await grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool).GetStatusAsync();
+        var status = await pool.Reference.GetStatusAsync();
         var clusterView = new ClusterView(cluster.Mode, cluster.Storage, cluster.ClusterId, cluster.ServiceId, status.Silo, Environment.MachineName, await silos);
         return TypedResults.Json(Describe(status, keys, clusterView));
     }

@@ -11,7 +11,7 @@ namespace GeminiParty.Frontend.Forwarding;
 /// the pool's silo dies, the batches sent to it are sent again to the pool's next activation instead of being lost with
 /// the one-way messages they used to be.
 /// </remarks>
-public sealed partial class AttemptReporter(IGrainFactory grains, TimeProvider time, ILogger<AttemptReporter> logger) : BackgroundService
+public sealed partial class AttemptReporter(PoolGrain pool, TimeProvider time, ILogger<AttemptReporter> logger) : BackgroundService
 {
     /// <summary>How long a count may wait before the pool has it; /rotation-status lags by at most this much.</summary>
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(50);
@@ -52,8 +52,7 @@ public sealed partial class AttemptReporter(IGrainFactory grains, TimeProvider t
         {
             try
             {
-                // resolved per call, not at construction: a cluster client knows the grain types only once connected
-                await grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool).RecordAsync(batch);
+                await pool.Reference.RecordAsync(batch);
                 _unacknowledged = null;
             }
             catch (Exception ex)

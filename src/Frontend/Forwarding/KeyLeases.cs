@@ -24,6 +24,7 @@ namespace GeminiParty.Frontend.Forwarding;
 /// </remarks>
 public sealed partial class KeyLeases(
     IGrainFactory grains,
+    PoolGrain pool,
     IOptions<GatewayOptions> options,
     KnownModels known,
     GatewayMetrics metrics,
@@ -48,9 +49,6 @@ public sealed partial class KeyLeases(
     private volatile Dictionary<string, ModelLeases> _models = new(StringComparer.Ordinal);
     private int _unknownModels;
     private IKeyPoolObserver? _reference;
-
-    /// <summary>Resolved per use: a cluster client knows the grain types only once it has connected.</summary>
-    private IKeyPoolGrain Pool => grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool);
 
     /// <summary>How the pool reaches this frontend; created on first use (a cluster client must be connected first).</summary>
     public IKeyPoolObserver Reference
@@ -132,7 +130,7 @@ public sealed partial class KeyLeases(
             await Task.Yield(); // run the grain call outside the caller's lock
             try
             {
-                var lease = await Pool.LeaseAsync(model, count, tried, Reference);
+                var lease = await pool.Reference.LeaseAsync(model, count, tried, Reference);
                 metrics.Leased(model, lease.Keys.Length);
                 lock (leases)
                 {

@@ -8,7 +8,7 @@ namespace GeminiParty.Frontend.Forwarding;
 /// by Orleans with a warning and a stack trace in the log.
 /// </summary>
 public sealed partial class PoolSubscription(
-    IGrainFactory grains, KeyLeases leases, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<PoolSubscription> logger)
+    PoolGrain pool, KeyLeases leases, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<PoolSubscription> logger)
     : BackgroundService
 {
     public static readonly TimeSpan RenewEvery = IKeyPoolGrain.SubscriptionLifetime / 3;
@@ -24,7 +24,7 @@ public sealed partial class PoolSubscription(
                 TimeSpan wait;
                 try
                 {
-                    await grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool).SubscribeAsync(leases.Reference).WaitAsync(stoppingToken);
+                    await pool.Reference.SubscribeAsync(leases.Reference).WaitAsync(stoppingToken);
                     wait = RenewEvery;
                 }
                 catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException or ArgumentException)

@@ -13,7 +13,7 @@ namespace GeminiParty.Frontend.Forwarding;
 /// </summary>
 public sealed partial class UpstreamForwarder(
     HttpMessageInvoker upstream,
-    IGrainFactory grains,
+    PoolGrain pool,
     KeyLeases leases,
     KnownModels knownModels,
     UpstreamKeyRing keys,
@@ -29,8 +29,6 @@ public sealed partial class UpstreamForwarder(
 
     private readonly GatewayOptions _options = options.Value;
 
-    /// <summary>Resolved per use: a cluster client knows the grain types only once it has connected.</summary>
-    private IKeyPoolGrain Pool => grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool);
     private readonly Uri _baseUri = options.Value.BaseUri;
 
     public async Task ForwardAsync(HttpContext context, UpstreamCall call)
@@ -183,7 +181,7 @@ public sealed partial class UpstreamForwarder(
             {
                 metrics.CooldownStarted(alias, call.Model, classification.Outcome);
                 leases.Withdraw(alias, classification.Outcome == UpstreamOutcome.InvalidKey ? null : call.Model);
-                await Pool.PenalizeAsync(report);
+                await pool.Reference.PenalizeAsync(report);
             }
             else
             {

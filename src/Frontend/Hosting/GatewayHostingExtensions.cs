@@ -38,6 +38,7 @@ public static class GatewayHostingExtensions
         services.AddSingleton<UpstreamKeyRing>();
         services.AddSingleton(_ => new HttpMessageInvoker(CreateUpstreamHandler()));
         services.AddSingleton<UpstreamForwarder>();
+        services.AddSingleton<PoolGrain>();
         services.AddSingleton<KeyLeases>();
         services.AddSingleton<KnownModels>();
         services.AddHostedService<PoolSubscription>();

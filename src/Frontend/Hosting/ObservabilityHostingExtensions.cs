@@ -8,15 +8,25 @@ namespace GeminiParty.Frontend.Hosting;
 /// <summary>Wires what operators see: log format and the request log, OpenTelemetry metrics, cluster membership.</summary>
 public static class ObservabilityHostingExtensions
 {
+    private const string HttpClientMeter = "System.Net.Http";
+
     /// <summary>Meters exported on /metrics besides the gateway's own.</summary>
     private static readonly string[] ForeignMeters =
     [
         "Microsoft.Orleans",
         "Microsoft.AspNetCore.Hosting",
         "Microsoft.AspNetCore.Server.Kestrel",
-        "System.Net.Http",
+        HttpClientMeter,
         "System.Runtime",
     ];
+
+    /// <summary>
+    /// HttpClient's instruments recorded on every upstream call. gemini_party_upstream_duration_seconds and
+    /// gemini_party_upstream_attempts_total already measure those calls, labelled by model and key; dropped, they are not
+    /// recorded at all (about 1.3 us per request in a perf profile). Its connection instruments stay.
+    /// </summary>
+    private static readonly HashSet<string> PerRequestHttpClientInstruments =
+        ["http.client.request.duration", "http.client.active_requests", "http.client.request.time_in_queue"];
 
     /// <summary>
     /// Series kept per instrument of the foreign meters. The SDK allocates room for its default of 2,000 per instrument
@@ -50,9 +60,12 @@ public static class ObservabilityHostingExtensions
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(GatewayMetrics.MeterName)
             .AddMeter(ForeignMeters)
-            .AddView(instrument => instrument.Meter.Name == GatewayMetrics.MeterName
-                ? null
-                : new MetricStreamConfiguration { CardinalityLimit = ForeignCardinalityLimit })
+            .AddView(instrument => instrument.Meter.Name switch
+            {
+                GatewayMetrics.MeterName => null,
+                HttpClientMeter when PerRequestHttpClientInstruments.Contains(instrument.Name) => MetricStreamConfiguration.Drop,
+                _ => new MetricStreamConfiguration { CardinalityLimit = ForeignCardinalityLimit },
+            })
             .AddPrometheusExporter());
         return builder;
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using GeminiParty.Frontend.Forwarding;
 
 namespace GeminiParty.Frontend.Observability;
 
@@ -7,7 +8,7 @@ namespace GeminiParty.Frontend.Observability;
 /// refreshes it first when it is stale (one grain call for all models, shared by concurrent scrapes); gauge callbacks
 /// never call a grain, they read the last snapshot.
 /// </summary>
-public sealed partial class PoolGauges(IGrainFactory grains, TimeProvider time, ILogger<PoolGauges> logger)
+public sealed partial class PoolGauges(PoolGrain pool, TimeProvider time, ILogger<PoolGauges> logger)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 
@@ -44,7 +45,7 @@ public sealed partial class PoolGauges(IGrainFactory grains, TimeProvider time, 
     {
         try
         {
-            var status = await grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool).GetStatusAsync();
+            var status = await pool.Reference.GetStatusAsync();
             _snapshot = Summarize(status, time.GetUtcNow());
         }
         catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
