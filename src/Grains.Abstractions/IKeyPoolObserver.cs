@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace GeminiParty;
 
 /// <summary>
@@ -11,6 +13,14 @@ public interface IKeyPoolObserver : IGrainObserver
     /// caused it is acknowledged, so a client that saw one frontend's retry cannot reach a frontend still holding the key.</summary>
     [Alias("Withdrawn"), ResponseTimeout("00:00:02")]
     Task KeyWithdrawnAsync(KeyWithdrawal withdrawal);
+
+    /// <summary>
+    /// The pool is deactivating (its silo is stopping, or it is moving): subscribe again now, which reaches its next
+    /// activation, instead of at the next renewal, so no withdrawal in between is missed. One-way: a deactivation
+    /// does not wait for frontends.
+    /// </summary>
+    [Alias("Moving"), OneWay]
+    Task PoolMovingAsync();
 }
 
 /// <summary>A key taken out of rotation: for one model (a cooldown) or, with no model, for all of them (invalid).</summary>

@@ -67,8 +67,11 @@ public sealed partial class KeyPoolGrain(
         LogActivated(logger, _slots.Length, _slots.Count(slot => slot.Invalid is not null));
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
-        FlushCountersAsync();
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _subscribers.AnnounceMove(ex => LogNotifyFailed(logger, ex.GetType().Name));
+        return FlushCountersAsync();
+    }
 
     public ValueTask<KeyLease> LeaseAsync(string model, int count = 1, TriedKeys? tried = null, IKeyPoolObserver? holder = null)
     {

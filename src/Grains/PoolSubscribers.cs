@@ -2,7 +2,8 @@ namespace GeminiParty;
 
 /// <summary>
 /// The frontends that hold leased keys, each until its subscription lapses. Kept by the pool grain, in memory only:
-/// a new activation starts empty, and a frontend is back on it with its next lease or renewal.
+/// a new activation starts empty. A frontend is back on it with its next lease or renewal, or at once when the old
+/// activation announced its end (<see cref="AnnounceMove"/>).
 /// </summary>
 internal sealed class PoolSubscribers(TimeProvider time)
 {
@@ -43,6 +44,26 @@ internal sealed class PoolSubscribers(TimeProvider time)
             {
                 _expiry.Remove(observer);
                 onFailure(ex);
+            }
+        }
+    }
+
+    /// <summary>Tells every live subscriber that this activation is going away, so each subscribes to the next one at once.</summary>
+    public void AnnounceMove(Action<Exception> onFailure)
+    {
+        var now = time.GetUtcNow();
+        foreach (var (observer, until) in _expiry)
+        {
+            if (until > now)
+            {
+                try
+                {
+                    observer.PoolMovingAsync().Ignore(); // one-way: completes when sent
+                }
+                catch (Exception ex)
+                {
+                    onFailure(ex);
+                }
             }
         }
     }

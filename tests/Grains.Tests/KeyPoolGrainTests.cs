@@ -86,6 +86,29 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_deactivating_pool_tells_its_subscribers_so_they_subscribe_to_the_next_activation_at_once()
+    {
+        var poolId = Guid.NewGuid().ToString("N");
+        var pool = fixture.Grains.GetGrain<IKeyPoolGrain>(poolId);
+        var holder = new RecordingObserver();
+        var bystander = new RecordingObserver();
+        var holderReference = fixture.Grains.CreateObjectReference<IKeyPoolObserver>(holder);
+        var bystanderReference = fixture.Grains.CreateObjectReference<IKeyPoolObserver>(bystander);
+        await pool.LeaseAsync(Flash, 4, holder: holderReference);
+
+        await fixture.Cluster.DeactivateAsync(((GrainReference)pool).GrainId);
+
+        await holder.Moving.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.False(bystander.Moving.IsCompleted); // only subscribers hear it
+        // the next activation starts without subscribers: the one that subscribes again hears its withdrawals
+        await pool.SubscribeAsync(holderReference);
+        await pool.PenalizeAsync(new AttemptReport(fixture.Aliases[1], Flash, UpstreamOutcome.RateLimited, TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, (await holder.WaitForAsync(1))[0].Key.Index);
+        fixture.Grains.DeleteObjectReference<IKeyPoolObserver>(holderReference);
+        fixture.Grains.DeleteObjectReference<IKeyPoolObserver>(bystanderReference);
+    }
+
+    [Fact]
     public async Task A_subscription_not_renewed_lapses()
     {
         var pool = fixture.NewPool();
@@ -458,6 +481,17 @@ internal sealed class RecordingObserver : IKeyPoolObserver
                 return [.. _heard];
             }
         }
+    }
+
+    private readonly TaskCompletionSource _moving = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the pool announced that its activation is going away.</summary>
+    public Task Moving => _moving.Task;
+
+    public Task PoolMovingAsync()
+    {
+        _moving.TrySetResult();
+        return Task.CompletedTask;
     }
 
     public Task KeyWithdrawnAsync(KeyWithdrawal withdrawal)

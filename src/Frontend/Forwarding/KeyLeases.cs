@@ -49,6 +49,7 @@ public sealed partial class KeyLeases(
     private volatile Dictionary<string, ModelLeases> _models = new(StringComparer.Ordinal);
     private int _unknownModels;
     private IKeyPoolObserver? _reference;
+    private TaskCompletionSource _poolMoving = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>How the pool reaches this frontend; created on first use (a cluster client must be connected first).</summary>
     public IKeyPoolObserver Reference
@@ -179,6 +180,19 @@ public sealed partial class KeyLeases(
 
     /// <summary>Drops a key this frontend just saw fail, for one model or (with no model) for all of them.</summary>
     public void Withdraw(KeyAlias key, string? model) => Drop(key.Index, model, version: null);
+
+    /// <summary>
+    /// Completes when the pool announces that its activation is going away (<see cref="IKeyPoolObserver.PoolMovingAsync"/>),
+    /// so that <see cref="PoolSubscription"/> subscribes to the next one at once; each announcement completes the task
+    /// read before it, and later reads get a new one.
+    /// </summary>
+    public Task PoolMoving => Volatile.Read(ref _poolMoving).Task;
+
+    Task IKeyPoolObserver.PoolMovingAsync()
+    {
+        Interlocked.Exchange(ref _poolMoving, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        return Task.CompletedTask;
+    }
 
     Task IKeyPoolObserver.KeyWithdrawnAsync(KeyWithdrawal withdrawal)
     {
