@@ -56,22 +56,25 @@ public interface IKeyPoolGrain : IGrainWithStringKey
     ValueTask<int> PingAsync();
 
     /// <summary>Every key with its counters, cooldowns and invalid mark.</summary>
-    [Alias("GetStatus")]
+    [Alias("GetStatus"), ResponseTimeout("00:00:10")]
     ValueTask<PoolStatus> GetStatusAsync();
 
     /// <summary>
-    /// Writes the counters not yet persisted to the key grains. Silos call it when they start shutting down, while every
-    /// key grain can still be reached, so that stopping all silos at once loses no counts.
+    /// A silo is starting to shut down. The pool writes the counters not yet persisted to the key grains, while every key
+    /// grain can still be reached, so that stopping all silos at once loses no counts; and when it lives on that silo,
+    /// it tells its subscribers it is about to move (<see cref="IKeyPoolObserver.PoolMovingAsync"/>) while messages still
+    /// flow: its own deactivation comes later in the shutdown, when calls to other silos may already be refused.
     /// </summary>
-    [Alias("Flush")]
-    Task FlushAsync();
+    [Alias("SiloStopping")]
+    Task SiloStoppingAsync(SiloAddress silo);
 
     /// <summary>The largest lease one call hands out.</summary>
     public const int MaxLeaseCount = 256;
 
     /// <summary>
     /// How long a subscription lasts without renewal; frontends renew at a third of it, so a pool that moved to another
-    /// silo (and starts with no subscribers) hears from every frontend within 5 s.
+    /// silo (and starts with no subscribers) hears from every frontend within 5 s, and within a fraction of a second
+    /// when the move was announced.
     /// </summary>
     public static readonly TimeSpan SubscriptionLifetime = TimeSpan.FromSeconds(15);
 }

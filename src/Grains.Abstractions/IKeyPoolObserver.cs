@@ -15,9 +15,9 @@ public interface IKeyPoolObserver : IGrainObserver
     Task KeyWithdrawnAsync(KeyWithdrawal withdrawal);
 
     /// <summary>
-    /// The pool is deactivating (its silo is stopping, or it is moving): subscribe again now, which reaches its next
-    /// activation, instead of at the next renewal, so no withdrawal in between is missed. One-way: a deactivation
-    /// does not wait for frontends.
+    /// The pool is about to move: its silo has started shutting down. Renew the subscription often until it reaches the
+    /// next activation, which starts with no subscribers, instead of at the next renewal, so no withdrawal in between is
+    /// missed. One-way: a stopping silo does not wait for frontends.
     /// </summary>
     [Alias("Moving"), OneWay]
     Task PoolMovingAsync();

@@ -20,6 +20,7 @@ public sealed partial class KeyPoolGrain(
     PoolKeyAliases configured,
     IOptions<KeyPoolOptions> options,
     [FromKeyedServices(ServiceKeys.PoolClock)] TimeProvider time,
+    ILocalSiloDetails localSilo,
     ILogger<KeyPoolGrain> logger) : Grain, IKeyPoolGrain
 {
     private readonly KeyPoolOptions _options = options.Value;
@@ -67,11 +68,8 @@ public sealed partial class KeyPoolGrain(
         LogActivated(logger, _slots.Length, _slots.Count(slot => slot.Invalid is not null));
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        _subscribers.AnnounceMove(ex => LogNotifyFailed(logger, ex.GetType().Name));
-        return FlushCountersAsync();
-    }
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        FlushCountersAsync();
 
     public ValueTask<KeyLease> LeaseAsync(string model, int count = 1, TriedKeys? tried = null, IKeyPoolObserver? holder = null)
     {
@@ -160,7 +158,14 @@ public sealed partial class KeyPoolGrain(
 
     public ValueTask<int> PingAsync() => ValueTask.FromResult(_slots.Length);
 
-    public Task FlushAsync() => FlushCountersAsync();
+    public Task SiloStoppingAsync(SiloAddress silo)
+    {
+        if (silo.Equals(localSilo.SiloAddress))
+        {
+            _subscribers.AnnounceMove(ex => LogNotifyFailed(logger, ex.GetType().Name));
+        }
+        return FlushCountersAsync();
+    }
 
     public ValueTask<PoolStatus> GetStatusAsync()
     {

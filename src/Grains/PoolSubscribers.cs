@@ -2,8 +2,8 @@ namespace GeminiParty;
 
 /// <summary>
 /// The frontends that hold leased keys, each until its subscription lapses. Kept by the pool grain, in memory only:
-/// a new activation starts empty. A frontend is back on it with its next lease or renewal, or at once when the old
-/// activation announced its end (<see cref="AnnounceMove"/>).
+/// a new activation starts empty. A frontend is back on it with its next lease or renewal, which comes within a
+/// fraction of a second when the old activation announced the move (<see cref="AnnounceMove"/>).
 /// </summary>
 internal sealed class PoolSubscribers(TimeProvider time)
 {
@@ -48,7 +48,7 @@ internal sealed class PoolSubscribers(TimeProvider time)
         }
     }
 
-    /// <summary>Tells every live subscriber that this activation is going away, so each subscribes to the next one at once.</summary>
+    /// <summary>Tells every live subscriber that this activation is about to go away, so each renews its subscription often until it reaches the next one.</summary>
     public void AnnounceMove(Action<Exception> onFailure)
     {
         var now = time.GetUtcNow();

@@ -27,6 +27,14 @@ public sealed class StartupOrderTests(ClusterFixture cluster)
             Assert.Equal(HttpStatusCode.ServiceUnavailable, early.StatusCode); // a clear, retryable answer, not a 500
             Assert.NotNull(early.Headers.RetryAfter);
         }
+        using (var status = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/rotation-status")
+        {
+            Headers = { Authorization = new("Bearer", ClusterFixture.Token) },
+        }, ct))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status.StatusCode); // the pool cannot be asked: retryable, not a 500
+            Assert.NotNull(status.Headers.RetryAfter);
+        }
 
         await silo.StartAsync();
         var becameReady = await PollAsync(client, "/readyz", HttpStatusCode.OK, TimeSpan.FromSeconds(60), ct);

@@ -86,7 +86,7 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_deactivating_pool_tells_its_subscribers_so_they_subscribe_to_the_next_activation_at_once()
+    public async Task A_pool_whose_silo_starts_stopping_tells_its_subscribers_to_get_onto_its_next_activation()
     {
         var poolId = Guid.NewGuid().ToString("N");
         var pool = fixture.Grains.GetGrain<IKeyPoolGrain>(poolId);
@@ -96,11 +96,16 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
         var bystanderReference = fixture.Grains.CreateObjectReference<IKeyPoolObserver>(bystander);
         await pool.LeaseAsync(Flash, 4, holder: holderReference);
 
-        await fixture.Cluster.DeactivateAsync(((GrainReference)pool).GrainId);
+        await pool.SiloStoppingAsync(SiloAddress.New(System.Net.IPAddress.Loopback, 1, 1)); // another silo: the pool stays
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        Assert.False(holder.Moving.IsCompleted);
 
+        await pool.SiloStoppingAsync(fixture.Cluster.Silos[0].SiloAddress); // its own silo
         await holder.Moving.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
         Assert.False(bystander.Moving.IsCompleted); // only subscribers hear it
+
         // the next activation starts without subscribers: the one that subscribes again hears its withdrawals
+        await fixture.Cluster.DeactivateAsync(((GrainReference)pool).GrainId);
         await pool.SubscribeAsync(holderReference);
         await pool.PenalizeAsync(new AttemptReport(fixture.Aliases[1], Flash, UpstreamOutcome.RateLimited, TimeSpan.FromSeconds(30)));
         Assert.Equal(1, (await holder.WaitForAsync(1))[0].Key.Index);

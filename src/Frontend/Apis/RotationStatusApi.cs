@@ -22,10 +22,21 @@ public static class RotationStatusApi
         return app;
     }
 
-    public static async Task<IResult> GetAsync(PoolGrain pool, UpstreamKeyRing keys, ClusterMembership cluster)
+    public static async Task<IResult> GetAsync(HttpContext context, PoolGrain pool, UpstreamKeyRing keys, ClusterMembership cluster)
     {
         var silos = cluster.SilosAsync();
-        var status = await pool.Reference.GetStatusAsync();
+        PoolStatus status;
+        try
+        {
+            status = await pool.Reference.GetStatusAsync();
+        }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException or ArgumentException or InvalidOperationException)
+        {
+            // no silo reachable, or the pool between two activations: say so, as the forwarding routes do
+            await ApiSurface.GeminiNative.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
+                "The key pool is not reachable right now; retry shortly.", TimeSpan.FromSeconds(1));
+            return TypedResults.Empty;
+        }
         var clusterView = new ClusterView(cluster.Mode, cluster.Storage, cluster.ClusterId, cluster.ServiceId, status.Silo, Environment.MachineName, await silos);
         return TypedResults.Json(Describe(status, keys, clusterView));
     }

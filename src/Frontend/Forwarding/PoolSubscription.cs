@@ -3,10 +3,12 @@ namespace GeminiParty.Frontend.Forwarding;
 /// <summary>
 /// Renews this frontend's subscription to the pool's withdrawals (<see cref="KeyLeases"/> is the observer) every third
 /// of its lifetime. Every lease subscribes too; this keeps a frontend that holds keys but leases nothing subscribed.
-/// When the pool announces that its activation is going away (its silo stops, or it moves), the subscription is
-/// renewed at once, which reaches the next activation, instead of up to <see cref="RenewEvery"/> later: in between,
-/// a withdrawal would not reach this frontend. After a crash there is no announcement: the renewal that falls due
-/// while the pool is unreachable is retried until it answers again. The first subscription waits until the host has
+/// A new activation of the pool starts with no subscribers, and until this frontend is back on it, a withdrawal does
+/// not reach it. So when the pool announces that it is about to move (its silo is stopping), the subscription is
+/// renewed every <see cref="MovingRenewEvery"/> for a subscription's lifetime: whenever in that window the move
+/// completes, this frontend is on the new activation a fraction of a second later, not up to <see cref="RenewEvery"/>.
+/// After a crash there is no announcement: the renewal that falls due while the pool is unreachable is retried until
+/// it answers again. The first subscription waits until the host has
 /// started: an embedded silo publishes which grains it hosts only after it starts, and a call placed before that is
 /// retried by Orleans with a warning and a stack trace in the log.
 /// </summary>
@@ -17,15 +19,15 @@ public sealed partial class PoolSubscription(
     public static readonly TimeSpan RenewEvery = IKeyPoolGrain.SubscriptionLifetime / 3;
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
-    /// <summary>Retries while the pool is between activations: it is back within a few hundred milliseconds.</summary>
-    private static readonly TimeSpan MovingRetryDelay = TimeSpan.FromMilliseconds(100);
+    /// <summary>How often the subscription is renewed while the pool is moving.</summary>
+    public static readonly TimeSpan MovingRenewEvery = TimeSpan.FromMilliseconds(200);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
             await WhenHostStarted(stoppingToken);
-            var moving = false;
+            var movingUntil = DateTimeOffset.MinValue;
             while (!stoppingToken.IsCancellationRequested)
             {
                 var announced = leases.PoolMoving; // read before subscribing: an announcement from here on wakes the wait
@@ -34,18 +36,21 @@ public sealed partial class PoolSubscription(
                 {
                     await pool.Reference.SubscribeAsync(leases.Reference).WaitAsync(stoppingToken);
                     wait = RenewEvery;
-                    moving = false;
                 }
                 catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException or ArgumentException)
                 {
                     // no silo yet (cluster starting) or the pool is moving; a lease subscribes too
                     LogRenewFailed(logger, ex.GetType().Name);
-                    wait = moving ? MovingRetryDelay : RetryDelay;
+                    wait = RetryDelay;
+                }
+                if (time.GetUtcNow() < movingUntil)
+                {
+                    wait = MovingRenewEvery;
                 }
                 if (await WaitOrAnnouncedAsync(wait, announced, stoppingToken))
                 {
                     LogPoolMoving(logger);
-                    moving = true;
+                    movingUntil = time.GetUtcNow() + IKeyPoolGrain.SubscriptionLifetime;
                 }
             }
         }
@@ -79,6 +84,6 @@ public sealed partial class PoolSubscription(
     [LoggerMessage(EventId = 3301, Level = LogLevel.Debug, Message = "Could not renew the subscription to the key pool's withdrawals ({Error}); retrying")]
     private static partial void LogRenewFailed(ILogger logger, string error);
 
-    [LoggerMessage(EventId = 3302, Level = LogLevel.Information, Message = "The key pool announced that its activation is going away; subscribing to the next one now")]
+    [LoggerMessage(EventId = 3302, Level = LogLevel.Information, Message = "The key pool announced that it is about to move; renewing the subscription often until it has")]
     private static partial void LogPoolMoving(ILogger logger);
 }

@@ -3,12 +3,13 @@ using Microsoft.Extensions.Logging;
 namespace GeminiParty.Hosting;
 
 /// <summary>
-/// Flushes the pool's write-behind counters as soon as this silo starts shutting down. The pool also flushes when it
+/// Tells the pool as soon as this silo starts shutting down: it flushes its write-behind counters and, when it lives
+/// here, announces its move to the frontends (<see cref="IKeyPoolGrain.SiloStoppingAsync"/>). The pool also flushes when it
 /// deactivates, but by then the other silos may be shutting down too (a full stop, <c>docker compose down</c>) and the
 /// key grains on them unreachable: this runs first, before any silo deactivates grains, and holds this silo's
 /// shutdown until the counters are written.
 /// </summary>
-internal sealed partial class PoolFlushOnShutdown(IGrainFactory grains, ILogger<PoolFlushOnShutdown> logger) : ILifecycleParticipant<ISiloLifecycle>
+internal sealed partial class PoolFlushOnShutdown(IGrainFactory grains, ILocalSiloDetails localSilo, ILogger<PoolFlushOnShutdown> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     private static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(10);
 
@@ -19,7 +20,7 @@ internal sealed partial class PoolFlushOnShutdown(IGrainFactory grains, ILogger<
     {
         try
         {
-            await grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool).FlushAsync().WaitAsync(FlushTimeout, cancellationToken);
+            await grains.GetGrain<IKeyPoolGrain>(GrainIds.DefaultPool).SiloStoppingAsync(localSilo.SiloAddress).WaitAsync(FlushTimeout, cancellationToken);
         }
         catch (Exception ex) when (ex is OrleansException or TimeoutException or OperationCanceledException)
         {
