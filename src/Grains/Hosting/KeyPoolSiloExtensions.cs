@@ -26,7 +26,7 @@ public static class KeyPoolSiloExtensions
             UpstreamKeyList.Aliases(services.GetRequiredService<IOptions<UpstreamKeysOptions>>().Value.Keys)));
         silo.Services.AddOptions<KeyPoolOptions>().Bind(configuration).ValidateOnStart();
         silo.Services.AddSingleton<IValidateOptions<KeyPoolOptions>, KeyPoolOptionsValidator>();
-        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PoolFlushOnShutdown>();
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PoolShutdownNotice>();
         silo.Configure<GrainDirectoryOptions>(SizeDirectoryCache);
 
         if (!cluster.IsCluster)

@@ -9,14 +9,14 @@ namespace GeminiParty.Hosting;
 /// key grains on them unreachable: this runs first, before any silo deactivates grains, and holds this silo's
 /// shutdown until the counters are written.
 /// </summary>
-internal sealed partial class PoolFlushOnShutdown(IGrainFactory grains, ILocalSiloDetails localSilo, ILogger<PoolFlushOnShutdown> logger) : ILifecycleParticipant<ISiloLifecycle>
+internal sealed partial class PoolShutdownNotice(IGrainFactory grains, ILocalSiloDetails localSilo, ILogger<PoolShutdownNotice> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     private static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(10);
 
     public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(PoolFlushOnShutdown), ServiceLifecycleStage.Active, _ => Task.CompletedTask, FlushAsync);
+        lifecycle.Subscribe(nameof(PoolShutdownNotice), ServiceLifecycleStage.Active, _ => Task.CompletedTask, NotifyPoolAsync);
 
-    private async Task FlushAsync(CancellationToken cancellationToken)
+    private async Task NotifyPoolAsync(CancellationToken cancellationToken)
     {
         try
         {
