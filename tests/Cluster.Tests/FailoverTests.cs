@@ -98,8 +98,8 @@ public sealed class FailoverTests(DurabilityClusterFixture cluster)
         var poolSilo = cluster.Silos.Single(silo => before.PoolSilo().Contains($":{silo.SiloPort}:", StringComparison.Ordinal));
         var survivor = cluster.Silos.Single(silo => silo != poolSilo);
 
-        // SIGTERM (a rolling update): the pool deactivates and comes back on the other silo; measured from the moment
-        // it is there, not from the old silo's exit, so that the test lands in the gap the frontend's 5 s renewal leaves
+        // SIGTERM (a rolling update): the pool deactivates and comes back on the other silo; timed from the moment it is
+        // there, not from the old silo's exit, so that the test lands in the gap the frontend's 5 s renewal would leave
         var stopping = poolSilo.StopAsync();
         var moved = Stopwatch.StartNew();
         while (await PoolSiloAsync() is not { } silo || !silo.Contains($":{survivor.SiloPort}:", StringComparison.Ordinal))
@@ -107,6 +107,10 @@ public sealed class FailoverTests(DurabilityClusterFixture cluster)
             Assert.True(moved.Elapsed < TimeSpan.FromSeconds(30), $"the pool did not move to {survivor.Name}\n{cluster.Diagnostics()}");
             await Task.Delay(50, ct);
         }
+        // The new activation starts with no subscribers. A frontend that heard the move announced renews every 100 ms
+        // (PoolSubscription.MovingRenewEvery), so half a second later every frontend is back on it; without the
+        // announcement, an idle frontend would be back only at its next 5 s renewal.
+        await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
         moved.Restart();
 
         // frontend 1 meets a 429 on a key frontend 2 holds...
@@ -125,9 +129,9 @@ public sealed class FailoverTests(DurabilityClusterFixture cluster)
             Assert.Equal(200, await cluster.GenerateAsync(1, model, ct));
         }
         var seen = cluster.KeysSeenFor(model);
-        TestContext.Current.TestOutputHelper?.WriteLine($"429 met {metAfter.TotalMilliseconds:0} ms after the move; keys: {string.Join(",", seen)}");
+        TestContext.Current.TestOutputHelper?.WriteLine($"429 met {metAfter.TotalMilliseconds + 500:0} ms after the move; keys: {string.Join(",", seen)}");
         Assert.True(seen.Count(key => key == limited) == 1,
-            $"key {limited} used again while cooling, {metAfter.TotalMilliseconds:0} ms after the pool moved: {string.Join(",", seen)}\n{cluster.Diagnostics()}");
+            $"key {limited} used again while cooling, {metAfter.TotalMilliseconds + 500:0} ms after the pool moved: {string.Join(",", seen)}\n{cluster.Diagnostics()}");
 
         await stopping;
         await cluster.EnsureRunningAsync();

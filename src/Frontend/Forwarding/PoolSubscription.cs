@@ -20,7 +20,7 @@ public sealed partial class PoolSubscription(
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
     /// <summary>How often the subscription is renewed while the pool is moving.</summary>
-    public static readonly TimeSpan MovingRenewEvery = TimeSpan.FromMilliseconds(200);
+    public static readonly TimeSpan MovingRenewEvery = TimeSpan.FromMilliseconds(100);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
