@@ -12,7 +12,9 @@
 #   - CPU per request of the first loaded run, so that a memory setting's CPU cost shows next to its saving.
 # Everything started is stopped on exit.
 #
-# Knobs: MEMORY_CONNECTIONS=32  MEMORY_SLOW_CONNECTIONS=256  MEMORY_SLOW_LATENCY_MS=50  MEMORY_SECONDS=10
+# Knobs: MEMORY_MODE=embedded  or cluster: redis + 2 silos + 1 frontend through deploy/local/cluster.sh, the
+#        frontend measured (client only, no silo)
+#        MEMORY_CONNECTIONS=32  MEMORY_SLOW_CONNECTIONS=256  MEMORY_SLOW_LATENCY_MS=50  MEMORY_SECONDS=10
 #        MEMORY_PORT_BASE=18280  MEMORY_ENV="DOTNET_GCgen0size=0x800000 ..." extra environment for the frontend
 #        MEMORY_TOP=0  N > 0 also lists the N mapped files (assemblies, libraries) holding the most RSS
 set -euo pipefail
@@ -26,6 +28,8 @@ slow_latency_ms="${MEMORY_SLOW_LATENCY_MS:-50}"
 seconds="${MEMORY_SECONDS:-10}"
 port_base="${MEMORY_PORT_BASE:-18280}"
 top="${MEMORY_TOP:-0}"
+mode="${MEMORY_MODE:-embedded}"
+[[ "$mode" == embedded || "$mode" == cluster ]] || { echo "memory: MEMORY_MODE is embedded or cluster" >&2; exit 1; }
 read -r -a extra_env <<<"${MEMORY_ENV:-}"
 fake_port=$((port_base + 1))
 frontend_port=$((port_base + 3))
@@ -39,6 +43,9 @@ done
 pids=()
 cleanup() {
     local pid
+    if [[ "$mode" == cluster ]]; then
+        CLUSTER_DIR="$work/cluster" "$repo_root/deploy/local/cluster.sh" down >/dev/null 2>&1 || true
+    fi
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     rm -rf "$work"
@@ -56,11 +63,22 @@ wait_http() {
 (cd "$work" && FAKE_GEMINI_FAST=1 FAKE_GEMINI_KEYS="$key" exec dotnet \
     "$repo_root/tests/FakeGemini/bin/Release/net10.0/FakeGemini.dll" --urls "http://127.0.0.1:$fake_port") >"$work/fake.log" 2>&1 &
 pids+=($!)
-(cd "$repo_root/src/Frontend/bin/Release/net10.0" && exec env GEMINI_API_KEY="$key" AUTH_TOKEN="$token" GEMINI_BASE_URL="http://127.0.0.1:$fake_port" \
-    PORT="$frontend_port" ORLEANS_SILO_PORT=$((port_base + 41)) ORLEANS_GATEWAY_PORT=$((port_base + 51)) \
-    "${extra_env[@]}" dotnet "$repo_root/src/Frontend/bin/Release/net10.0/GeminiParty.Frontend.dll") >"$work/frontend.log" 2>&1 &
-frontend=$!
-pids+=("$frontend")
+if [[ "$mode" == cluster ]]; then
+    # as bench/run.sh starts it: in this session (autogroup scheduling), the Release build as it is
+    CLUSTER_DIR="$work/cluster" CLUSTER_ENV_FILE=/dev/null CLUSTER_BUILD=0 CLUSTER_FRONTENDS=1 CLUSTER_SILOS=2 \
+        CLUSTER_DETACH=0 CLUSTER_REDIS_PORT=$((port_base + 61)) CLUSTER_FRONTEND_PORT="$frontend_port" \
+        CLUSTER_SILO_HTTP_PORT=$((port_base + 11)) CLUSTER_SILO_PORT=$((port_base + 21)) CLUSTER_GATEWAY_PORT=$((port_base + 31)) \
+        GEMINI_API_KEY="$key" AUTH_TOKEN="$token" GEMINI_BASE_URL="http://127.0.0.1:$fake_port" \
+        env "${extra_env[@]}" "$repo_root/deploy/local/cluster.sh" up >"$work/cluster-up.log" 2>&1 ||
+        { cat "$work/cluster-up.log" >&2; exit 1; }
+    frontend="$(<"$work/cluster/pids/frontend-1.pid")"
+else
+    (cd "$repo_root/src/Frontend/bin/Release/net10.0" && exec env GEMINI_API_KEY="$key" AUTH_TOKEN="$token" GEMINI_BASE_URL="http://127.0.0.1:$fake_port" \
+        PORT="$frontend_port" ORLEANS_SILO_PORT=$((port_base + 41)) ORLEANS_GATEWAY_PORT=$((port_base + 51)) \
+        "${extra_env[@]}" dotnet "$repo_root/src/Frontend/bin/Release/net10.0/GeminiParty.Frontend.dll") >"$work/frontend.log" 2>&1 &
+    frontend=$!
+    pids+=("$frontend")
+fi
 wait_http "http://127.0.0.1:$fake_port/_fake/stats"
 wait_http "http://127.0.0.1:$frontend_port/readyz"
 

@@ -1,5 +1,3 @@
-using Orleans.Concurrency;
-
 namespace GeminiParty;
 
 /// <summary>
@@ -17,9 +15,10 @@ public interface IKeyPoolObserver : IGrainObserver
     /// <summary>
     /// The pool is about to move: its silo has started shutting down. Renew the subscription often until it reaches the
     /// next activation, which starts with no subscribers, instead of at the next renewal, so no withdrawal in between is
-    /// missed. One-way: a stopping silo does not wait for frontends.
+    /// missed. Answered, not one-way: the stopping silo goes on with its shutdown once every frontend heard it (or after
+    /// a second), so the announcement cannot be lost with the silo's connections.
     /// </summary>
-    [Alias("Moving"), OneWay]
+    [Alias("Moving"), ResponseTimeout("00:00:02")]
     Task PoolMovingAsync();
 }
 

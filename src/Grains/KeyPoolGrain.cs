@@ -158,14 +158,10 @@ public sealed partial class KeyPoolGrain(
 
     public ValueTask<int> PingAsync() => ValueTask.FromResult(_slots.Length);
 
-    public Task SiloStoppingAsync(SiloAddress silo)
-    {
-        if (silo.Equals(localSilo.SiloAddress))
-        {
-            _subscribers.AnnounceMove(ex => LogNotifyFailed(logger, ex.GetType().Name));
-        }
-        return FlushCountersAsync();
-    }
+    public Task SiloStoppingAsync(SiloAddress silo) =>
+        silo.Equals(localSilo.SiloAddress)
+            ? Task.WhenAll(_subscribers.AnnounceMoveAsync(ex => LogMoveNotHeard(logger, ex.GetType().Name)), FlushCountersAsync())
+            : FlushCountersAsync();
 
     public ValueTask<PoolStatus> GetStatusAsync()
     {
@@ -330,6 +326,9 @@ public sealed partial class KeyPoolGrain(
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "A frontend could not be told of a withdrawn key ({Error}); its subscription is dropped until its next lease")]
     private static partial void LogNotifyFailed(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "A frontend did not confirm it heard the pool is moving ({Error}); it reaches the next activation at its next renewal")]
+    private static partial void LogMoveNotHeard(ILogger logger, string error);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Counters of key #{Index} not flushed, kept for the next flush: {Error}")]
     private static partial void LogFlushFailed(ILogger logger, int index, string error);

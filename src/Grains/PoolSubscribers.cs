@@ -22,19 +22,30 @@ internal sealed class PoolSubscribers(TimeProvider time)
     /// <see cref="NotifyTimeout"/>; forgets lapsed subscribers and those that cannot be reached (a frontend that is
     /// still alive subscribes again with its next lease or renewal).
     /// </summary>
-    public async Task NotifyAsync(KeyWithdrawal withdrawal, Action<Exception> onFailure)
+    public Task NotifyAsync(KeyWithdrawal withdrawal, Action<Exception> onFailure) =>
+        CallEachAsync(observer => observer.KeyWithdrawnAsync(withdrawal), onFailure);
+
+    /// <summary>
+    /// Tells every live subscriber that this activation is about to go away, so each renews its subscription often until
+    /// it reaches the next one; waits for their answers as <see cref="NotifyAsync"/> does, so that a silo's shutdown goes
+    /// on only once the frontends heard it, or after <see cref="NotifyTimeout"/>.
+    /// </summary>
+    public Task AnnounceMoveAsync(Action<Exception> onFailure) =>
+        CallEachAsync(observer => observer.PoolMovingAsync(), onFailure);
+
+    private async Task CallEachAsync(Func<IKeyPoolObserver, Task> call, Action<Exception> onFailure)
     {
         var now = time.GetUtcNow();
         var calls = new List<(IKeyPoolObserver Observer, Task Call)>(_expiry.Count);
         foreach (var (observer, until) in _expiry)
         {
-            calls.Add((observer, until <= now ? Task.FromCanceled(new CancellationToken(canceled: true)) : Call(observer, withdrawal)));
+            calls.Add((observer, until <= now ? Task.FromCanceled(new CancellationToken(canceled: true)) : Call(observer, call)));
         }
-        foreach (var (observer, call) in calls)
+        foreach (var (observer, pending) in calls)
         {
             try
             {
-                await call;
+                await pending;
             }
             catch (OperationCanceledException)
             {
@@ -48,31 +59,11 @@ internal sealed class PoolSubscribers(TimeProvider time)
         }
     }
 
-    /// <summary>Tells every live subscriber that this activation is about to go away, so each renews its subscription often until it reaches the next one.</summary>
-    public void AnnounceMove(Action<Exception> onFailure)
-    {
-        var now = time.GetUtcNow();
-        foreach (var (observer, until) in _expiry)
-        {
-            if (until > now)
-            {
-                try
-                {
-                    observer.PoolMovingAsync().Ignore(); // one-way: completes when sent
-                }
-                catch (Exception ex)
-                {
-                    onFailure(ex);
-                }
-            }
-        }
-    }
-
-    private Task Call(IKeyPoolObserver observer, KeyWithdrawal withdrawal)
+    private Task Call(IKeyPoolObserver observer, Func<IKeyPoolObserver, Task> call)
     {
         try
         {
-            return observer.KeyWithdrawnAsync(withdrawal).WaitAsync(NotifyTimeout, time);
+            return call(observer).WaitAsync(NotifyTimeout, time);
         }
         catch (Exception ex)
         {

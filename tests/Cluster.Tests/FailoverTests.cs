@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using GeminiParty.FakeGemini;
 
 namespace GeminiParty.Cluster.Tests;
@@ -83,5 +84,71 @@ public sealed class FailoverTests(DurabilityClusterFixture cluster)
         Assert.True(heldSeen.Count(key => key == limited) == 1, $"key {limited} used while cooling after the failover: {string.Join(",", heldSeen)}");
 
         await cluster.EnsureRunningAsync();
+    }
+
+    [Fact]
+    public async Task A_graceful_stop_of_the_pool_silo_leaves_no_gap_in_which_an_idle_frontend_misses_a_withdrawal()
+    {
+        await cluster.EnsureRunningAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var model = ClusterFixture.NewModel();
+        // frontend 2 leases a turn of keys from the pool: it uses key 0 and holds the others; then it stays idle
+        Assert.Equal(200, await cluster.GenerateAsync(1, model, ct));
+        var before = await cluster.StatusAsync(0, ct);
+        var poolSilo = cluster.Silos.Single(silo => before.PoolSilo().Contains($":{silo.SiloPort}:", StringComparison.Ordinal));
+        var survivor = cluster.Silos.Single(silo => silo != poolSilo);
+
+        // SIGTERM (a rolling update): the pool deactivates and comes back on the other silo; timed from the moment it is
+        // there, not from the old silo's exit, so that the test lands in the gap the frontend's 5 s renewal would leave
+        var stopping = poolSilo.StopAsync();
+        var moved = Stopwatch.StartNew();
+        while (await PoolSiloAsync() is not { } silo || !silo.Contains($":{survivor.SiloPort}:", StringComparison.Ordinal))
+        {
+            Assert.True(moved.Elapsed < TimeSpan.FromSeconds(30), $"the pool did not move to {survivor.Name}\n{cluster.Diagnostics()}");
+            await Task.Delay(50, ct);
+        }
+        // The new activation starts with no subscribers. A frontend that heard the move announced renews every 100 ms
+        // (PoolSubscription.MovingRenewEvery), so half a second later every frontend is back on it; without the
+        // announcement, an idle frontend would be back only at its next 5 s renewal.
+        await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
+        moved.Restart();
+
+        // frontend 1 meets a 429 on a key frontend 2 holds...
+        const int limited = 1;
+        cluster.Upstream.SetFault(cluster.Keys[limited], FakeFault.RateLimitPerMinute(retryDelaySeconds: 60), times: 1);
+        for (var i = 0; i < cluster.ConfiguredKeys.Count && !cluster.Upstream.Requests.Any(r => r.Model == model && r.Status == 429); i++)
+        {
+            Assert.Equal(200, await cluster.GenerateAsync(0, model, ct));
+        }
+        Assert.Contains(cluster.Upstream.Requests, r => r.Model == model && r.Status == 429);
+        var metAfter = moved.Elapsed;
+
+        // ...and frontend 2, which has not leased since the move, must already have dropped it
+        for (var i = 0; i < cluster.ConfiguredKeys.Count; i++)
+        {
+            Assert.Equal(200, await cluster.GenerateAsync(1, model, ct));
+        }
+        var seen = cluster.KeysSeenFor(model);
+        TestContext.Current.TestOutputHelper?.WriteLine($"429 met {metAfter.TotalMilliseconds + 500:0} ms after the move; keys: {string.Join(",", seen)}");
+        Assert.True(seen.Count(key => key == limited) == 1,
+            $"key {limited} used again while cooling, {metAfter.TotalMilliseconds + 500:0} ms after the pool moved: {string.Join(",", seen)}\n{cluster.Diagnostics()}");
+
+        await stopping;
+        await cluster.EnsureRunningAsync();
+    }
+
+    /// <summary>The pool's silo as frontend 1's /rotation-status names it; null while the pool cannot be asked (503).</summary>
+    private async Task<string?> PoolSiloAsync()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/rotation-status");
+        request.Headers.Authorization = new("Bearer", ClusterFixture.Token);
+        using var response = await cluster.Client(0).SendAsync(request, TestContext.Current.CancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable)
+        {
+            return null;
+        }
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.IsSuccessStatusCode, $"/rotation-status: {(int)response.StatusCode} {body}");
+        return System.Text.Json.JsonSerializer.Deserialize<System.Text.Json.JsonElement>(body).PoolSilo();
     }
 }
