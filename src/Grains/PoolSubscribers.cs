@@ -10,6 +10,9 @@ internal sealed class PoolSubscribers(TimeProvider time)
     /// <summary>The longest a penalty waits for one frontend to confirm it dropped the key.</summary>
     public static readonly TimeSpan NotifyTimeout = TimeSpan.FromSeconds(1);
 
+    /// <summary>How soon a frontend the silo had no route to is asked again.</summary>
+    private static readonly TimeSpan UnroutableRetryDelay = TimeSpan.FromMilliseconds(50);
+
     private readonly Dictionary<IKeyPoolObserver, DateTimeOffset> _expiry = new();
 
     public int Count => _expiry.Count;
@@ -59,15 +62,26 @@ internal sealed class PoolSubscribers(TimeProvider time)
         }
     }
 
-    private Task Call(IKeyPoolObserver observer, Func<IKeyPoolObserver, Task> call)
+    /// <summary>
+    /// One call, answered within <see cref="NotifyTimeout"/>. A silo that has no route to the frontend yet (it has just
+    /// connected to this silo's gateway, after the silo it used left) refuses the call at once; it is asked again until
+    /// the route is known or the time is up, so a frontend in the middle of reconnecting is not dropped for it.
+    /// </summary>
+    private async Task Call(IKeyPoolObserver observer, Func<IKeyPoolObserver, Task> call)
     {
-        try
+        var started = time.GetTimestamp();
+        while (true)
         {
-            return call(observer).WaitAsync(NotifyTimeout, time);
-        }
-        catch (Exception ex)
-        {
-            return Task.FromException(ex);
+            var left = NotifyTimeout - time.GetElapsedTime(started);
+            try
+            {
+                await call(observer).WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, time);
+                return;
+            }
+            catch (ClientNotAvailableException) when (left > UnroutableRetryDelay)
+            {
+                await Task.Delay(UnroutableRetryDelay, time);
+            }
         }
     }
 }
