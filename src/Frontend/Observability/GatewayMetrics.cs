@@ -9,7 +9,8 @@ namespace GeminiParty.Frontend.Observability;
 /// The gateway's own instruments (meter <see cref="MeterName"/>), exported on /metrics. Keys appear only as their
 /// index in GEMINI_API_KEY, and models by name only once upstream has served them (<see cref="KnownModels"/>), so
 /// made-up names cannot add series. Label values are cached strings and tags go in a <see cref="TagList"/> on the stack,
-/// so recording costs the request no allocation.
+/// so recording costs the request no allocation. The counters a request adds to (requests, attempts, tokens) are
+/// <see cref="LocalCounter{TKey}"/>s, summed in place and read at each collection; the histograms go through the SDK.
 /// </summary>
 public sealed class GatewayMetrics
 {
@@ -23,13 +24,16 @@ public sealed class GatewayMetrics
 
     private readonly KnownModels _known;
     private readonly string[] _keyLabels;
-    private readonly Counter<long> _requests;
+    private readonly LocalCounter<(string Route, string Model, string Status)> _requests =
+        new(labels => new TagList { { "route", labels.Route }, { "model", labels.Model }, { "status", labels.Status } });
     private readonly Histogram<double> _requestDuration;
-    private readonly Counter<long> _attempts;
+    private readonly LocalCounter<(string Key, string Outcome)> _attempts =
+        new(labels => new TagList { { "key", labels.Key }, { "outcome", labels.Outcome } });
     private readonly Histogram<double> _upstreamDuration;
     private readonly Counter<long> _retries;
     private readonly Counter<long> _cooldowns;
-    private readonly Counter<long> _tokens;
+    private readonly LocalCounter<(string Key, string Model, string Type)> _tokens =
+        new(labels => new TagList { { "key", labels.Key }, { "model", labels.Model }, { "type", labels.Type } });
     private readonly Counter<long> _leaseCalls;
     private readonly Counter<long> _leasedKeys;
     private readonly Counter<long> _leaseWaits;
@@ -39,12 +43,12 @@ public sealed class GatewayMetrics
         _known = known;
         _keyLabels = keys.Aliases.Select(alias => alias.Index.ToString(CultureInfo.InvariantCulture)).ToArray();
         var meter = meters.Create(MeterName);
-        _requests = meter.CreateCounter<long>("gemini_party.requests", "{request}",
+        meter.CreateObservableCounter("gemini_party.requests", _requests.Observe, "{request}",
             "Client requests forwarded upstream, by route (native or openai), model and final HTTP status.");
         _requestDuration = meter.CreateHistogram("gemini_party.request.duration", "s",
             "Time from the request reaching the forwarder to the end of its answer, retries included.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
-        _attempts = meter.CreateCounter<long>("gemini_party.upstream.attempts", "{attempt}",
+        meter.CreateObservableCounter("gemini_party.upstream.attempts", _attempts.Observe, "{attempt}",
             "Upstream calls, by key index and the class the error classifier gave the answer.");
         _upstreamDuration = meter.CreateHistogram("gemini_party.upstream.duration", "s",
             "Time until upstream's response headers, by model and status class.",
@@ -53,7 +57,7 @@ public sealed class GatewayMetrics
             "Attempts on another key after a retryable failure, by model and the failure's class.");
         _cooldowns = meter.CreateCounter<long>("gemini_party.cooldowns", "{cooldown}",
             "Keys this frontend benched: rate_limited and daily_quota_exhausted for one model, invalid_key for all.");
-        _tokens = meter.CreateCounter<long>("gemini_party.tokens", "{token}",
+        meter.CreateObservableCounter("gemini_party.tokens", _tokens.Observe, "{token}",
             "Tokens upstream reported, by key index, model and type (prompt, candidates, total; total includes thinking, so do not sum over type).");
         _leaseCalls = meter.CreateCounter<long>("gemini_party.pool.lease_calls", "{call}",
             "Lease calls this frontend made to the pool grain, by model: far fewer than requests while keys are leased ahead.");
@@ -70,7 +74,7 @@ public sealed class GatewayMetrics
     public void RequestCompleted(string route, string model, int status, long startedTimestamp)
     {
         var label = Model(model);
-        _requests.Add(1, new TagList { { "route", route }, { "model", label }, { "status", Status(status) } });
+        _requests.Add((route, label, Status(status)), 1);
         if (_requestDuration.Enabled)
         {
             _requestDuration.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds,
@@ -91,13 +95,13 @@ public sealed class GatewayMetrics
     public void AttemptCompleted(KeyAlias key, UpstreamOutcome outcome, TokenCounts? tokens, string model)
     {
         var keyLabel = Key(key);
-        _attempts.Add(1, new TagList { { "key", keyLabel }, { "outcome", OutcomeLabels[(int)outcome] } });
-        if (tokens is { } used && _tokens.Enabled)
+        _attempts.Add((keyLabel, OutcomeLabels[(int)outcome]), 1);
+        if (tokens is { } used)
         {
             var label = Model(model);
-            _tokens.Add(used.Prompt, new TagList { { "key", keyLabel }, { "model", label }, { "type", "prompt" } });
-            _tokens.Add(used.Candidates, new TagList { { "key", keyLabel }, { "model", label }, { "type", "candidates" } });
-            _tokens.Add(used.Total, new TagList { { "key", keyLabel }, { "model", label }, { "type", "total" } });
+            _tokens.Add((keyLabel, label, "prompt"), used.Prompt);
+            _tokens.Add((keyLabel, label, "candidates"), used.Candidates);
+            _tokens.Add((keyLabel, label, "total"), used.Total);
         }
     }
 
