@@ -40,29 +40,19 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/gemini-party-memory.XXXXXX")"
 for tool in wrk curl; do
     command -v "$tool" >/dev/null || { echo "memory: $tool not found" >&2; exit 1; }
 done
-pids=()
+bench_name=memory
+# shellcheck source=bench/lib.sh
+source "$script_dir/lib.sh"
 cleanup() {
-    local pid
     if [[ "$mode" == cluster ]]; then
         CLUSTER_DIR="$work/cluster" "$repo_root/deploy/local/cluster.sh" down >/dev/null 2>&1 || true
     fi
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    stop_started
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-wait_http() {
-    local deadline=$((SECONDS + 60))
-    until curl -fsS --max-time 1 -o /dev/null "$1" 2>/dev/null; do
-        ((SECONDS < deadline)) || { echo "memory: $1 not ready" >&2; exit 1; }
-        sleep 0.1
-    done
-}
-
-(cd "$work" && FAKE_GEMINI_FAST=1 FAKE_GEMINI_KEYS="$key" exec dotnet \
-    "$repo_root/tests/FakeGemini/bin/Release/net10.0/FakeGemini.dll" --urls "http://127.0.0.1:$fake_port") >"$work/fake.log" 2>&1 &
-pids+=($!)
+start_fake "$work" "$fake_port" "$key"
 if [[ "$mode" == cluster ]]; then
     # as bench/run.sh starts it: in this session (autogroup scheduling), the Release build as it is
     CLUSTER_DIR="$work/cluster" CLUSTER_ENV_FILE=/dev/null CLUSTER_BUILD=0 CLUSTER_FRONTENDS=1 CLUSTER_SILOS=2 \
@@ -73,11 +63,8 @@ if [[ "$mode" == cluster ]]; then
         { cat "$work/cluster-up.log" >&2; exit 1; }
     frontend="$(<"$work/cluster/pids/frontend-1.pid")"
 else
-    (cd "$repo_root/src/Frontend/bin/Release/net10.0" && exec env GEMINI_API_KEY="$key" AUTH_TOKEN="$token" GEMINI_BASE_URL="http://127.0.0.1:$fake_port" \
-        PORT="$frontend_port" ORLEANS_SILO_PORT=$((port_base + 41)) ORLEANS_GATEWAY_PORT=$((port_base + 51)) \
-        "${extra_env[@]}" dotnet "$repo_root/src/Frontend/bin/Release/net10.0/GeminiParty.Frontend.dll") >"$work/frontend.log" 2>&1 &
-    frontend=$!
-    pids+=("$frontend")
+    start_embedded "$work" "$frontend_port" "$port_base" "$fake_port" "$key" "$token" "${extra_env[@]}"
+    frontend="$embedded_pid"
 fi
 wait_http "http://127.0.0.1:$fake_port/_fake/stats"
 wait_http "http://127.0.0.1:$frontend_port/readyz"

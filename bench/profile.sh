@@ -32,30 +32,14 @@ for tool in wrk curl dotnet-trace dotnet-counters; do
     command -v "$tool" >/dev/null || { echo "profile: $tool not found" >&2; exit 1; }
 done
 mkdir -p "$out"
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
+bench_name=profile
+# shellcheck source=bench/lib.sh
+source "$script_dir/lib.sh"
+trap stop_started EXIT
 
-wait_http() {
-    local deadline=$((SECONDS + 60))
-    until curl -fsS --max-time 1 -o /dev/null "$1" 2>/dev/null; do
-        ((SECONDS < deadline)) || { echo "profile: $1 not ready" >&2; exit 1; }
-        sleep 0.1
-    done
-}
-
-(cd "$out" && FAKE_GEMINI_FAST=1 FAKE_GEMINI_KEYS="$key" exec dotnet \
-    "$repo_root/tests/FakeGemini/bin/Release/net10.0/FakeGemini.dll" --urls "http://127.0.0.1:$fake_port") >"$out/fake.log" 2>&1 &
-pids+=($!)
-(cd "$repo_root/src/Frontend/bin/Release/net10.0" && exec env GEMINI_API_KEY="$key" AUTH_TOKEN="$token" GEMINI_BASE_URL="http://127.0.0.1:$fake_port" \
-    PORT="$frontend_port" ORLEANS_SILO_PORT=$((port_base + 41)) ORLEANS_GATEWAY_PORT=$((port_base + 51)) \
-    "${extra_env[@]}" dotnet "$repo_root/src/Frontend/bin/Release/net10.0/GeminiParty.Frontend.dll") >"$out/frontend.log" 2>&1 &
-frontend=$!
-pids+=("$frontend")
+start_fake "$out" "$fake_port" "$key"
+start_embedded "$out" "$frontend_port" "$port_base" "$fake_port" "$key" "$token" "${extra_env[@]}"
+frontend="$embedded_pid"
 wait_http "http://127.0.0.1:$fake_port/_fake/stats"
 wait_http "http://127.0.0.1:$frontend_port/readyz"
 

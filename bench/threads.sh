@@ -29,36 +29,21 @@ token=threads-client-token
 work="$(mktemp -d "${TMPDIR:-/tmp}/gemini-party-threads.XXXXXX")"
 
 command -v wrk >/dev/null || { echo "threads: wrk not found" >&2; exit 1; }
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+bench_name=threads
+# shellcheck source=bench/lib.sh
+source "$script_dir/lib.sh"
+trap 'stop_started; rm -rf "$work"' EXIT
 
-wait_http() {
-    local deadline=$((SECONDS + 60))
-    until curl -fsS --max-time 1 -o /dev/null "$1" 2>/dev/null; do
-        ((SECONDS < deadline)) || { echo "threads: $1 not ready" >&2; exit 1; }
-        sleep 0.1
-    done
-}
-
-(cd "$work" && FAKE_GEMINI_FAST=1 FAKE_GEMINI_KEYS="$key" exec dotnet \
-    "$repo_root/tests/FakeGemini/bin/Release/net10.0/FakeGemini.dll" --urls "http://127.0.0.1:$fake_port") >"$work/fake.log" 2>&1 &
-pids+=($!)
+start_fake "$work" "$fake_port" "$key"
 if [[ "$target" == bare ]]; then
     (cd "$work" && exec env PORT="$target_port" UPSTREAM="http://127.0.0.1:$fake_port" UPSTREAM_KEY="$key" "${extra_env[@]}" \
         dotnet "$repo_root/bench/BareProxy/bin/Release/net10.0/GeminiParty.BareProxy.dll") >"$work/target.log" 2>&1 &
+    proxy=$!
+    started_pids+=("$proxy")
 else
-    (cd "$repo_root/src/Frontend/bin/Release/net10.0" && exec env GEMINI_API_KEY="$key" AUTH_TOKEN="$token" \
-        GEMINI_BASE_URL="http://127.0.0.1:$fake_port" PORT="$target_port" ORLEANS_SILO_PORT=$((port_base + 41)) \
-        ORLEANS_GATEWAY_PORT=$((port_base + 51)) "${extra_env[@]}" dotnet GeminiParty.Frontend.dll) >"$work/target.log" 2>&1 &
+    start_embedded "$work" "$target_port" "$port_base" "$fake_port" "$key" "$token" "${extra_env[@]}"
+    proxy="$embedded_pid"
 fi
-proxy=$!
-pids+=("$proxy")
 wait_http "http://127.0.0.1:$fake_port/_fake/stats"
 wait_http "http://127.0.0.1:$target_port/healthz"
 
