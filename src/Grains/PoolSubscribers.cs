@@ -39,12 +39,12 @@ internal sealed class PoolSubscribers(TimeProvider time)
     private async Task CallEachAsync(Func<IKeyPoolObserver, Task> call, Action<Exception> onFailure)
     {
         var now = time.GetUtcNow();
-        var calls = new List<(IKeyPoolObserver Observer, Task Call)>(_expiry.Count);
+        var calls = new List<(IKeyPoolObserver Observer, DateTimeOffset Until, Task Call)>(_expiry.Count);
         foreach (var (observer, until) in _expiry)
         {
-            calls.Add((observer, until <= now ? Task.FromCanceled(new CancellationToken(canceled: true)) : Call(observer, call)));
+            calls.Add((observer, until, until <= now ? Task.FromCanceled(new CancellationToken(canceled: true)) : Call(observer, call)));
         }
-        foreach (var (observer, pending) in calls)
+        foreach (var (observer, until, pending) in calls)
         {
             try
             {
@@ -52,13 +52,22 @@ internal sealed class PoolSubscribers(TimeProvider time)
             }
             catch (OperationCanceledException)
             {
-                _expiry.Remove(observer); // lapsed
+                Forget(observer, until); // lapsed
             }
             catch (Exception ex)
             {
-                _expiry.Remove(observer);
+                Forget(observer, until);
                 onFailure(ex);
             }
+        }
+    }
+
+    /// <summary>Drops a subscriber, unless it renewed while it was being called: then it is reachable again.</summary>
+    private void Forget(IKeyPoolObserver observer, DateTimeOffset until)
+    {
+        if (_expiry.TryGetValue(observer, out var current) && current == until)
+        {
+            _expiry.Remove(observer);
         }
     }
 

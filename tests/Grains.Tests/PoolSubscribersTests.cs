@@ -41,6 +41,35 @@ public sealed class PoolSubscribersTests
         Assert.InRange(elapsed, PoolSubscribers.NotifyTimeout * 0.8, PoolSubscribers.NotifyTimeout * 3);
     }
 
+    [Fact]
+    public async Task A_frontend_that_renews_while_it_is_being_called_stays_subscribed_though_the_call_failed()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var subscribers = new PoolSubscribers(time);
+        var frontend = new Hanging();
+        subscribers.Renew(frontend);
+        var failures = new List<Exception>();
+
+        var notifying = subscribers.NotifyAsync(Withdrawal, failures.Add);
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        subscribers.Renew(frontend); // its renewal reached the pool meanwhile: it is reachable again
+        time.Advance(PoolSubscribers.NotifyTimeout);
+        await notifying;
+
+        Assert.IsType<TimeoutException>(Assert.Single(failures));
+        Assert.Equal(1, subscribers.Count);
+    }
+
+    /// <summary>A frontend that never answers.</summary>
+    private sealed class Hanging : IKeyPoolObserver
+    {
+        private readonly TaskCompletionSource _never = new();
+
+        public Task KeyWithdrawnAsync(KeyWithdrawal withdrawal) => _never.Task;
+
+        public Task PoolMovingAsync() => _never.Task;
+    }
+
     /// <summary>A frontend the silo cannot route to for its first <paramref name="calls"/> calls, as Orleans refuses them.</summary>
     private sealed class UnroutableFor(int calls) : IKeyPoolObserver
     {
