@@ -163,7 +163,10 @@ else
     [[ -f "$silo_dll" ]] || { say "$silo_dll is missing: run without SOAK_BUILD=0"; exit 2; }
     # redis, 2 frontends, 2 silos x (http, silo, gateway): 9 ports in one block, laid out as cluster.sh counts them
     base="$(free_port_block 9)"
-    export CLUSTER_DIR="$cluster_dir" CLUSTER_ENV_FILE=/nonexistent CLUSTER_BUILD=0 CLUSTER_TIMEOUT=120
+    # CLUSTER_DETACH=0: the cluster stays in this run's session, as bench/run.sh keeps it, so that with the kernel's
+    # autogroup scheduling its processes share the CPU with the driver and the fake as one group instead of each
+    # competing as a group of its own; the cleanup above stops it either way
+    export CLUSTER_DIR="$cluster_dir" CLUSTER_ENV_FILE=/nonexistent CLUSTER_BUILD=0 CLUSTER_TIMEOUT=120 CLUSTER_DETACH=0
     export CLUSTER_REDIS_PORT="$base" CLUSTER_FRONTEND_PORT=$((base + 1)) CLUSTER_SILO_HTTP_PORT=$((base + 3))
     export CLUSTER_SILO_PORT=$((base + 5)) CLUSTER_GATEWAY_PORT=$((base + 7))
     started_cluster=1
