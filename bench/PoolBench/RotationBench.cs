@@ -28,7 +28,7 @@ internal static class RotationBench
     {
         var now = DateTimeOffset.UtcNow;
         var slots = Enumerable.Range(0, keyCount).Select(i => new KeySlot(new KeyAlias(i, $"fp{i:D5}"))).ToArray();
-        var rotation = new ModelRotation(Model, slots, now);
+        var rotation = new ModelRotation(Model, slots, new bool[keyCount], now);
         const int Batch = 100_000;
         var samples = new List<double>();
         var sink = 0;

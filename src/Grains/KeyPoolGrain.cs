@@ -33,6 +33,11 @@ public sealed partial class KeyPoolGrain(
     private readonly PoolSubscribers _subscribers = new(time);
     private readonly AppliedBatches _applied = new();
     private KeySlot[] _slots = [];
+
+    /// <summary>Which keys are invalid, by index, read by every model's rotation on each lease (see <see cref="ModelRotation"/>).</summary>
+    private bool[] _invalid = [];
+
+    private KeyAlias[] _aliases = [];
     /// <summary>Each slot's key grain, by key index: resolved once, since GetGrain reads attributes by reflection on every call.</summary>
     private IKeyGrain[] _keyGrains = [];
     private DateTimeOffset _windowStart;
@@ -42,6 +47,8 @@ public sealed partial class KeyPoolGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _slots = configured.Aliases.Select(alias => new KeySlot(alias)).ToArray();
+        _invalid = new bool[_slots.Length];
+        _aliases = [.. configured.Aliases];
         _keyGrains = _slots.Select(slot => GrainFactory.GetGrain<IKeyGrain>($"{this.GetPrimaryKeyString()}/{slot.Alias.Fingerprint}")).ToArray();
         var records = await Task.WhenAll(_slots.Select(slot => KeyGrain(slot.Alias).GetAsync()));
         var now = time.GetUtcNow();
@@ -52,6 +59,7 @@ public sealed partial class KeyPoolGrain(
         for (var i = 0; i < _slots.Length; i++)
         {
             Restore(_slots[i], records[i], now);
+            _invalid[i] = _slots[i].Invalid is not null;
         }
         _windowStart = now;
         // versions keep growing across activations (as the clock does), so a frontend never mistakes a new pool's
@@ -90,7 +98,7 @@ public sealed partial class KeyPoolGrain(
         var keys = new KeyAlias[taken.Count];
         for (var i = 0; i < keys.Length; i++)
         {
-            keys[i] = _slots[taken[i]].Alias;
+            keys[i] = _aliases[taken[i]];
         }
         return ValueTask.FromResult(new KeyLease(keys, null, false, _version));
     }
@@ -133,6 +141,7 @@ public sealed partial class KeyPoolGrain(
                 if (slot.Invalid is null)
                 {
                     slot.Invalid = new InvalidMark(reason, now);
+                    _invalid[slot.Alias.Index] = true;
                     LogInvalid(logger, slot.Alias.Index, slot.Alias.Fingerprint, reason);
                     await Task.WhenAll(Withdraw(slot.Alias, model: null), KeyGrain(slot.Alias).MarkInvalidAsync(slot.Invalid));
                 }
@@ -192,7 +201,7 @@ public sealed partial class KeyPoolGrain(
         {
             return rotation;
         }
-        rotation = new ModelRotation(model, _slots, now);
+        rotation = new ModelRotation(model, _slots, _invalid, now);
         if (_known.Contains(model))
         {
             _rotations[model] = rotation;

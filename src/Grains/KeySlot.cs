@@ -12,9 +12,6 @@ internal sealed class KeySlot(KeyAlias alias)
     /// <summary>Counts since the last flush to the key grain.</summary>
     public Dictionary<string, ModelCounters> Pending { get; private set; } = new(StringComparer.Ordinal);
 
-    public bool IsUsable(string model, DateTimeOffset now) =>
-        Invalid is null && !(Cooldowns.TryGetValue(model, out var cooldown) && cooldown.Until > now);
-
     public DateTimeOffset? CoolingUntil(string model, DateTimeOffset now) =>
         Cooldowns.TryGetValue(model, out var cooldown) && cooldown.Until > now ? cooldown.Until : null;
 

@@ -204,6 +204,7 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
     public async Task An_invalid_key_leaves_every_model_for_good()
     {
         var pool = fixture.NewPool();
+        Assert.Contains(0, await LeaseMany(pool, Flash, 4)); // a ring that exists before the key is found invalid
         await pool.PenalizeAsync(new AttemptReport(fixture.Aliases[0], Flash, UpstreamOutcome.InvalidKey, null, "400 API key not valid"));
 
         Assert.DoesNotContain(0, await LeaseMany(pool, Flash, 9));
