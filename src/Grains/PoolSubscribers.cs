@@ -3,12 +3,20 @@ namespace GeminiParty;
 /// <summary>
 /// The frontends that hold leased keys, each until its subscription lapses. Kept by the pool grain, in memory only:
 /// a new activation starts empty. A frontend is back on it with its next lease or renewal, which comes within a
-/// fraction of a second when the old activation announced the move (<see cref="AnnounceMove"/>).
+/// fraction of a second when the old activation announced the move (<see cref="AnnounceMoveAsync"/>).
 /// </summary>
 internal sealed class PoolSubscribers(TimeProvider time)
 {
     /// <summary>The longest a penalty waits for one frontend to confirm it dropped the key.</summary>
     public static readonly TimeSpan NotifyTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a frontend the silo has no route to is asked again, when it renewed within that time: after the silo
+    /// it used stops, a frontend reconnects through another one, which took up to about 2 s in CI (when it knew no other
+    /// gateway yet and had to read the membership table first). One that renewed longer ago is most likely gone (it
+    /// crashed) and is dropped at once.
+    /// </summary>
+    internal static readonly TimeSpan UnroutablePatience = TimeSpan.FromSeconds(3);
 
     /// <summary>How soon a frontend the silo had no route to is asked again.</summary>
     private static readonly TimeSpan UnroutableRetryDelay = TimeSpan.FromMilliseconds(50);
@@ -42,7 +50,8 @@ internal sealed class PoolSubscribers(TimeProvider time)
         var calls = new List<(IKeyPoolObserver Observer, DateTimeOffset Until, Task Call)>(_expiry.Count);
         foreach (var (observer, until) in _expiry)
         {
-            calls.Add((observer, until, until <= now ? Task.FromCanceled(new CancellationToken(canceled: true)) : Call(observer, call)));
+            var renewedLately = now - (until - IKeyPoolGrain.SubscriptionLifetime) < UnroutablePatience;
+            calls.Add((observer, until, until <= now ? Task.FromCanceled(new CancellationToken(canceled: true)) : Call(observer, call, renewedLately)));
         }
         foreach (var (observer, until, pending) in calls)
         {
@@ -72,22 +81,22 @@ internal sealed class PoolSubscribers(TimeProvider time)
     }
 
     /// <summary>
-    /// One call, answered within <see cref="NotifyTimeout"/>. A silo that has no route to the frontend yet (it has just
-    /// connected to this silo's gateway, after the silo it used left) refuses the call at once; it is asked again until
-    /// the route is known or the time is up, so a frontend in the middle of reconnecting is not dropped for it.
+    /// One call, answered within <see cref="NotifyTimeout"/>. A silo that has no route to the frontend yet (it is
+    /// reconnecting through this silo's gateway, after the silo it used left) refuses the call at once; when the
+    /// frontend renewed lately it is asked again for up to <see cref="UnroutablePatience"/>, so it is not dropped for
+    /// being in the middle of reconnecting.
     /// </summary>
-    private async Task Call(IKeyPoolObserver observer, Func<IKeyPoolObserver, Task> call)
+    private async Task Call(IKeyPoolObserver observer, Func<IKeyPoolObserver, Task> call, bool renewedLately)
     {
         var started = time.GetTimestamp();
         while (true)
         {
-            var left = NotifyTimeout - time.GetElapsedTime(started);
             try
             {
-                await call(observer).WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, time);
+                await call(observer).WaitAsync(NotifyTimeout, time);
                 return;
             }
-            catch (ClientNotAvailableException) when (left > UnroutableRetryDelay)
+            catch (ClientNotAvailableException) when (renewedLately && time.GetElapsedTime(started) + UnroutableRetryDelay < UnroutablePatience)
             {
                 await Task.Delay(UnroutableRetryDelay, time);
             }
