@@ -19,6 +19,7 @@ WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/Grains.Abstractions/*.csproj src/Grains.Abstractions/
 COPY src/Grains/*.csproj src/Grains/
+COPY src/Hosting/*.csproj src/Hosting/
 COPY src/Silo/*.csproj src/Silo/
 COPY src/Frontend/*.csproj src/Frontend/
 COPY deploy/docker/healthcheck/*.csproj deploy/docker/healthcheck/

@@ -4,7 +4,7 @@ using GeminiParty.Frontend.Hosting;
 
 // appsettings.json (log levels) is read from the app's own folder, wherever it is started from
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-builder.AddGateway();
+builder.AddFrontend();
 
 var app = builder.Build();
 if (!app.ValidateOrExplain())

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace GeminiParty.Frontend.Tests;
 
-public sealed class SafetySettingsGatewayFixture : GatewayFixture
+public sealed class SafetySettingsFrontendFixture : FrontendFixture
 {
     protected override IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>
     {
@@ -12,12 +12,12 @@ public sealed class SafetySettingsGatewayFixture : GatewayFixture
     };
 }
 
-public sealed class SafetySettingsTests(SafetySettingsGatewayFixture gateway) : IClassFixture<SafetySettingsGatewayFixture>
+public sealed class SafetySettingsTests(SafetySettingsFrontendFixture gateway) : IClassFixture<SafetySettingsFrontendFixture>
 {
     [Fact]
     public async Task Configured_categories_are_added_and_the_requests_own_setting_wins()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         var body = """{"contents":[{"parts":[{"text":"hi"}]}],"safetySettings":[{"category":"HARM_CATEGORY_HARASSMENT","threshold":"BLOCK_LOW_AND_ABOVE"}],"toolConfig":{"x":1}}""";
 
         using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", body);
@@ -34,13 +34,13 @@ public sealed class SafetySettingsTests(SafetySettingsGatewayFixture gateway) : 
     [Fact]
     public async Task Requests_without_safety_settings_get_all_configured_ones_and_embeddings_get_none()
     {
-        var model = GatewayFixture.NewModel();
-        using var generate = await gateway.PostJsonAsync($"/v1beta/models/{model}:streamGenerateContent?alt=sse", GatewayAssertions.Prompt);
+        var model = FrontendFixture.NewModel();
+        using var generate = await gateway.PostJsonAsync($"/v1beta/models/{model}:streamGenerateContent?alt=sse", FrontendAssertions.Prompt);
         Assert.Equal(200, (int)generate.StatusCode);
         var sent = JsonNode.Parse(gateway.Upstream.Requests.Single(r => r.Model == model).Body)!;
         Assert.Equal(2, sent["safetySettings"]!.AsArray().Count);
 
-        var embedModel = GatewayFixture.NewModel();
+        var embedModel = FrontendFixture.NewModel();
         var embedBody = """{"content":{"parts":[{"text":"x"}]}}""";
         using var embed = await gateway.PostJsonAsync($"/v1beta/models/{embedModel}:embedContent", embedBody);
         Assert.Equal(embedBody, System.Text.Encoding.UTF8.GetString(gateway.Upstream.Requests.Single(r => r.Model == embedModel).Body));
@@ -49,7 +49,7 @@ public sealed class SafetySettingsTests(SafetySettingsGatewayFixture gateway) : 
     [Fact]
     public async Task Malformed_JSON_that_must_be_read_is_a_400_and_nothing_goes_upstream()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", """{"contents": [ """);
         var error = await response.AssertGoogleErrorAsync(400);
         Assert.Contains("JSON", error.GetProperty("message").GetString());
@@ -57,23 +57,23 @@ public sealed class SafetySettingsTests(SafetySettingsGatewayFixture gateway) : 
     }
 }
 
-public sealed class PrefixedGatewayFixture : GatewayFixture
+public sealed class PrefixedFrontendFixture : FrontendFixture
 {
     protected override IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string> { ["API_PREFIX"] = "hf/" };
 }
 
-public sealed class ApiPrefixTests(PrefixedGatewayFixture gateway) : IClassFixture<PrefixedGatewayFixture>
+public sealed class ApiPrefixTests(PrefixedFrontendFixture gateway) : IClassFixture<PrefixedFrontendFixture>
 {
     [Fact]
     public async Task Api_routes_live_under_the_prefix_and_status_and_health_stay_at_the_root()
     {
-        var model = GatewayFixture.NewModel();
-        using var prefixed = await gateway.PostJsonAsync($"/hf/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+        var model = FrontendFixture.NewModel();
+        using var prefixed = await gateway.PostJsonAsync($"/hf/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt);
         Assert.Equal(200, (int)prefixed.StatusCode);
         using var openAi = await gateway.GetAsync("/hf/v1/models");
         Assert.Equal(200, (int)openAi.StatusCode);
 
-        using var bare = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+        using var bare = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt);
         Assert.Equal(404, (int)bare.StatusCode);
         using var health = await gateway.GetAsync("/healthz", token: null);
         Assert.Equal(200, (int)health.StatusCode);

@@ -7,13 +7,13 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace GeminiParty.Frontend.Tests;
 
-public sealed class SmallBodyGatewayFixture : GatewayFixture
+public sealed class SmallBodyFrontendFixture : FrontendFixture
 {
     protected override IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string> { ["MAX_REQUEST_BODY_MB"] = "1" };
 }
 
 /// <summary>Whatever arrives, the answer is a clear JSON error, nothing bad goes upstream, and the process keeps serving.</summary>
-public sealed class HardeningTests(SmallBodyGatewayFixture gateway) : IClassFixture<SmallBodyGatewayFixture>
+public sealed class HardeningTests(SmallBodyFrontendFixture gateway) : IClassFixture<SmallBodyFrontendFixture>
 {
     [Fact]
     public async Task Unknown_routes_and_wrong_methods_get_JSON_errors()
@@ -36,11 +36,11 @@ public sealed class HardeningTests(SmallBodyGatewayFixture gateway) : IClassFixt
         var prefix = $"unknown-{Guid.NewGuid():N}"[..16]; // the fake, like Google, knows no such model
         for (var i = 0; i < names; i++)
         {
-            using var response = await gateway.PostJsonAsync($"/v1beta/models/{prefix}-{i}:generateContent", GatewayAssertions.Prompt);
+            using var response = await gateway.PostJsonAsync($"/v1beta/models/{prefix}-{i}:generateContent", FrontendAssertions.Prompt);
             await response.AssertGoogleErrorAsync(404);
         }
-        var served = GatewayFixture.NewModel();
-        using (var ok = await gateway.PostJsonAsync($"/v1beta/models/{served}:generateContent", GatewayAssertions.Prompt))
+        var served = FrontendFixture.NewModel();
+        using (var ok = await gateway.PostJsonAsync($"/v1beta/models/{served}:generateContent", FrontendAssertions.Prompt))
         {
             Assert.Equal(200, (int)ok.StatusCode);
         }
@@ -73,7 +73,7 @@ public sealed class HardeningTests(SmallBodyGatewayFixture gateway) : IClassFixt
     [Fact]
     public async Task A_client_that_stops_sending_its_body_is_cut_off_and_nothing_goes_upstream()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         using var socket = await StartBodyAsync(model);
         var stream = socket.GetStream();
         var started = DateTime.UtcNow;
@@ -95,20 +95,20 @@ public sealed class HardeningTests(SmallBodyGatewayFixture gateway) : IClassFixt
         Assert.Contains("\"error\"", answer.ToString());
         Assert.Contains("too slowly", answer.ToString());
         Assert.DoesNotContain(gateway.Upstream.Requests, r => r.Model == model);
-        using var next = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+        using var next = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt);
         Assert.Equal(200, (int)next.StatusCode); // and it keeps serving
     }
 
     [Fact]
     public async Task A_client_that_hangs_up_halfway_through_its_body_is_no_error_and_nothing_goes_upstream()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         using (await StartBodyAsync(model))
         {
             await Task.Delay(200, TestContext.Current.CancellationToken); // the gateway is reading the body now
         }
 
-        using var next = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+        using var next = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt);
         Assert.Equal(200, (int)next.StatusCode); // keeps serving
         Assert.Single(gateway.Upstream.Requests, r => r.Model == model); // only the second request went upstream
         await Task.Delay(200, TestContext.Current.CancellationToken);
@@ -122,7 +122,7 @@ public sealed class HardeningTests(SmallBodyGatewayFixture gateway) : IClassFixt
         var socket = new System.Net.Sockets.TcpClient();
         await socket.ConnectAsync(gateway.BaseAddress.Host, gateway.BaseAddress.Port, TestContext.Current.CancellationToken);
         var head = $"POST /v1beta/models/{model}:generateContent HTTP/1.1\r\nHost: {gateway.BaseAddress.Authority}\r\n" +
-                   $"Authorization: Bearer {GatewayFixture.Token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n" +
+                   $"Authorization: Bearer {FrontendFixture.Token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n" +
                    "{\"contents\":[";
         await socket.GetStream().WriteAsync(Encoding.ASCII.GetBytes(head), TestContext.Current.CancellationToken);
         return socket;
@@ -133,7 +133,7 @@ public sealed class HardeningTests(SmallBodyGatewayFixture gateway) : IClassFixt
     [InlineData(false)]
     public async Task A_body_over_the_limit_is_413_and_never_forwarded(bool declareLength)
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         var big = "{\"contents\":[{\"parts\":[{\"text\":\"" + new string('x', 1_100_000) + "\"}]}]}";
         using var request = gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent", null);
         request.Content = declareLength
@@ -154,7 +154,7 @@ public sealed class HardeningTests(SmallBodyGatewayFixture gateway) : IClassFixt
     [Fact]
     public async Task A_body_just_under_the_limit_goes_through_intact()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         var body = "{\"contents\":[{\"parts\":[{\"text\":\"" + new string('y', 1_000_000) + "\"}]}]}";
         using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", body);
         Assert.Equal(200, (int)response.StatusCode);
@@ -164,12 +164,12 @@ public sealed class HardeningTests(SmallBodyGatewayFixture gateway) : IClassFixt
     [Fact]
     public async Task Hundreds_of_concurrent_requests_are_all_answered_and_spread_evenly()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 300 }) { BaseAddress = gateway.BaseAddress };
         var calls = Enumerable.Range(0, 300).Select(async _ =>
         {
             using var response = await client.SendAsync(
-                gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt), TestContext.Current.CancellationToken);
+                gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt), TestContext.Current.CancellationToken);
             return response.StatusCode;
         });
 
@@ -200,27 +200,27 @@ public sealed class HardeningTests(SmallBodyGatewayFixture gateway) : IClassFixt
         ];
         foreach (var fault in faults)
         {
-            var model = GatewayFixture.NewModel();
-            gateway.Upstream.SetFault(GatewayFixture.Keys[0], fault, times: 1);
-            await Send(gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt));
-            gateway.Upstream.SetFault(GatewayFixture.Keys[0], fault, times: 1);
-            await Send(gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:streamGenerateContent?alt=sse", GatewayAssertions.Prompt));
-            gateway.Upstream.SetFault(GatewayFixture.Keys[0], fault, times: 1);
+            var model = FrontendFixture.NewModel();
+            gateway.Upstream.SetFault(FrontendFixture.Keys[0], fault, times: 1);
+            await Send(gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt));
+            gateway.Upstream.SetFault(FrontendFixture.Keys[0], fault, times: 1);
+            await Send(gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:streamGenerateContent?alt=sse", FrontendAssertions.Prompt));
+            gateway.Upstream.SetFault(FrontendFixture.Keys[0], fault, times: 1);
             await Send(gateway.Request(HttpMethod.Post, "/v1/chat/completions", $$"""{"model":"{{model}}","messages":[{"role":"user","content":"hi"}]}"""));
             gateway.Upstream.ClearFaults();
         }
         await Send(gateway.Request(HttpMethod.Post, "/v1/chat/completions", "{not json"));
         await Send(gateway.Request(HttpMethod.Post, "/v1beta/models/..%2F:generateContent", "{}"));
         await Send(gateway.Request(HttpMethod.Get, "/rotation-status", null));
-        await Send(gateway.Request(HttpMethod.Get, "/v1beta/models?key=" + GatewayFixture.Token, null, token: null));
+        await Send(gateway.Request(HttpMethod.Get, "/v1beta/models?key=" + FrontendFixture.Token, null, token: null));
 
         Assert.NotEmpty(gateway.Logs.Lines);
         foreach (var text in responses.Concat(gateway.Logs.Lines))
         {
-            GatewayAssertions.AssertNoUpstreamKey(text);
-            Assert.DoesNotContain(GatewayFixture.Token, text); // client tokens are not logged or echoed either
+            FrontendAssertions.AssertNoUpstreamKey(text);
+            Assert.DoesNotContain(FrontendFixture.Token, text); // client tokens are not logged or echoed either
         }
-        Assert.All(gateway.Upstream.Requests, r => Assert.Contains(r.ApiKey, GatewayFixture.Keys));
+        Assert.All(gateway.Upstream.Requests, r => Assert.Contains(r.ApiKey, FrontendFixture.Keys));
     }
 
     /// <summary>Sends a body with chunked transfer encoding, so the server cannot reject it by Content-Length.</summary>

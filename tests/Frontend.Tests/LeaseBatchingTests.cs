@@ -7,8 +7,8 @@ namespace GeminiParty.Frontend.Tests;
 /// The frontend leases keys ahead of use and hands them out request by request in the pool's order; the pool's
 /// withdrawals reach the keys it holds. The gateway has 3 keys and the default LEASE_BATCH (64).
 /// </summary>
-[Collection(GatewayCollection.Name)]
-public sealed class LeaseBatchingTests(GatewayFixture gateway)
+[Collection(FrontendCollection.Name)]
+public sealed class LeaseBatchingTests(FrontendFixture gateway)
 {
     private const int DefaultLeaseBatch = 64;
 
@@ -16,12 +16,12 @@ public sealed class LeaseBatchingTests(GatewayFixture gateway)
 
     private KeyLeases Leases => gateway.Services.GetRequiredService<KeyLeases>();
 
-    private static KeyAlias Alias(int index) => UpstreamKeyList.Aliases(GatewayFixture.Keys)[index];
+    private static KeyAlias Alias(int index) => UpstreamKeyList.Aliases(FrontendFixture.Keys)[index];
 
     [Fact]
     public async Task Requests_use_keys_in_ring_order_and_the_pool_has_handed_out_only_those_used_or_held()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
 
         for (var i = 0; i < 9; i++)
         {
@@ -38,7 +38,7 @@ public sealed class LeaseBatchingTests(GatewayFixture gateway)
     [Fact]
     public async Task A_burst_reads_further_ahead_but_never_holds_more_than_LEASE_BATCH()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
 
         await Task.WhenAll(Enumerable.Range(0, 150).Select(_ => PostAsync(model)));
 
@@ -52,7 +52,7 @@ public sealed class LeaseBatchingTests(GatewayFixture gateway)
     [Fact]
     public async Task A_key_the_pool_withdraws_leaves_the_keys_this_frontend_holds()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         await PostAsync(model); // key 0 used; the next keys held here
         Assert.True(await Leases.HeldWhenSettledAsync(model) >= 1);
 
@@ -70,14 +70,14 @@ public sealed class LeaseBatchingTests(GatewayFixture gateway)
     [Fact]
     public async Task An_invalid_key_leaves_the_held_keys_of_every_model()
     {
-        var first = GatewayFixture.NewModel();
-        var second = GatewayFixture.NewModel();
+        var first = FrontendFixture.NewModel();
+        var second = FrontendFixture.NewModel();
         await PostAsync(first);
         await PostAsync(second); // both models used key 0 and hold the keys after it
         var heldFirst = await Leases.HeldWhenSettledAsync(first);
         var heldSecond = await Leases.HeldWhenSettledAsync(second);
 
-        var pool = await Pool.LeaseAsync(GatewayFixture.NewModel()); // the pool's current version
+        var pool = await Pool.LeaseAsync(FrontendFixture.NewModel()); // the pool's current version
 
         // told as the pool would tell it, but with no pool state changed: only what this frontend holds can drop key 2
         await ((IKeyPoolObserver)Leases).KeyWithdrawnAsync(new KeyWithdrawal(Alias(2), null, pool.Version));
@@ -101,7 +101,7 @@ public sealed class LeaseBatchingTests(GatewayFixture gateway)
     [Fact]
     public async Task A_request_that_stops_waiting_leaves_its_lease_to_the_next_request()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         using var gone = new CancellationTokenSource();
         await gone.CancelAsync();
 
@@ -115,7 +115,7 @@ public sealed class LeaseBatchingTests(GatewayFixture gateway)
 
     private async Task PostAsync(string model)
     {
-        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt);
         Assert.Equal(200, (int)response.StatusCode);
     }
 
@@ -131,22 +131,22 @@ public sealed class LeaseBatchingTests(GatewayFixture gateway)
 }
 
 /// <summary>LEASE_BATCH=1: no read-ahead, so the pool's rotation is exact whatever the number of frontends.</summary>
-public sealed class ExactRotationGatewayFixture : GatewayFixture
+public sealed class ExactRotationFrontendFixture : FrontendFixture
 {
     protected override IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string> { ["LEASE_BATCH"] = "1" };
 }
 
-public sealed class ExactRotationTests(ExactRotationGatewayFixture gateway) : IClassFixture<ExactRotationGatewayFixture>
+public sealed class ExactRotationTests(ExactRotationFrontendFixture gateway) : IClassFixture<ExactRotationFrontendFixture>
 {
     [Fact]
     public async Task With_LEASE_BATCH_1_no_key_is_held_and_the_pool_is_exactly_at_the_next_key()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         var leases = gateway.Services.GetRequiredService<KeyLeases>();
 
         await Task.WhenAll(Enumerable.Range(0, 20).Select(async _ =>
         {
-            using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+            using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt);
             Assert.Equal(200, (int)response.StatusCode);
         }));
 

@@ -7,8 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace GeminiParty.Frontend.Tests;
 
 /// <summary>/metrics: Prometheus text from OpenTelemetry, counting what the gateway did.</summary>
-[Collection(GatewayCollection.Name)]
-public sealed partial class MetricsTests(GatewayFixture gateway) : IDisposable
+[Collection(FrontendCollection.Name)]
+public sealed partial class MetricsTests(FrontendFixture gateway) : IDisposable
 {
     public void Dispose() => gateway.Upstream.ClearFaults();
 
@@ -22,15 +22,15 @@ public sealed partial class MetricsTests(GatewayFixture gateway) : IDisposable
     [Fact]
     public async Task A_scrape_after_traffic_counts_requests_attempts_retries_cooldowns_tokens_and_usable_keys()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         var before = await ScrapeAsync();
-        gateway.Upstream.SetFault(GatewayFixture.Keys[0], FakeFault.RateLimitPerMinute(retryDelaySeconds: 120), times: 1);
+        gateway.Upstream.SetFault(FrontendFixture.Keys[0], FakeFault.RateLimitPerMinute(retryDelaySeconds: 120), times: 1);
         for (var i = 0; i < 3; i++)
         {
-            using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+            using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt);
             Assert.Equal(200, (int)response.StatusCode);
         }
-        using (var stream = await gateway.PostJsonAsync($"/v1beta/models/{model}:streamGenerateContent?alt=sse", GatewayAssertions.Prompt))
+        using (var stream = await gateway.PostJsonAsync($"/v1beta/models/{model}:streamGenerateContent?alt=sse", FrontendAssertions.Prompt))
         {
             await stream.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         }
@@ -70,8 +70,8 @@ public sealed partial class MetricsTests(GatewayFixture gateway) : IDisposable
         Assert.DoesNotContain(after.Names, name => name.StartsWith("http_client_request", StringComparison.Ordinal)
                                                  || name.StartsWith("http_client_active_requests", StringComparison.Ordinal)); // per-call duplicates of ours: not recorded
         Assert.DoesNotContain(after.Names, name => name.Contains("metrics", StringComparison.Ordinal));
-        GatewayAssertions.AssertNoUpstreamKey(after.Text);
-        Assert.DoesNotContain(GatewayFixture.Token, after.Text);
+        FrontendAssertions.AssertNoUpstreamKey(after.Text);
+        Assert.DoesNotContain(FrontendFixture.Token, after.Text);
     }
 
     private async Task<Scrape> ScrapeUntilAsync(Func<Scrape, bool> done)
@@ -100,9 +100,9 @@ public sealed partial class MetricsTests(GatewayFixture gateway) : IDisposable
     [Fact]
     public async Task Lease_metrics_show_far_fewer_pool_calls_than_requests_and_every_key_they_brought()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         const int requests = 100;
-        using (var first = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt))
+        using (var first = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt))
         {
             Assert.Equal(200, (int)first.StatusCode); // metrics name a model once upstream has served it
         }
@@ -110,7 +110,7 @@ public sealed partial class MetricsTests(GatewayFixture gateway) : IDisposable
 
         await Task.WhenAll(Enumerable.Range(0, requests).Select(async _ =>
         {
-            using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+            using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt);
             Assert.Equal(200, (int)response.StatusCode);
         }));
         var held = await gateway.Services.GetRequiredService<KeyLeases>().HeldWhenSettledAsync(model);

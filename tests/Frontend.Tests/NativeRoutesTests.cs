@@ -3,16 +3,16 @@ using System.Text.Json;
 
 namespace GeminiParty.Frontend.Tests;
 
-[Collection(GatewayCollection.Name)]
-public sealed class NativeRoutesTests(GatewayFixture gateway)
+[Collection(FrontendCollection.Name)]
+public sealed class NativeRoutesTests(FrontendFixture gateway)
 {
     [Fact]
     public async Task Generate_content_answers_with_upstreams_body_and_spreads_over_the_keys()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         for (var i = 0; i < 6; i++)
         {
-            using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+            using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt);
             Assert.Equal(200, (int)response.StatusCode);
             Assert.Equal("application/json; charset=UTF-8", response.Content.Headers.ContentType?.ToString()); // upstream's, as sent
             var json = await response.ReadJsonAsync();
@@ -25,8 +25,8 @@ public sealed class NativeRoutesTests(GatewayFixture gateway)
     [Fact]
     public async Task The_models_prefix_in_the_path_means_the_same_model()
     {
-        var model = GatewayFixture.NewModel();
-        using var response = await gateway.PostJsonAsync($"/v1beta/models/models/{model}:generateContent", GatewayAssertions.Prompt);
+        var model = FrontendFixture.NewModel();
+        using var response = await gateway.PostJsonAsync($"/v1beta/models/models/{model}:generateContent", FrontendAssertions.Prompt);
         Assert.Equal(200, (int)response.StatusCode);
         var recorded = gateway.Upstream.Requests.Single(r => r.Model == model);
         Assert.Equal($"/v1beta/models/{model}:generateContent", recorded.Path);
@@ -38,7 +38,7 @@ public sealed class NativeRoutesTests(GatewayFixture gateway)
     [InlineData("countTokens", """{"contents":[{"parts":[{"text":"count these tokens"}]}]}""", "totalTokens")]
     public async Task Embedding_and_token_routes_are_forwarded(string action, string body, string expectedField)
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:{action}", body);
         Assert.Equal(200, (int)response.StatusCode);
         var json = await response.ReadJsonAsync();
@@ -68,7 +68,7 @@ public sealed class NativeRoutesTests(GatewayFixture gateway)
     [Fact]
     public async Task The_body_reaches_upstream_byte_for_byte_with_unknown_fields()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         // odd spacing, key order and fields the gateway has never heard of must all survive
         var body = """{ "contents":[{"role":"user","parts":[{"text":"héllo \u2603"}]}],  "toolConfig":{"functionCallingConfig":{"mode":"ANY"}},"cachedContent":"cachedContents/abc","generationConfig":{"thinkingConfig":{"thinkingBudget":1024},"temperature":0.2},"someFieldFromTheFuture":{"x":[1,2,3]} }""";
         using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", body);
@@ -84,25 +84,25 @@ public sealed class NativeRoutesTests(GatewayFixture gateway)
     [InlineData("query")]
     public async Task A_client_token_is_accepted_three_ways_and_never_forwarded(string how)
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         var path = $"/v1beta/models/{model}:generateContent?alt=json";
-        using var request = gateway.Request(HttpMethod.Post, how == "query" ? path + "&key=" + GatewayFixture.SecondToken : path, GatewayAssertions.Prompt, token: null);
+        using var request = gateway.Request(HttpMethod.Post, how == "query" ? path + "&key=" + FrontendFixture.SecondToken : path, FrontendAssertions.Prompt, token: null);
         if (how == "bearer")
         {
-            request.Headers.Authorization = new("Bearer", GatewayFixture.SecondToken);
+            request.Headers.Authorization = new("Bearer", FrontendFixture.SecondToken);
         }
         else if (how == "x-goog-api-key")
         {
-            request.Headers.Add("x-goog-api-key", GatewayFixture.SecondToken);
+            request.Headers.Add("x-goog-api-key", FrontendFixture.SecondToken);
         }
         using var response = await gateway.Client.SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.Equal(200, (int)response.StatusCode);
         var recorded = gateway.Upstream.Requests.Single(r => r.Model == model);
-        Assert.Contains(recorded.ApiKey, GatewayFixture.Keys);
+        Assert.Contains(recorded.ApiKey, FrontendFixture.Keys);
         Assert.DoesNotContain("key=", recorded.QueryString);
         Assert.Contains("alt=json", recorded.QueryString);
-        Assert.DoesNotContain(recorded.Headers, h => h.Value.Contains(GatewayFixture.SecondToken));
+        Assert.DoesNotContain(recorded.Headers, h => h.Value.Contains(FrontendFixture.SecondToken));
     }
 
     [Theory]
@@ -111,8 +111,8 @@ public sealed class NativeRoutesTests(GatewayFixture gateway)
     [InlineData("client-token-one-but-longer")]
     public async Task Missing_or_wrong_tokens_get_401_in_Googles_shape_and_nothing_goes_upstream(string? token)
     {
-        var model = GatewayFixture.NewModel();
-        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt, token);
+        var model = FrontendFixture.NewModel();
+        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt, token);
         var error = await response.AssertGoogleErrorAsync(401);
         Assert.Equal("UNAUTHENTICATED", error.GetProperty("status").GetString());
         Assert.DoesNotContain(gateway.Upstream.Requests, r => r.Model == model);
@@ -127,7 +127,7 @@ public sealed class NativeRoutesTests(GatewayFixture gateway)
     public async Task Bad_model_names_are_400_and_never_reach_upstream(string model)
     {
         var before = gateway.Upstream.TotalRequests;
-        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt);
         await response.AssertGoogleErrorAsync(400);
         Assert.Equal(before, gateway.Upstream.TotalRequests);
     }
@@ -135,7 +135,7 @@ public sealed class NativeRoutesTests(GatewayFixture gateway)
     [Fact]
     public async Task An_overlong_model_name_is_400()
     {
-        using var response = await gateway.PostJsonAsync($"/v1beta/models/{new string('a', 257)}:generateContent", GatewayAssertions.Prompt);
+        using var response = await gateway.PostJsonAsync($"/v1beta/models/{new string('a', 257)}:generateContent", FrontendAssertions.Prompt);
         await response.AssertGoogleErrorAsync(400);
     }
 
@@ -153,7 +153,7 @@ public sealed class NativeRoutesTests(GatewayFixture gateway)
         Assert.Equal(200, (int)health.StatusCode);
         using var ready = await gateway.GetAsync("/readyz", token: null);
         Assert.Equal(200, (int)ready.StatusCode);
-        Assert.Equal(GatewayFixture.Keys.Length, (await ready.ReadJsonAsync()).GetProperty("keys").GetInt32());
+        Assert.Equal(FrontendFixture.Keys.Length, (await ready.ReadJsonAsync()).GetProperty("keys").GetInt32());
     }
 
     [Fact]
@@ -166,10 +166,10 @@ public sealed class NativeRoutesTests(GatewayFixture gateway)
     [Fact]
     public async Task Rotation_status_shows_every_key_masked_with_its_use()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         for (var i = 0; i < 4; i++)
         {
-            using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+            using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt);
         }
 
         var status = await gateway.RotationStatusWhenAsync(s => s.GetProperty("data").GetProperty("modelStats").EnumerateArray()

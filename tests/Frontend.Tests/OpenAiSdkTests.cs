@@ -15,8 +15,8 @@ namespace GeminiParty.Frontend.Tests;
 /// The OpenAI-compatible surface as users meet it: through the official OpenAI .NET SDK with only the endpoint and
 /// the key changed, against the running gateway and the fake upstream.
 /// </summary>
-[Collection(GatewayCollection.Name)]
-public sealed class OpenAiSdkTests(GatewayFixture gateway)
+[Collection(FrontendCollection.Name)]
+public sealed class OpenAiSdkTests(FrontendFixture gateway)
 {
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(15);
 
@@ -25,8 +25,8 @@ public sealed class OpenAiSdkTests(GatewayFixture gateway)
     [Fact]
     public async Task Chat_completion_answers_through_the_sdk_with_a_pool_key()
     {
-        var model = GatewayFixture.NewModel();
-        var chat = new ChatClient(model, new ApiKeyCredential(GatewayFixture.Token), Options());
+        var model = FrontendFixture.NewModel();
+        var chat = new ChatClient(model, new ApiKeyCredential(FrontendFixture.Token), Options());
 
         ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("Say hi")], cancellationToken: Cancel);
 
@@ -36,14 +36,14 @@ public sealed class OpenAiSdkTests(GatewayFixture gateway)
         Assert.True(completion.Usage.TotalTokenCount > 0);
         var recorded = Assert.Single(gateway.Upstream.Requests, r => r.Model == model);
         Assert.Equal("/v1beta/openai/chat/completions", recorded.Path);
-        Assert.Contains(recorded.ApiKey, GatewayFixture.Keys);
+        Assert.Contains(recorded.ApiKey, FrontendFixture.Keys);
     }
 
     [Fact]
     public async Task Streaming_chat_yields_the_first_update_while_upstream_is_still_generating()
     {
-        var model = GatewayFixture.NewModel();
-        var chat = new ChatClient(model, new ApiKeyCredential(GatewayFixture.Token), Options());
+        var model = FrontendFixture.NewModel();
+        var chat = new ChatClient(model, new ApiKeyCredential(FrontendFixture.Token), Options());
         gateway.Upstream.Options.HoldStreamsAfterFirstEvent = true;
         try
         {
@@ -81,8 +81,8 @@ public sealed class OpenAiSdkTests(GatewayFixture gateway)
     [Fact]
     public async Task Embeddings_accept_a_string_and_an_array()
     {
-        var model = GatewayFixture.NewModel();
-        var embeddings = new EmbeddingClient(model, new ApiKeyCredential(GatewayFixture.Token), Options());
+        var model = FrontendFixture.NewModel();
+        var embeddings = new EmbeddingClient(model, new ApiKeyCredential(FrontendFixture.Token), Options());
 
         OpenAIEmbedding single = await embeddings.GenerateEmbeddingAsync("one sentence", cancellationToken: Cancel);
         OpenAIEmbeddingCollection several = await embeddings.GenerateEmbeddingsAsync(["first", "second", "third"], cancellationToken: Cancel);
@@ -101,13 +101,13 @@ public sealed class OpenAiSdkTests(GatewayFixture gateway)
     [Fact]
     public async Task Models_can_be_listed_and_fetched_by_the_ids_the_list_returns()
     {
-        var models = new OpenAIModelClient(new ApiKeyCredential(GatewayFixture.Token), Options());
+        var models = new OpenAIModelClient(new ApiKeyCredential(FrontendFixture.Token), Options());
 
         OpenAIModelCollection list = await models.GetModelsAsync(Cancel);
         Assert.Contains(list, m => m.Id == "models/gemini-2.0-flash");
         Assert.All(list, m => Assert.Equal("google", m.OwnedBy));
 
-        var fresh = GatewayFixture.NewModel();
+        var fresh = FrontendFixture.NewModel();
         OpenAIModel bare = await models.GetModelAsync(fresh, Cancel);
         Assert.Equal($"models/{fresh}", bare.Id);
 
@@ -119,7 +119,7 @@ public sealed class OpenAiSdkTests(GatewayFixture gateway)
     [Fact]
     public async Task A_wrong_token_surfaces_as_a_401_with_openais_error_shape_and_never_reaches_upstream()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         var chat = new ChatClient(model, new ApiKeyCredential("not-a-client-token"), Options());
 
         var ex = await Assert.ThrowsAsync<ClientResultException>(() => chat.CompleteChatAsync([new UserChatMessage("hi")], cancellationToken: Cancel));
@@ -134,9 +134,9 @@ public sealed class OpenAiSdkTests(GatewayFixture gateway)
     [Fact]
     public async Task Every_key_rate_limited_surfaces_as_a_429_with_retry_after()
     {
-        var model = GatewayFixture.NewModel();
-        var chat = new ChatClient(model, new ApiKeyCredential(GatewayFixture.Token), Options());
-        foreach (var key in GatewayFixture.Keys)
+        var model = FrontendFixture.NewModel();
+        var chat = new ChatClient(model, new ApiKeyCredential(FrontendFixture.Token), Options());
+        foreach (var key in FrontendFixture.Keys)
         {
             gateway.Upstream.SetFault(key, FakeFault.RateLimitPerMinute(retryDelaySeconds: 30));
         }
@@ -162,9 +162,9 @@ public sealed class OpenAiSdkTests(GatewayFixture gateway)
     [Fact]
     public async Task Request_fields_set_through_the_sdk_reach_upstream_byte_for_byte()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         var capture = new RequestCapture();
-        var chat = new ChatClient(model, new ApiKeyCredential(GatewayFixture.Token), Options(capture: capture));
+        var chat = new ChatClient(model, new ApiKeyCredential(FrontendFixture.Token), Options(capture: capture));
         var options = new ChatCompletionOptions
         {
             Temperature = 0.25f,
@@ -194,7 +194,7 @@ public sealed class OpenAiSdkTests(GatewayFixture gateway)
     [Fact]
     public async Task Unknown_and_legacy_fields_from_a_raw_client_reach_upstream_unchanged()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         var body = """
             {"model":"models/MODEL","messages":[{"role":"user","content":"hi"}],
              "temperature":0.7,"max_tokens":32,"n":1,"top_p":1,"stop":["\n\n"],
@@ -214,9 +214,9 @@ public sealed class OpenAiSdkTests(GatewayFixture gateway)
     [Fact]
     public async Task Googles_own_compatible_base_url_works_for_chat_embeddings_and_models()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         var options = Options("/v1beta/openai/");
-        var credential = new ApiKeyCredential(GatewayFixture.Token);
+        var credential = new ApiKeyCredential(FrontendFixture.Token);
 
         ChatCompletion completion = await new ChatClient(model, credential, options).CompleteChatAsync([new UserChatMessage("hi")], cancellationToken: Cancel);
         OpenAIEmbedding embedding = await new EmbeddingClient(model, credential, options).GenerateEmbeddingAsync("hi", cancellationToken: Cancel);
@@ -232,8 +232,8 @@ public sealed class OpenAiSdkTests(GatewayFixture gateway)
     [Fact]
     public async Task Only_pool_keys_ever_reach_upstream_never_the_client_token()
     {
-        var model = GatewayFixture.NewModel();
-        var credential = new ApiKeyCredential(GatewayFixture.SecondToken);
+        var model = FrontendFixture.NewModel();
+        var credential = new ApiKeyCredential(FrontendFixture.SecondToken);
         var chat = new ChatClient(model, credential, Options());
         await chat.CompleteChatAsync([new UserChatMessage("hi")], cancellationToken: Cancel);
         await foreach (var _ in chat.CompleteChatStreamingAsync([new UserChatMessage("hi")], cancellationToken: Cancel))
@@ -246,11 +246,11 @@ public sealed class OpenAiSdkTests(GatewayFixture gateway)
         Assert.Equal(4, seen.Length);
         foreach (var request in gateway.Upstream.Requests)
         {
-            Assert.Contains(request.ApiKey, GatewayFixture.Keys);
+            Assert.Contains(request.ApiKey, FrontendFixture.Keys);
             var headers = string.Join("\n", request.Headers.Select(h => $"{h.Key}: {h.Value}"));
-            Assert.DoesNotContain(GatewayFixture.Token, headers);
-            Assert.DoesNotContain(GatewayFixture.SecondToken, headers);
-            Assert.DoesNotContain(GatewayFixture.SecondToken, request.QueryString);
+            Assert.DoesNotContain(FrontendFixture.Token, headers);
+            Assert.DoesNotContain(FrontendFixture.SecondToken, headers);
+            Assert.DoesNotContain(FrontendFixture.SecondToken, request.QueryString);
         }
     }
 
@@ -274,8 +274,8 @@ public sealed class OpenAiSdkTests(GatewayFixture gateway)
     [Fact]
     public async Task An_error_that_upstream_wraps_in_an_array_is_unwrapped_for_sdks()
     {
-        var model = GatewayFixture.NewModel();
-        foreach (var key in GatewayFixture.Keys)
+        var model = FrontendFixture.NewModel();
+        foreach (var key in FrontendFixture.Keys)
         {
             gateway.Upstream.SetFault(key, FakeFault.ArrayWrappedError(400));
         }
@@ -288,7 +288,7 @@ public sealed class OpenAiSdkTests(GatewayFixture gateway)
             Assert.Equal(JsonValueKind.Object, root.ValueKind);
             Assert.False(string.IsNullOrWhiteSpace(root.GetProperty("error").GetProperty("message").GetString()));
 
-            var chat = new ChatClient(model, new ApiKeyCredential(GatewayFixture.Token), Options());
+            var chat = new ChatClient(model, new ApiKeyCredential(FrontendFixture.Token), Options());
             var ex = await Assert.ThrowsAsync<ClientResultException>(() => chat.CompleteChatAsync([new UserChatMessage("hi")], cancellationToken: Cancel));
             Assert.Equal(400, ex.Status);
             Assert.Contains("invalid argument", ex.Message, StringComparison.OrdinalIgnoreCase);

@@ -6,16 +6,16 @@ using Microsoft.Extensions.Options;
 namespace GeminiParty.Frontend.Tests;
 
 /// <summary>One structured line per request, with no token, key or query string in it.</summary>
-[Collection(GatewayCollection.Name)]
-public sealed class RequestLogTests(GatewayFixture gateway)
+[Collection(FrontendCollection.Name)]
+public sealed class RequestLogTests(FrontendFixture gateway)
 {
     [Fact]
     public async Task Each_request_logs_one_information_line_with_route_model_key_attempts_status_and_bytes()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         // the token in ?key= must not reach the log, nor must the path or query
         using var response = await gateway.Client.SendAsync(
-            gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent?key={GatewayFixture.SecondToken}&alt=json", GatewayAssertions.Prompt, token: null),
+            gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent?key={FrontendFixture.SecondToken}&alt=json", FrontendAssertions.Prompt, token: null),
             TestContext.Current.CancellationToken);
         Assert.Equal(200, (int)response.StatusCode);
         var length = (await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken)).Length;
@@ -23,12 +23,12 @@ public sealed class RequestLogTests(GatewayFixture gateway)
         var line = Assert.Single(await EventuallyAsync(() => RequestLines(gateway, model))); // written once the answer has left
         Assert.StartsWith($"Information {RequestLog.Category} native {model} stream=False key #", line);
         Assert.Contains("attempts 1 -> 200 in ", line);
-        Assert.Contains($"{GatewayAssertions.Prompt.Length} B in, {length} B out", line);
+        Assert.Contains($"{FrontendAssertions.Prompt.Length} B in, {length} B out", line);
         Assert.Contains("Route=native;Model=" + model, line); // structured: each part is a named property
-        Assert.DoesNotContain(GatewayFixture.SecondToken, line);
+        Assert.DoesNotContain(FrontendFixture.SecondToken, line);
         Assert.DoesNotContain("key=", line);
         Assert.DoesNotContain("generateContent", line);
-        GatewayAssertions.AssertNoUpstreamKey(line);
+        FrontendAssertions.AssertNoUpstreamKey(line);
     }
 
     private static async Task<string[]> EventuallyAsync(Func<string[]> lines)
@@ -40,11 +40,11 @@ public sealed class RequestLogTests(GatewayFixture gateway)
         return lines();
     }
 
-    internal static string[] RequestLines(GatewayFixture gateway, string model) =>
+    internal static string[] RequestLines(FrontendFixture gateway, string model) =>
         gateway.Logs.Lines.Where(l => l.Contains($" {RequestLog.Category} ") && l.Contains(model)).ToArray();
 }
 
-public sealed class QuietJsonGatewayFixture : GatewayFixture
+public sealed class QuietJsonFrontendFixture : FrontendFixture
 {
     protected override IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>
     {
@@ -53,16 +53,16 @@ public sealed class QuietJsonGatewayFixture : GatewayFixture
     };
 }
 
-public sealed class QuietRequestLogTests(QuietJsonGatewayFixture gateway) : IClassFixture<QuietJsonGatewayFixture>
+public sealed class QuietRequestLogTests(QuietJsonFrontendFixture gateway) : IClassFixture<QuietJsonFrontendFixture>
 {
     [Fact]
     public async Task LOG_REQUESTS_false_silences_the_request_line_and_LOG_FORMAT_json_selects_the_json_console()
     {
-        var model = GatewayFixture.NewModel();
-        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+        var model = FrontendFixture.NewModel();
+        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt);
         Assert.Equal(200, (int)response.StatusCode);
 
-        using (var again = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt))
+        using (var again = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt))
         {
             Assert.Equal(200, (int)again.StatusCode);
         }

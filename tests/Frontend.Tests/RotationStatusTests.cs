@@ -5,8 +5,8 @@ using GeminiParty.FakeGemini;
 namespace GeminiParty.Frontend.Tests;
 
 /// <summary>What /rotation-status adds to the original's shape: the cluster, outcome classes, tokens, last use.</summary>
-[Collection(GatewayCollection.Name)]
-public sealed class RotationStatusTests(GatewayFixture gateway) : IDisposable
+[Collection(FrontendCollection.Name)]
+public sealed class RotationStatusTests(FrontendFixture gateway) : IDisposable
 {
     public void Dispose() => gateway.Upstream.ClearFaults();
 
@@ -28,11 +28,11 @@ public sealed class RotationStatusTests(GatewayFixture gateway) : IDisposable
     [Fact]
     public async Task A_rate_limited_key_shows_its_class_and_the_model_has_one_usable_key_less()
     {
-        var model = GatewayFixture.NewModel();
-        gateway.Upstream.SetFault(GatewayFixture.Keys[0], FakeFault.RateLimitPerMinute(retryDelaySeconds: 120), times: 1);
+        var model = FrontendFixture.NewModel();
+        gateway.Upstream.SetFault(FrontendFixture.Keys[0], FakeFault.RateLimitPerMinute(retryDelaySeconds: 120), times: 1);
         for (var i = 0; i < 3; i++)
         {
-            using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+            using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt);
             Assert.Equal(200, (int)response.StatusCode);
         }
 
@@ -61,7 +61,7 @@ public sealed class RotationStatusTests(GatewayFixture gateway) : IDisposable
 }
 
 /// <summary>A gateway with 10,000 keys, each used: /rotation-status must stay fast.</summary>
-public sealed class ManyKeysGatewayFixture : GatewayFixture
+public sealed class ManyKeysFrontendFixture : FrontendFixture
 {
     public const int KeyCount = 10_000;
 
@@ -73,7 +73,7 @@ public sealed class ManyKeysGatewayFixture : GatewayFixture
     };
 }
 
-public sealed class RotationStatusScaleTests(ManyKeysGatewayFixture gateway) : IClassFixture<ManyKeysGatewayFixture>
+public sealed class RotationStatusScaleTests(ManyKeysFrontendFixture gateway) : IClassFixture<ManyKeysFrontendFixture>
 {
     [Fact]
     public async Task Status_of_ten_thousand_used_keys_answers_in_well_under_a_second()
@@ -81,10 +81,10 @@ public sealed class RotationStatusScaleTests(ManyKeysGatewayFixture gateway) : I
         var ct = TestContext.Current.CancellationToken;
         string[] models = ["gemini-scale-a", "gemini-scale-b"];
         // every key leased once per model: 20,000 requests, 32 at a time
-        await Parallel.ForAsync(0, ManyKeysGatewayFixture.KeyCount * models.Length, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct }, async (i, token) =>
+        await Parallel.ForAsync(0, ManyKeysFrontendFixture.KeyCount * models.Length, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct }, async (i, token) =>
         {
             using var response = await gateway.Client.SendAsync(
-                gateway.Request(HttpMethod.Post, $"/v1beta/models/{models[i % 2]}:generateContent", GatewayAssertions.Prompt), token);
+                gateway.Request(HttpMethod.Post, $"/v1beta/models/{models[i % 2]}:generateContent", FrontendAssertions.Prompt), token);
             Assert.Equal(200, (int)response.StatusCode);
         });
 
@@ -103,11 +103,11 @@ public sealed class RotationStatusScaleTests(ManyKeysGatewayFixture gateway) : I
         timings.RemoveAt(0); // the first call warms the JIT
         timings.Sort();
         var median = timings[timings.Count / 2];
-        TestContext.Current.SendDiagnosticMessage($"/rotation-status with {ManyKeysGatewayFixture.KeyCount} keys x {models.Length} models: median {median:0} ms, max {timings[^1]:0} ms, {bytes / 1024} KiB");
-        Console.WriteLine($"/rotation-status with {ManyKeysGatewayFixture.KeyCount} keys x {models.Length} models: median {median:0} ms, max {timings[^1]:0} ms, {bytes / 1024} KiB");
+        TestContext.Current.SendDiagnosticMessage($"/rotation-status with {ManyKeysFrontendFixture.KeyCount} keys x {models.Length} models: median {median:0} ms, max {timings[^1]:0} ms, {bytes / 1024} KiB");
+        Console.WriteLine($"/rotation-status with {ManyKeysFrontendFixture.KeyCount} keys x {models.Length} models: median {median:0} ms, max {timings[^1]:0} ms, {bytes / 1024} KiB");
 
-        Assert.Equal(ManyKeysGatewayFixture.KeyCount, status.GetProperty("data").GetProperty("keys").GetArrayLength());
-        Assert.Equal(2 * ManyKeysGatewayFixture.KeyCount, status.GetProperty("data").GetProperty("summary").GetProperty("totals").GetProperty("requests").GetInt64());
+        Assert.Equal(ManyKeysFrontendFixture.KeyCount, status.GetProperty("data").GetProperty("keys").GetArrayLength());
+        Assert.Equal(2 * ManyKeysFrontendFixture.KeyCount, status.GetProperty("data").GetProperty("summary").GetProperty("totals").GetProperty("requests").GetInt64());
         Assert.True(median < 1000, $"median {median} ms");
     }
 }

@@ -5,16 +5,16 @@ using Microsoft.Extensions.Hosting;
 namespace GeminiParty.Frontend.Tests;
 
 /// <summary>SIGTERM lets a stream in flight finish. This stops its own gateway, so it gets one of its own.</summary>
-public sealed class ShutdownTests(GatewayFixture gateway) : IClassFixture<GatewayFixture>
+public sealed class ShutdownTests(FrontendFixture gateway) : IClassFixture<FrontendFixture>
 {
     [Fact]
     public async Task A_stream_in_flight_finishes_when_the_gateway_is_asked_to_stop()
     {
         var ct = TestContext.Current.CancellationToken;
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         gateway.Upstream.Options.HoldStreamsAfterFirstEvent = true;
         using var response = await gateway.Client.SendAsync(
-            gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:streamGenerateContent?alt=sse", GatewayAssertions.Prompt),
+            gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:streamGenerateContent?alt=sse", FrontendAssertions.Prompt),
             HttpCompletionOption.ResponseHeadersRead, ct);
         var stream = await response.Content.ReadAsStreamAsync(ct);
         var firstChunk = new byte[256];

@@ -4,8 +4,8 @@ using GeminiParty.FakeGemini;
 
 namespace GeminiParty.Frontend.Tests;
 
-[Collection(GatewayCollection.Name)]
-public sealed class StreamingTests(GatewayFixture gateway) : IDisposable
+[Collection(FrontendCollection.Name)]
+public sealed class StreamingTests(FrontendFixture gateway) : IDisposable
 {
     public void Dispose()
     {
@@ -17,12 +17,12 @@ public sealed class StreamingTests(GatewayFixture gateway) : IDisposable
     [Fact]
     public async Task The_first_event_reaches_the_client_while_upstream_is_still_generating()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         gateway.Upstream.Options.HoldStreamsAfterFirstEvent = true;
         var ct = TestContext.Current.CancellationToken;
 
         using var response = await gateway.Client.SendAsync(
-            gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:streamGenerateContent?alt=sse", GatewayAssertions.Prompt),
+            gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:streamGenerateContent?alt=sse", FrontendAssertions.Prompt),
             HttpCompletionOption.ResponseHeadersRead, ct);
         Assert.Equal(200, (int)response.StatusCode);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
@@ -51,8 +51,8 @@ public sealed class StreamingTests(GatewayFixture gateway) : IDisposable
     [Fact]
     public async Task Without_alt_sse_the_stream_is_one_JSON_array()
     {
-        var model = GatewayFixture.NewModel();
-        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:streamGenerateContent", GatewayAssertions.Prompt);
+        var model = FrontendFixture.NewModel();
+        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:streamGenerateContent", FrontendAssertions.Prompt);
         Assert.Equal(200, (int)response.StatusCode);
         var json = await response.ReadJsonAsync();
         Assert.Equal(JsonValueKind.Array, json.ValueKind);
@@ -62,10 +62,10 @@ public sealed class StreamingTests(GatewayFixture gateway) : IDisposable
     [Fact]
     public async Task A_key_failing_before_the_first_byte_is_switched_and_the_client_sees_one_clean_stream()
     {
-        var model = GatewayFixture.NewModel();
-        gateway.Upstream.SetFault(GatewayFixture.Keys[0], FakeFault.RateLimitPerMinute(20), times: 1);
+        var model = FrontendFixture.NewModel();
+        gateway.Upstream.SetFault(FrontendFixture.Keys[0], FakeFault.RateLimitPerMinute(20), times: 1);
 
-        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:streamGenerateContent?alt=sse", GatewayAssertions.Prompt);
+        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:streamGenerateContent?alt=sse", FrontendAssertions.Prompt);
 
         Assert.Equal(200, (int)response.StatusCode);
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
@@ -76,14 +76,14 @@ public sealed class StreamingTests(GatewayFixture gateway) : IDisposable
     [Fact]
     public async Task A_stream_that_breaks_after_its_first_byte_ends_with_an_error_event_and_no_second_generation()
     {
-        var model = GatewayFixture.NewModel();
-        gateway.Upstream.SetFault(GatewayFixture.Keys[0], FakeFault.MidStreamFailure, times: 1);
+        var model = FrontendFixture.NewModel();
+        gateway.Upstream.SetFault(FrontendFixture.Keys[0], FakeFault.MidStreamFailure, times: 1);
 
-        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:streamGenerateContent?alt=sse", GatewayAssertions.Prompt);
+        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:streamGenerateContent?alt=sse", FrontendAssertions.Prompt);
 
         Assert.Equal(200, (int)response.StatusCode);
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
-        GatewayAssertions.AssertNoUpstreamKey(body);
+        FrontendAssertions.AssertNoUpstreamKey(body);
         var events = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.Contains("\"error\"", events[^1]);
         Assert.Equal([0], gateway.KeysSeenFor(model)); // never spliced with another key's generation

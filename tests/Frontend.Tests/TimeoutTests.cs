@@ -2,7 +2,7 @@ using GeminiParty.FakeGemini;
 
 namespace GeminiParty.Frontend.Tests;
 
-public sealed class ShortTimeoutsGatewayFixture : GatewayFixture
+public sealed class ShortTimeoutsFrontendFixture : FrontendFixture
 {
     protected override IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>
     {
@@ -15,7 +15,7 @@ public sealed class ShortTimeoutsGatewayFixture : GatewayFixture
 /// UPSTREAM_TIMEOUT and STREAM_IDLE_TIMEOUT, scaled down so the test is quick: a silence shorter than the idle timeout
 /// passes intact (the defaults allow minutes, for thinking models), a longer one ends with a clear error, never a hang.
 /// </summary>
-public sealed class TimeoutTests(ShortTimeoutsGatewayFixture gateway) : IClassFixture<ShortTimeoutsGatewayFixture>, IDisposable
+public sealed class TimeoutTests(ShortTimeoutsFrontendFixture gateway) : IClassFixture<ShortTimeoutsFrontendFixture>, IDisposable
 {
     public void Dispose()
     {
@@ -27,9 +27,9 @@ public sealed class TimeoutTests(ShortTimeoutsGatewayFixture gateway) : IClassFi
     public async Task A_stream_that_pauses_less_than_the_idle_timeout_arrives_intact()
     {
         gateway.Upstream.Options.StreamIdleAfterFirstEvent = TimeSpan.FromMilliseconds(900);
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
 
-        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:streamGenerateContent?alt=sse", GatewayAssertions.Prompt);
+        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:streamGenerateContent?alt=sse", FrontendAssertions.Prompt);
 
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.Equal(3, body.Split("data: ").Length - 1);
@@ -41,10 +41,10 @@ public sealed class TimeoutTests(ShortTimeoutsGatewayFixture gateway) : IClassFi
     public async Task A_stream_silent_past_the_idle_timeout_ends_with_an_error_event()
     {
         gateway.Upstream.Options.StreamIdleAfterFirstEvent = TimeSpan.FromSeconds(5);
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         var started = DateTime.UtcNow;
 
-        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:streamGenerateContent?alt=sse", GatewayAssertions.Prompt);
+        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:streamGenerateContent?alt=sse", FrontendAssertions.Prompt);
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(200, (int)response.StatusCode);
@@ -57,11 +57,11 @@ public sealed class TimeoutTests(ShortTimeoutsGatewayFixture gateway) : IClassFi
     [Fact]
     public async Task A_hung_upstream_call_becomes_a_504_after_the_upstream_timeout()
     {
-        var model = GatewayFixture.NewModel();
-        gateway.Upstream.SetFault(GatewayFixture.Keys[0], FakeFault.Hang, times: 1);
+        var model = FrontendFixture.NewModel();
+        gateway.Upstream.SetFault(FrontendFixture.Keys[0], FakeFault.Hang, times: 1);
         var started = DateTime.UtcNow;
 
-        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+        using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt);
 
         await response.AssertGoogleErrorAsync(504);
         Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(1.2), TimeSpan.FromSeconds(5));

@@ -3,8 +3,8 @@ using System.Text.Json;
 namespace GeminiParty.Frontend.Tests;
 
 /// <summary>Tokens reported by upstream answers end up per key and model in /rotation-status.</summary>
-[Collection(GatewayCollection.Name)]
-public sealed class TokenUsageTests(GatewayFixture gateway)
+[Collection(FrontendCollection.Name)]
+public sealed class TokenUsageTests(FrontendFixture gateway)
 {
     public static TheoryData<string, string, bool> Calls => new()
     {
@@ -19,11 +19,11 @@ public sealed class TokenUsageTests(GatewayFixture gateway)
     [MemberData(nameof(Calls))]
     public async Task Tokens_of_each_answer_are_counted_for_its_key_and_model(string kind, string path, bool openAi)
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         var stream = kind.Contains("stream");
         var body = openAi
             ? $$"""{"model":"{{model}}","stream":{{(stream ? "true" : "false")}},{{(stream ? "\"stream_options\":{\"include_usage\":true}," : "")}}"messages":[{"role":"user","content":"Count the tokens of this prompt"}]}"""
-            : GatewayAssertions.Prompt;
+            : FrontendAssertions.Prompt;
         long expectedPrompt = 0, expectedCandidates = 0, expectedTotal = 0;
         for (var i = 0; i < 2; i++)
         {

@@ -3,20 +3,20 @@ using GeminiParty.FakeGemini;
 namespace GeminiParty.Frontend.Tests;
 
 /// <summary>Each row of the classification table, seen from the client and from the pool's status.</summary>
-[Collection(GatewayCollection.Name)]
-public sealed class UpstreamFailureTests(GatewayFixture gateway) : IDisposable
+[Collection(FrontendCollection.Name)]
+public sealed class UpstreamFailureTests(FrontendFixture gateway) : IDisposable
 {
-    private static readonly string[] Keys = GatewayFixture.Keys;
+    private static readonly string[] Keys = FrontendFixture.Keys;
 
     public void Dispose() => gateway.Upstream.ClearFaults();
 
     private Task<HttpResponseMessage> GenerateAsync(string model) =>
-        gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt);
+        gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt);
 
     [Fact]
     public async Task A_per_minute_429_cools_that_key_for_the_retry_delay_and_the_request_succeeds_on_another()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         gateway.Upstream.SetFault(Keys[0], FakeFault.RateLimitPerMinute(45), times: 1);
 
         using var response = await GenerateAsync(model);
@@ -33,7 +33,7 @@ public sealed class UpstreamFailureTests(GatewayFixture gateway) : IDisposable
         }
         Assert.Equal(1, gateway.KeysSeenFor(model).Count(k => k == 0)); // key 0 rests for this model
 
-        var other = GatewayFixture.NewModel();
+        var other = FrontendFixture.NewModel();
         using var otherResponse = await GenerateAsync(other);
         Assert.Equal([0], gateway.KeysSeenFor(other)); // ... and only for this model
     }
@@ -41,7 +41,7 @@ public sealed class UpstreamFailureTests(GatewayFixture gateway) : IDisposable
     [Fact]
     public async Task A_429_without_retry_info_cools_for_the_blacklist_timeout()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         gateway.Upstream.SetFault(Keys[0], FakeFault.RateLimitPerMinute(null), times: 1);
 
         using var response = await GenerateAsync(model);
@@ -54,7 +54,7 @@ public sealed class UpstreamFailureTests(GatewayFixture gateway) : IDisposable
     [Fact]
     public async Task A_daily_quota_429_benches_the_key_until_the_Pacific_midnight()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         gateway.Upstream.SetFault(Keys[0], FakeFault.QuotaPerDay(), times: 1);
 
         using var response = await GenerateAsync(model);
@@ -74,7 +74,7 @@ public sealed class UpstreamFailureTests(GatewayFixture gateway) : IDisposable
     [InlineData(FakeFaultKind.NonJson)]
     public async Task Server_errors_and_resets_are_retried_on_another_key_without_a_cooldown(FakeFaultKind kind)
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         gateway.Upstream.SetFault(Keys[0], new FakeFault(kind), times: 1);
 
         using var response = await GenerateAsync(model);
@@ -91,7 +91,7 @@ public sealed class UpstreamFailureTests(GatewayFixture gateway) : IDisposable
     [InlineData(FakeFaultKind.BadRequest400, 400)]
     public async Task Timeouts_and_client_errors_return_as_they_are_with_no_retry_and_no_blame(FakeFaultKind kind, int status)
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         gateway.Upstream.SetFault(Keys[0], new FakeFault(kind), times: 1);
 
         using var response = await GenerateAsync(model);
@@ -110,7 +110,7 @@ public sealed class UpstreamFailureTests(GatewayFixture gateway) : IDisposable
     [Fact]
     public async Task An_unknown_model_is_the_clients_404_and_is_not_retried()
     {
-        var model = "unknown-" + GatewayFixture.NewModel();
+        var model = "unknown-" + FrontendFixture.NewModel();
         using var response = await GenerateAsync(model);
 
         await response.AssertGoogleErrorAsync(404);
@@ -120,7 +120,7 @@ public sealed class UpstreamFailureTests(GatewayFixture gateway) : IDisposable
     [Fact]
     public async Task When_every_attempt_fails_the_client_gets_the_last_upstream_error()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         foreach (var key in Keys)
         {
             gateway.Upstream.SetFault(key, FakeFault.Overloaded503, times: 1);
@@ -136,7 +136,7 @@ public sealed class UpstreamFailureTests(GatewayFixture gateway) : IDisposable
     [Fact]
     public async Task When_every_key_cools_the_client_gets_429_with_Retry_After()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         for (var i = 0; i < Keys.Length; i++)
         {
             gateway.Upstream.SetFault(Keys[i], FakeFault.RateLimitPerMinute(30 + 10 * i), times: 1);
@@ -159,14 +159,14 @@ public sealed class UpstreamFailureTests(GatewayFixture gateway) : IDisposable
     [Fact]
     public async Task A_client_that_disconnects_cancels_the_upstream_call()
     {
-        var model = GatewayFixture.NewModel();
+        var model = FrontendFixture.NewModel();
         gateway.Upstream.SetFault(Keys[0], FakeFault.Hang, times: 1);
         var cancelledBefore = gateway.Upstream.CancelledRequests;
         var arrivedBefore = gateway.Upstream.CountFor(Keys[0]);
         using var leave = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
 
         var pending = gateway.Client.SendAsync(
-            gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent", GatewayAssertions.Prompt), leave.Token);
+            gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt), leave.Token);
         await gateway.Upstream.WaitUntilAsync(u => u.CountFor(Keys[0]) > arrivedBefore, cancellationToken: TestContext.Current.CancellationToken);
         leave.Cancel();
 

@@ -9,7 +9,7 @@ using Microsoft.Playwright;
 namespace GeminiParty.StatusPage.Tests;
 
 /// <summary>
-/// The product in embedded mode on real Kestrel in front of the fake upstream (as tests/Frontend.Tests' GatewayFixture
+/// The product in embedded mode on real Kestrel in front of the fake upstream (as tests/Frontend.Tests' FrontendFixture
 /// does), and Debian's chromium driven by Playwright, never a downloaded browser.
 /// </summary>
 public sealed class StatusPageFixture : IAsyncLifetime

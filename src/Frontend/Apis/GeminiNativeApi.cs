@@ -19,7 +19,7 @@ public static class GeminiNativeApi
 
     public static IEndpointRouteBuilder MapGeminiNativeApi(this IEndpointRouteBuilder app)
     {
-        var gateway = app.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        var gateway = app.ServiceProvider.GetRequiredService<IOptions<FrontendOptions>>().Value;
         var safety = gateway.SafetyThresholds; // built once: the HARM_CATEGORY_* settings are read at start only
         var api = app.MapGroup(gateway.NormalizedPrefix + "/v1beta/models")
             .RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative)
@@ -32,7 +32,7 @@ public static class GeminiNativeApi
     }
 
     /// <summary><c>POST /v1beta/models/{model}:{action}</c>.</summary>
-    public static async Task PostAsync(string target, HttpContext context, UpstreamForwarder forwarder, GatewayOptions gateway,
+    public static async Task PostAsync(string target, HttpContext context, UpstreamForwarder forwarder, FrontendOptions gateway,
         IReadOnlyDictionary<string, string> safety)
     {
         var colon = target.LastIndexOf(':');

@@ -14,7 +14,7 @@ public static class HealthApi
         return app;
     }
 
-    private static async Task<IResult> ReadyAsync(PoolGrain pool, IHostApplicationLifetime lifetime)
+    private static async Task<IResult> ReadyAsync(KeyPoolReference pool, IHostApplicationLifetime lifetime)
     {
         if (lifetime.ApplicationStopping.IsCancellationRequested)
         {

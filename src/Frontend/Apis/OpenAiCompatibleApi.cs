@@ -13,7 +13,7 @@ public static class OpenAiCompatibleApi
 {
     public static IEndpointRouteBuilder MapOpenAiCompatibleApi(this IEndpointRouteBuilder app)
     {
-        var gateway = app.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        var gateway = app.ServiceProvider.GetRequiredService<IOptions<FrontendOptions>>().Value;
         var forwarder = app.ServiceProvider.GetRequiredService<UpstreamForwarder>(); // a singleton: no per-request scope to find it
         foreach (var root in new[] { "/v1", "/v1beta/openai" })
         {
@@ -28,7 +28,7 @@ public static class OpenAiCompatibleApi
         return app;
     }
 
-    private static async Task PostAsync(HttpContext context, UpstreamForwarder forwarder, GatewayOptions options, string operation)
+    private static async Task PostAsync(HttpContext context, UpstreamForwarder forwarder, FrontendOptions options, string operation)
     {
         using var body = await RequestBody.ReadOrRejectAsync(context, ApiSurface.OpenAi, options.MaxRequestBodyBytes);
         if (body is not null)

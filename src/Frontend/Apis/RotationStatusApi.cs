@@ -22,7 +22,7 @@ public static class RotationStatusApi
         return app;
     }
 
-    public static async Task<IResult> GetAsync(HttpContext context, PoolGrain pool, UpstreamKeyRing keys, ClusterMembership cluster)
+    public static async Task<IResult> GetAsync(HttpContext context, KeyPoolReference pool, UpstreamKeySecrets keys, ClusterMembership cluster)
     {
         var silos = cluster.SilosAsync();
         PoolStatus status;
@@ -47,7 +47,7 @@ public static class RotationStatusApi
     /// <param name="Silos">Null when the membership could not be read.</param>
     internal sealed record ClusterView(string Mode, string Storage, string ClusterId, string ServiceId, string? PoolSilo, string Frontend, SiloView[]? Silos);
 
-    internal static object Describe(PoolStatus status, UpstreamKeyRing keys, ClusterView cluster)
+    internal static object Describe(PoolStatus status, UpstreamKeySecrets keys, ClusterView cluster)
     {
         var now = status.At;
         var models = new SortedDictionary<string, ModelView>(StringComparer.Ordinal);

@@ -10,7 +10,7 @@ namespace GeminiParty.Frontend.Auth;
 /// Checks client tokens (AUTH_TOKEN). Tokens are compared as SHA-256 digests with a fixed-time comparison, so neither
 /// the content nor the length of a token leaks through timing.
 /// </summary>
-public sealed class ClientTokens(IOptions<GatewayOptions> options)
+public sealed class ClientTokens(IOptions<FrontendOptions> options)
 {
     private const int MaxTokenLength = 4096;
 

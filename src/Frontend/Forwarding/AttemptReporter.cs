@@ -11,7 +11,7 @@ namespace GeminiParty.Frontend.Forwarding;
 /// the pool's silo dies, the batches sent to it are sent again to the pool's next activation instead of being lost with
 /// the one-way messages they used to be.
 /// </remarks>
-public sealed partial class AttemptReporter(PoolGrain pool, TimeProvider time, ILogger<AttemptReporter> logger) : BackgroundService
+public sealed partial class AttemptReporter(KeyPoolReference pool, TimeProvider time, ILogger<AttemptReporter> logger) : BackgroundService
 {
     /// <summary>How long a count may wait before the pool has it; /rotation-status lags by at most this much.</summary>
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(50);

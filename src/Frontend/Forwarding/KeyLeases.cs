@@ -24,10 +24,10 @@ namespace GeminiParty.Frontend.Forwarding;
 /// </remarks>
 public sealed partial class KeyLeases(
     IGrainFactory grains,
-    PoolGrain pool,
-    IOptions<GatewayOptions> options,
+    KeyPoolReference pool,
+    IOptions<FrontendOptions> options,
     KnownModels known,
-    GatewayMetrics metrics,
+    FrontendMetrics metrics,
     ILogger<KeyLeases> logger) : IKeyPoolObserver
 {
     /// <summary>

@@ -13,7 +13,7 @@ namespace GeminiParty.Frontend.Forwarding;
 /// retried by Orleans with a warning and a stack trace in the log.
 /// </summary>
 public sealed partial class PoolSubscription(
-    PoolGrain pool, KeyLeases leases, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<PoolSubscription> logger)
+    KeyPoolReference pool, KeyLeases leases, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<PoolSubscription> logger)
     : BackgroundService
 {
     public static readonly TimeSpan RenewEvery = IKeyPoolGrain.SubscriptionLifetime / 3;

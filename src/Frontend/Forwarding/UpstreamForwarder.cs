@@ -13,13 +13,13 @@ namespace GeminiParty.Frontend.Forwarding;
 /// </summary>
 public sealed partial class UpstreamForwarder(
     HttpMessageInvoker upstream,
-    PoolGrain pool,
+    KeyPoolReference pool,
     KeyLeases leases,
     KnownModels knownModels,
-    UpstreamKeyRing keys,
-    IOptions<GatewayOptions> options,
+    UpstreamKeySecrets keys,
+    IOptions<FrontendOptions> options,
     TimeProvider time,
-    GatewayMetrics metrics,
+    FrontendMetrics metrics,
     AttemptReporter reporter,
     RequestLog requestLog,
     ILogger<UpstreamForwarder> logger)
@@ -27,7 +27,7 @@ public sealed partial class UpstreamForwarder(
     private const int MaxErrorBodyBytes = 64 * 1024;
     private static readonly TimeSpan TransientBackoff = TimeSpan.FromMilliseconds(100);
 
-    private readonly GatewayOptions _options = options.Value;
+    private readonly FrontendOptions _options = options.Value;
 
     private readonly Uri _baseUri = options.Value.BaseUri;
 

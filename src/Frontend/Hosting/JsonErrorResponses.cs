@@ -12,7 +12,7 @@ public static partial class JsonErrorResponses
 {
     public static WebApplication UseJsonErrorResponses(this WebApplication app)
     {
-        var prefix = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.NormalizedPrefix;
+        var prefix = app.Services.GetRequiredService<IOptions<FrontendOptions>>().Value.NormalizedPrefix;
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("GeminiParty.Frontend.Errors");
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {

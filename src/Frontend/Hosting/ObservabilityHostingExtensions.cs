@@ -34,7 +34,7 @@ public static class ObservabilityHostingExtensions
     /// </summary>
     private const int ForeignCardinalityLimit = 100;
 
-    public static WebApplicationBuilder AddGatewayObservability(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddFrontendObservability(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.BindOrDefault<ObservabilityOptions>();
         builder.Services.AddOptions<ObservabilityOptions>().Bind(builder.Configuration).ValidateOnStart();
@@ -56,13 +56,13 @@ public static class ObservabilityHostingExtensions
         builder.Services.AddSingleton<ClusterMembership>();
         builder.Services.AddSingleton<RequestLog>();
         builder.Services.AddSingleton<PoolGauges>();
-        builder.Services.AddSingleton<GatewayMetrics>();
+        builder.Services.AddSingleton<FrontendMetrics>();
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(GatewayMetrics.MeterName)
+            .AddMeter(FrontendMetrics.MeterName)
             .AddMeter(ForeignMeters)
             .AddView(instrument => instrument.Meter.Name switch
             {
-                GatewayMetrics.MeterName => null,
+                FrontendMetrics.MeterName => null,
                 HttpClientMeter when PerRequestHttpClientInstruments.Contains(instrument.Name) => MetricStreamConfiguration.Drop,
                 _ => new MetricStreamConfiguration { CardinalityLimit = ForeignCardinalityLimit },
             })

@@ -8,7 +8,7 @@ namespace GeminiParty.Frontend.Observability;
 /// refreshes it first when it is stale (one grain call for all models, shared by concurrent scrapes); gauge callbacks
 /// never call a grain, they read the last snapshot.
 /// </summary>
-public sealed partial class PoolGauges(PoolGrain pool, TimeProvider time, ILogger<PoolGauges> logger)
+public sealed partial class PoolGauges(KeyPoolReference pool, TimeProvider time, ILogger<PoolGauges> logger)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace GeminiParty.Frontend.Tests;
 
 /// <summary>What every response of the gateway must satisfy, and helpers to read it.</summary>
-internal static class GatewayAssertions
+internal static class FrontendAssertions
 {
     public static async Task<JsonElement> ReadJsonAsync(this HttpResponseMessage response)
     {
@@ -28,21 +28,21 @@ internal static class GatewayAssertions
 
     public static void AssertNoUpstreamKey(string text)
     {
-        foreach (var key in GatewayFixture.Keys)
+        foreach (var key in FrontendFixture.Keys)
         {
             Assert.DoesNotContain(key, text);
         }
     }
 
-    public static Task<HttpResponseMessage> PostJsonAsync(this GatewayFixture gateway, string path, string json, string? token = GatewayFixture.Token) =>
+    public static Task<HttpResponseMessage> PostJsonAsync(this FrontendFixture gateway, string path, string json, string? token = FrontendFixture.Token) =>
         gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, path, json, token), TestContext.Current.CancellationToken);
 
-    public static Task<HttpResponseMessage> GetAsync(this GatewayFixture gateway, string path, string? token = GatewayFixture.Token) =>
+    public static Task<HttpResponseMessage> GetAsync(this FrontendFixture gateway, string path, string? token = FrontendFixture.Token) =>
         gateway.Client.SendAsync(gateway.Request(HttpMethod.Get, path, null, token), TestContext.Current.CancellationToken);
 
     public const string Prompt = """{"contents":[{"role":"user","parts":[{"text":"Say hi"}]}]}""";
 
-    public static async Task<JsonElement> RotationStatusAsync(this GatewayFixture gateway)
+    public static async Task<JsonElement> RotationStatusAsync(this FrontendFixture gateway)
     {
         using var response = await gateway.GetAsync("/rotation-status");
         Assert.Equal(200, (int)response.StatusCode);
@@ -53,7 +53,7 @@ internal static class GatewayAssertions
     /// /rotation-status once it shows what <paramref name="done"/> waits for (outcomes reach the pool in batches, so
     /// counts lag requests by up to a batch interval), or as it is after 10 s.
     /// </summary>
-    public static async Task<JsonElement> RotationStatusWhenAsync(this GatewayFixture gateway, Func<JsonElement, bool> done)
+    public static async Task<JsonElement> RotationStatusWhenAsync(this FrontendFixture gateway, Func<JsonElement, bool> done)
     {
         var deadline = System.Diagnostics.Stopwatch.StartNew();
         while (true)

@@ -1,7 +1,7 @@
 namespace GeminiParty.Frontend.Hosting;
 
 /// <summary>What the frontend needs to serve clients and reach upstream. Bound from the original's flat names.</summary>
-public sealed class GatewayOptions
+public sealed class FrontendOptions
 {
     /// <summary>AUTH_TOKEN: client tokens, comma separated.</summary>
     [ConfigurationKeyName("AUTH_TOKEN")]

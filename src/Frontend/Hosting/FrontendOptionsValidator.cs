@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace GeminiParty.Frontend.Hosting;
 
-internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+internal sealed class FrontendOptionsValidator : IValidateOptions<FrontendOptions>
 {
     private static readonly HashSet<string> Thresholds = new(StringComparer.Ordinal)
     {
@@ -10,7 +10,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         "HARM_BLOCK_THRESHOLD_UNSPECIFIED",
     };
 
-    public ValidateOptionsResult Validate(string? name, GatewayOptions options)
+    public ValidateOptionsResult Validate(string? name, FrontendOptions options)
     {
         List<string> failures = [];
         if (options.Tokens.Count == 0)

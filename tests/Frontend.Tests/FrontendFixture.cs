@@ -12,7 +12,7 @@ namespace GeminiParty.Frontend.Tests;
 /// The product as a user runs it in embedded mode (its own Program, a co-hosted silo, Kestrel on a loopback port),
 /// in front of the fake Gemini upstream. Tests talk to it over real HTTP.
 /// </summary>
-public class GatewayFixture : IAsyncLifetime
+public class FrontendFixture : IAsyncLifetime
 {
     public const string Token = "client-token-one";
     public const string SecondToken = "client-token-two";
@@ -111,7 +111,7 @@ public class GatewayFixture : IAsyncLifetime
 }
 
 [CollectionDefinition(Name)]
-public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>
+public sealed class FrontendCollection : ICollectionFixture<FrontendFixture>
 {
     public const string Name = "gateway";
 }

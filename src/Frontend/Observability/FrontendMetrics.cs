@@ -12,7 +12,7 @@ namespace GeminiParty.Frontend.Observability;
 /// so recording costs the request no allocation. The counters a request adds to (requests, attempts, tokens) are
 /// <see cref="LocalCounter{TKey}"/>s, summed in place and read at each collection; the histograms go through the SDK.
 /// </summary>
-public sealed class GatewayMetrics
+public sealed class FrontendMetrics
 {
     public const string MeterName = "GeminiParty.Gateway";
 
@@ -38,7 +38,7 @@ public sealed class GatewayMetrics
     private readonly Counter<long> _leasedKeys;
     private readonly Counter<long> _leaseWaits;
 
-    public GatewayMetrics(IMeterFactory meters, UpstreamKeyRing keys, PoolGauges gauges, KnownModels known)
+    public FrontendMetrics(IMeterFactory meters, UpstreamKeySecrets keys, PoolGauges gauges, KnownModels known)
     {
         _known = known;
         _keyLabels = keys.Aliases.Select(alias => alias.Index.ToString(CultureInfo.InvariantCulture)).ToArray();

@@ -10,12 +10,12 @@ namespace GeminiParty.Frontend.Forwarding;
 /// The only holder of upstream secrets in the frontend: maps a leased alias to its key, and masks keys out of any text
 /// that upstream sends back (Google's 403 names the suspended key).
 /// </summary>
-public sealed partial class UpstreamKeyRing
+public sealed partial class UpstreamKeySecrets
 {
     private readonly FrozenDictionary<string, string> _byFingerprint;
     private readonly string[] _keys;
 
-    public UpstreamKeyRing(IOptions<UpstreamKeysOptions> options)
+    public UpstreamKeySecrets(IOptions<UpstreamKeysOptions> options)
     {
         _keys = [.. options.Value.Keys];
         _byFingerprint = _keys.ToFrozenDictionary(UpstreamKeyList.Fingerprint, key => key, StringComparer.Ordinal);

@@ -6,7 +6,7 @@ namespace GeminiParty.Frontend.Forwarding;
 /// <c>GetGrain</c> reads the interface's attributes by reflection on every call, which a perf profile of a loaded
 /// frontend put at about 1% of its CPU when each lease and report batch resolved it anew.
 /// </summary>
-public sealed class PoolGrain(IGrainFactory grains)
+public sealed class KeyPoolReference(IGrainFactory grains)
 {
     private IKeyPoolGrain? _reference;
 

@@ -8,13 +8,13 @@ using Orleans.Configuration;
 namespace GeminiParty.Frontend.Hosting;
 
 /// <summary>Wires the frontend: configuration, the Orleans side (embedded silo or cluster client), and the forwarder.</summary>
-public static class GatewayHostingExtensions
+public static class FrontendHostingExtensions
 {
-    public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddFrontend(this WebApplicationBuilder builder)
     {
         builder.Configuration.AddDotEnvFile();
         var configuration = builder.Configuration;
-        var gateway = configuration.BindOrDefault<GatewayOptions>();
+        var gateway = configuration.BindOrDefault<FrontendOptions>();
         if (string.IsNullOrEmpty(configuration["urls"]) && string.IsNullOrEmpty(configuration["ASPNETCORE_URLS"]))
         {
             builder.WebHost.UseUrls($"http://*:{gateway.Port}");
@@ -30,21 +30,21 @@ public static class GatewayHostingExtensions
         var services = builder.Services;
         // SIGTERM: stop accepting, let in-flight requests and streams finish for up to 30 s (Kubernetes grants 50)
         services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(30));
-        services.AddOptions<GatewayOptions>().Bind(configuration).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        services.AddOptions<FrontendOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<FrontendOptions>, FrontendOptionsValidator>();
         services.AddKeyPoolOptions(configuration);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ClientTokens>();
-        services.AddSingleton<UpstreamKeyRing>();
+        services.AddSingleton<UpstreamKeySecrets>();
         services.AddSingleton(_ => new HttpMessageInvoker(CreateUpstreamHandler()));
         services.AddSingleton<UpstreamForwarder>();
-        services.AddSingleton<PoolGrain>();
+        services.AddSingleton<KeyPoolReference>();
         services.AddSingleton<KeyLeases>();
         services.AddSingleton<KnownModels>();
         services.AddHostedService<PoolSubscription>();
         services.AddSingleton<AttemptReporter>();
         services.AddHostedService(provider => provider.GetRequiredService<AttemptReporter>());
-        builder.AddGatewayObservability();
+        builder.AddFrontendObservability();
 
         var cluster = configuration.BindOrDefault<ClusterHostingOptions>();
         if (cluster.IsCluster)
