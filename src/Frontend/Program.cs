@@ -12,6 +12,7 @@ if (!app.ValidateOrExplain())
     return 2;
 }
 
+app.UseServerTiming();
 app.UseJsonErrorResponses();
 app.MapHealthApi();
 app.MapRotationStatusApi();
@@ -19,6 +20,7 @@ app.MapMetricsApi();
 app.MapStatusPageApi();
 app.MapGeminiNativeApi();
 app.MapOpenAiCompatibleApi();
+app.MapResourceRoutesApi();
 app.Run();
 return 0;
 

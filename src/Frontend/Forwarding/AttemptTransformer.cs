@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace GeminiParty.Frontend.Forwarding;
+
+/// <summary>
+/// What YARP does differently for one attempt with one key. On the way up: the target URI, the buffered body (sent
+/// again on every attempt, so a retry needs no second read of the client), the pool key in place of the client's
+/// credentials. On the way back: a success is copied by YARP through a <see cref="RelayedContent"/>; any other answer
+/// is read here (small: an error body) for the classifier and not copied, so the client has received nothing and the
+/// next key can still be tried.
+/// </summary>
+public sealed class AttemptTransformer(UpstreamCall call, Uri target) : HttpTransformer
+{
+    private const int MaxErrorBodyBytes = 64 * 1024;
+
+    private string _secret = "";
+
+    /// <summary>Upstream's status; 0 when it did not answer.</summary>
+    public int Status { get; private set; }
+
+    /// <summary>When upstream's answer headers arrived (a <see cref="Stopwatch"/> timestamp); 0 when they did not.</summary>
+    public long AnsweredAt { get; private set; }
+
+    /// <summary>The success content YARP copies to the client; null when the answer was not a success.</summary>
+    public RelayedContent? Relay { get; private set; }
+
+    /// <summary>A failed answer's body (at most 64 KiB), for the classifier and, if no other key does better, the client.</summary>
+    public byte[]? ErrorBody { get; private set; }
+
+    public string? ErrorContentType { get; private set; }
+
+    /// <summary>The failed answer's body broke off while it was read.</summary>
+    public bool ErrorBodyBroken { get; private set; }
+
+    /// <summary>Starts an attempt with another key: what the last one learnt is forgotten.</summary>
+    public void Begin(string secret)
+    {
+        _secret = secret;
+        Status = 0;
+        AnsweredAt = 0;
+        Relay = null;
+        ErrorBody = null;
+        ErrorContentType = null;
+        ErrorBodyBroken = false;
+    }
+
+    public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+    {
+        // the client's body was read once into memory: YARP's copy of the request stream is replaced by those bytes
+        // before the headers are copied, so the content headers land on the content that is sent
+        proxyRequest.Content = call.HasBody ? new ReadOnlyMemoryContent(call.Body) : null;
+        await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+        ProxyHeaders.PrepareRequest(httpContext.Request, proxyRequest, call.BodyRewritten);
+        call.Surface.Authorize(proxyRequest, _secret);
+        proxyRequest.RequestUri = target;
+    }
+
+    public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        if (proxyResponse is null)
+        {
+            return false; // no answer: YARP reports the error, the forwarder decides
+        }
+        AnsweredAt = Stopwatch.GetTimestamp();
+        Status = (int)proxyResponse.StatusCode;
+        if (Status is >= 200 and < 300)
+        {
+            await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+            ProxyHeaders.PrepareResponse(proxyResponse, httpContext.Response);
+            proxyResponse.Content = Relay = new RelayedContent(proxyResponse.Content);
+            return true;
+        }
+
+        // YARP set the status line already; put it back so the client response stays untouched for the next attempt
+        httpContext.Response.StatusCode = StatusCodes.Status200OK;
+        if (httpContext.Features.Get<IHttpResponseFeature>() is { } feature)
+        {
+            feature.ReasonPhrase = null;
+        }
+        ErrorContentType = ProxyHeaders.ContentTypeOf(proxyResponse.Content.Headers);
+        try
+        {
+            ErrorBody = await ReadErrorBodyAsync(proxyResponse.Content, cancellationToken);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+        {
+            ErrorBodyBroken = true;
+        }
+        return false;
+    }
+
+    private static async Task<byte[]> ReadErrorBodyAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        using var copy = new MemoryStream();
+        var buffer = new byte[8192];
+        int read;
+        while (copy.Length < MaxErrorBodyBytes && (read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            copy.Write(buffer, 0, read);
+        }
+        return copy.ToArray();
+    }
+}
