@@ -5,9 +5,8 @@ using Yarp.ReverseProxy.Forwarder;
 namespace GeminiParty.Frontend.Forwarding;
 
 /// <summary>
-/// What YARP does differently for one attempt with one key. On the way up: the target URI, the buffered body (sent
-/// again on every attempt, so a retry needs no second read of the client), the pool key in place of the client's
-/// credentials. On the way back: a success is copied by YARP through a <see cref="RelayedContent"/>; any other answer
+/// What YARP does differently for one attempt with one key. On the way up: the target URI and the pool key in place of
+/// the client's credentials (the buffered body is put back before each attempt: <see cref="ReplayBody"/>). On the way back: a success is copied by YARP through a <see cref="RelayedContent"/>; any other answer
 /// is read here (small: an error body) for the classifier and not copied, so the client has received nothing and the
 /// next key can still be tried.
 /// </summary>
@@ -46,13 +45,31 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target) : HttpTran
         ErrorBodyBroken = false;
     }
 
+    /// <summary>
+    /// Makes the client's request read as the bytes to send, once per attempt. The body was read once into memory (to
+    /// know the model, to merge settings, and to retry): YARP copies the request body from the client's request and
+    /// refuses a replaced outgoing content, so each attempt hands it a fresh stream over the same bytes (no copy) with
+    /// their exact length.
+    /// </summary>
+    public void ReplayBody(HttpRequest request)
+    {
+        if (!call.HasBody)
+        {
+            return;
+        }
+        request.Body = new ReadOnlyMemoryStream(call.Body);
+        request.Headers.Remove("Transfer-Encoding"); // the whole body is here: it goes with its length
+        request.ContentLength = call.Body.Length;
+        if (call.BodyRewritten)
+        {
+            request.Headers.Remove("Content-Encoding");
+        }
+    }
+
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
-        // the client's body was read once into memory: YARP's copy of the request stream is replaced by those bytes
-        // before the headers are copied, so the content headers land on the content that is sent
-        proxyRequest.Content = call.HasBody ? new ReadOnlyMemoryContent(call.Body) : null;
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
-        ProxyHeaders.PrepareRequest(httpContext.Request, proxyRequest, call.BodyRewritten);
+        ProxyHeaders.PrepareRequest(httpContext.Request, proxyRequest);
         call.Surface.Authorize(proxyRequest, _secret);
         proxyRequest.RequestUri = target;
     }

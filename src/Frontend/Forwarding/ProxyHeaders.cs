@@ -11,12 +11,12 @@ public static class ProxyHeaders
 {
     /// <summary>
     /// Request headers that never go upstream: the client's credentials and cookies, Host (upstream's is the URI's),
-    /// Expect (the body is already here), trace context (client correlation stays inside), Content-Length (recomputed
-    /// for the body actually sent) and Accept-Encoding (replaced: see <see cref="PrepareRequest"/>).
+    /// Expect (the body is already here), trace context (client correlation stays inside) and Accept-Encoding
+    /// (replaced: see <see cref="PrepareRequest"/>).
     /// </summary>
     private static readonly string[] DroppedRequestHeaders =
     [
-        "Authorization", "x-goog-api-key", "Cookie", "Host", "Expect", "Content-Length", "Accept-Encoding",
+        "Authorization", "x-goog-api-key", "Cookie", "Host", "Expect", "Accept-Encoding",
         "traceparent", "tracestate", "baggage", "Request-Id", "Correlation-Context",
     ];
 
@@ -25,7 +25,7 @@ public static class ProxyHeaders
     /// the gateway reads error bodies for the classifier and the usage at the end of every success, and the hop to
     /// Google is the fast one; the client's own Accept-Encoding therefore does not reach upstream.
     /// </summary>
-    public static void PrepareRequest(HttpRequest client, HttpRequestMessage proxy, bool bodyRewritten)
+    public static void PrepareRequest(HttpRequest client, HttpRequestMessage proxy)
     {
         foreach (var name in DroppedRequestHeaders)
         {
@@ -34,10 +34,6 @@ public static class ProxyHeaders
         foreach (var name in NamedInConnection(client.Headers.Connection))
         {
             Remove(proxy, name);
-        }
-        if (bodyRewritten)
-        {
-            Remove(proxy, "Content-Encoding");
         }
         if (proxy.Content is { } content && content.Headers.ContentType is null && !client.Headers.ContainsKey("Content-Type"))
         {
@@ -80,11 +76,29 @@ public static class ProxyHeaders
         }
     }
 
+    /// <summary>Content headers live on the content, the others on the request; asking the wrong one throws.</summary>
+    private static readonly HashSet<string> ContentHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Allow", "Content-Disposition", "Content-Encoding", "Content-Language", "Content-Length", "Content-Location",
+        "Content-MD5", "Content-Range", "Content-Type", "Expires", "Last-Modified",
+    };
+
     private static void Remove(HttpRequestMessage proxy, string name)
     {
-        if (!proxy.Headers.Remove(name))
+        try
         {
-            proxy.Content?.Headers.Remove(name);
+            if (ContentHeaders.Contains(name))
+            {
+                proxy.Content?.Headers.Remove(name);
+            }
+            else
+            {
+                proxy.Headers.Remove(name);
+            }
+        }
+        catch (FormatException)
+        {
+            // not a header name (a client's Connection header may list anything): nothing by that name was copied
         }
     }
 

@@ -173,6 +173,7 @@ public sealed partial class UpstreamForwarder(
     {
         // YARP's activity timeout is an idle limit; an answer that is not a stream also has a total one
         using var deadline = call.Streaming ? null : new CancellationTokenSource(_options.UpstreamTimeout, time);
+        transformer.ReplayBody(context.Request);
         var sending = Stopwatch.GetTimestamp();
         var error = await forwarder.SendAsync(context, _destinationPrefix, upstream,
             call.Streaming ? _streamConfig : _callConfig, transformer, deadline?.Token ?? CancellationToken.None);
