@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
+using GeminiParty.Frontend.Observability;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace GeminiParty.Frontend.Forwarding;
@@ -10,11 +11,12 @@ namespace GeminiParty.Frontend.Forwarding;
 /// is read here (small: an error body) for the classifier and not copied, so the client has received nothing and the
 /// next key can still be tried.
 /// </summary>
-public sealed class AttemptTransformer(UpstreamCall call, Uri target) : HttpTransformer
+public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTiming? timing) : HttpTransformer
 {
     private const int MaxErrorBodyBytes = 64 * 1024;
 
     private string _secret = "";
+    private long _sentAt;
 
     /// <summary>Upstream's status; 0 when it did not answer.</summary>
     public int Status { get; private set; }
@@ -72,6 +74,7 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target) : HttpTran
         ProxyHeaders.PrepareRequest(httpContext.Request, proxyRequest);
         call.Surface.Authorize(proxyRequest, _secret);
         proxyRequest.RequestUri = target;
+        _sentAt = Stopwatch.GetTimestamp();
     }
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
@@ -81,6 +84,7 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target) : HttpTran
             return false; // no answer: YARP reports the error, the forwarder decides
         }
         AnsweredAt = Stopwatch.GetTimestamp();
+        timing?.AddUpstream(_sentAt, AnsweredAt); // now: a success's headers leave before YARP returns
         Status = (int)proxyResponse.StatusCode;
         if (Status is >= 200 and < 300)
         {

@@ -56,8 +56,7 @@ public sealed partial class UpstreamForwarder(
     {
         var aborted = context.RequestAborted;
         var started = Stopwatch.GetTimestamp();
-        var transformer = new AttemptTransformer(call, new Uri(_baseUri, call.PathAndQuery));
-        var timing = context.Features.Get<ServerTiming>();
+        var transformer = new AttemptTransformer(call, new Uri(_baseUri, call.PathAndQuery), context.Features.Get<ServerTiming>());
         TriedKeys? tried = null;
         UpstreamFailure? last = null;
         var attempts = 0;
@@ -112,7 +111,7 @@ public sealed partial class UpstreamForwarder(
             attempts++;
 
             transformer.Begin(secret);
-            (var result, relayed) = await AttemptAsync(context, call, transformer, alias, timing, aborted);
+            (var result, relayed) = await AttemptAsync(context, call, transformer, alias, aborted);
             if (result is null)
             {
                 Complete(context, call, alias, attempts, started, relayed);
@@ -169,7 +168,7 @@ public sealed partial class UpstreamForwarder(
     /// the body bytes the client got.
     /// </summary>
     private async Task<(UpstreamFailure? Failure, long Bytes)> AttemptAsync(HttpContext context, UpstreamCall call, AttemptTransformer transformer,
-        KeyAlias alias, ServerTiming? timing, CancellationToken aborted)
+        KeyAlias alias, CancellationToken aborted)
     {
         // YARP's activity timeout is an idle limit; an answer that is not a stream also has a total one
         using var deadline = call.Streaming ? null : new CancellationTokenSource(_options.UpstreamTimeout, time);
@@ -178,7 +177,10 @@ public sealed partial class UpstreamForwarder(
         var error = await forwarder.SendAsync(context, _destinationPrefix, upstream,
             call.Streaming ? _streamConfig : _callConfig, transformer, deadline?.Token ?? CancellationToken.None);
         var status = transformer.Status;
-        timing?.AddUpstream(sending, transformer.AnsweredAt is > 0 and var at ? at : Stopwatch.GetTimestamp());
+        if (status == 0)
+        {
+            context.Features.Get<ServerTiming>()?.AddUpstream(sending, Stopwatch.GetTimestamp()); // the wait for no answer counts too
+        }
         if (status is >= 200 and < 300 or 429)
         {
             knownModels.Add(call.Model); // upstream serves the model, or meters it: its name may label metrics now
