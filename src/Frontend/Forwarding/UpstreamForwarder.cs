@@ -185,7 +185,7 @@ public sealed partial class UpstreamForwarder(
         {
             knownModels.Add(call.Model); // upstream serves the model, or meters it: its name may label metrics now
         }
-        metrics.UpstreamAnswered(call.Model, status, sending);
+        metrics.UpstreamAnswered(call.Model, status, sending, transformer.AnsweredAt); // until the headers, as before YARP
 
         if (transformer.Relay is { } relay)
         {
