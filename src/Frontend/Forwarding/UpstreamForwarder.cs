@@ -189,7 +189,8 @@ public sealed partial class UpstreamForwarder(
 
         if (transformer.Relay is { } relay)
         {
-            return (await CompleteRelayAsync(context, call, alias, error, relay.Body, deadline), relay.Body?.Bytes ?? 0);
+            var (relayFailure, written) = await CompleteRelayAsync(context, call, alias, error, relay.Body, deadline);
+            return (relayFailure, (relay.Body?.Bytes ?? 0) + written);
         }
         if (aborted.IsCancellationRequested)
         {
@@ -239,26 +240,27 @@ public sealed partial class UpstreamForwarder(
 
     /// <summary>
     /// After YARP copied (or began to copy) a success: reports it with its usage, or ends a stream that broke off.
-    /// A success whose body failed before its first byte reached the client is still retryable.
+    /// A success whose body failed before its first byte reached the client is still retryable. Returns the bytes the
+    /// gateway wrote itself (a stream's closing error event).
     /// </summary>
-    private async Task<UpstreamFailure?> CompleteRelayAsync(HttpContext context, UpstreamCall call, KeyAlias alias, ForwarderError error,
-        RelayedStream? body, CancellationTokenSource? deadline)
+    private async Task<(UpstreamFailure? Failure, long Written)> CompleteRelayAsync(HttpContext context, UpstreamCall call, KeyAlias alias,
+        ForwarderError error, RelayedStream? body, CancellationTokenSource? deadline)
     {
         if (context.RequestAborted.IsCancellationRequested || error == ForwarderError.ResponseBodyClient)
         {
             Record(alias, call.Model, UpstreamOutcome.Success, "client left during the answer"); // the key worked
-            return null;
+            return (null, 0);
         }
         if (error != ForwarderError.None)
         {
             if (!context.Response.HasStarted)
             {
                 ResetResponse(context);
-                return await FailTransientAsync(alias, call, "upstream answer broke off before its first byte");
+                return (await FailTransientAsync(alias, call, "upstream answer broke off before its first byte"), 0);
             }
             LogStreamBroken(logger, context.Features.Get<IForwarderErrorFeature>()?.Exception, alias.Index, call.Model, error.ToString());
             Record(alias, call.Model, UpstreamOutcome.Transient, "stream broke off");
-            return null;
+            return (null, 0);
         }
         if (body?.Broken is { } broken)
         {
@@ -267,16 +269,15 @@ public sealed partial class UpstreamForwarder(
             Record(alias, call.Model, UpstreamOutcome.Transient, "stream broke off");
             if (context.Response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true)
             {
-                await context.Response.Body.WriteAsync(call.Surface.StreamFailureEvent("The upstream stream broke off before it finished."), context.RequestAborted);
+                var closing = call.Surface.StreamFailureEvent("The upstream stream broke off before it finished.");
+                await context.Response.Body.WriteAsync(closing, context.RequestAborted);
+                return (null, closing.Length);
             }
-            else
-            {
-                context.Abort(); // a truncated answer must not look complete
-            }
-            return null;
+            context.Abort(); // a truncated answer must not look complete
+            return (null, 0);
         }
         Record(alias, call.Model, UpstreamOutcome.Success, null, body?.Usage);
-        return null;
+        return (null, 0);
     }
 
     /// <summary>Upstream sent no answer: a timeout is answered (504), anything else is retried on another key.</summary>
