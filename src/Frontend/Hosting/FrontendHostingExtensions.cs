@@ -35,6 +35,7 @@ public static class FrontendHostingExtensions
         services.AddKeyPoolOptions(configuration);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ClientTokens>();
+        services.AddSingleton<AdminToken>();
         services.AddSingleton<UpstreamKeySecrets>();
         services.AddSingleton(_ => new HttpMessageInvoker(CreateUpstreamHandler()));
         services.AddSingleton<UpstreamForwarder>();

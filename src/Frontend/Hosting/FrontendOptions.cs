@@ -7,6 +7,10 @@ public sealed class FrontendOptions
     [ConfigurationKeyName("AUTH_TOKEN")]
     public string? AuthTokens { get; set; }
 
+    /// <summary>ADMIN_TOKEN: the token of admin routes, apart from client tokens; unset means no admin routes.</summary>
+    [ConfigurationKeyName("ADMIN_TOKEN")]
+    public string? AdminToken { get; set; }
+
     /// <summary>API_PREFIX: a path every API route sits under ("hf", "/hf" and "/hf/" all mean "/hf").</summary>
     [ConfigurationKeyName("API_PREFIX")]
     public string? ApiPrefix { get; set; }
