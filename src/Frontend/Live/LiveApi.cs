@@ -21,7 +21,6 @@ public static class LiveApi
         app.UseWebSockets();
         RequestDelegate handler = context => HandleAsync(context, tokens, proxy);
         app.Map(prefix + "/ws/{rpc}", handler).WithTags("Live API");
-        app.Map(prefix + "//ws/{rpc}", handler).WithTags("Live API");
         return app;
     }
 

@@ -9,6 +9,7 @@ public static class LiveHostingExtensions
         services.AddSingleton<LiveSessions>();
         services.AddSingleton<LiveProxy>();
         services.AddHostedService<LiveSessionReporter>();
+        services.AddTransient<IStartupFilter, LivePathNormalizer>();
         return services;
     }
 }
