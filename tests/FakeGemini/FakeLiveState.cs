@@ -26,6 +26,8 @@ public sealed class FakeLiveState
         _faults[key] = new Fault(fault, times);
     }
 
+    public void ClearFaults() => _faults.Clear();
+
     public void Reset()
     {
         _faults.Clear();
