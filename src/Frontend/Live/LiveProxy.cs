@@ -64,6 +64,10 @@ public sealed partial class LiveProxy(
                 await CloseAsync(client, WebSocketCloseStatus.InvalidPayloadData, problem);
                 Complete(rpc, KnownModels.Unknown, null, 0, WebSocketCloseStatus.InvalidPayloadData, started, 0, 0);
             }
+            else if (client.State == WebSocketState.CloseReceived)
+            {
+                await CloseAsync(client, client.CloseStatus ?? WebSocketCloseStatus.NormalClosure, ""); // closed before any setup: answer it
+            }
             return;
         }
 
@@ -144,7 +148,8 @@ public sealed partial class LiveProxy(
                 last?.Dispose();
                 var sending = Stopwatch.GetTimestamp();
                 last = await upstream.OpenAsync(rpc, setup, secret, context.Request, buffer, aborted);
-                metrics.UpstreamAnswered(model, last.Upstream is not null ? StatusCodes.Status101SwitchingProtocols : last.HandshakeStatus, sending);
+                // an opened session counts as a 2xx answer, an accept-then-close as no answer (status 0)
+                metrics.UpstreamAnswered(model, last.Upstream is not null ? StatusCodes.Status200OK : last.HandshakeStatus, sending);
                 if (last.Refusal is not { } refusal)
                 {
                     knownModels.Add(model); // upstream serves the model: its name may label metrics now
