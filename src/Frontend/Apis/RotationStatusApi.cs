@@ -53,7 +53,7 @@ public static class RotationStatusApi
         var models = new SortedDictionary<string, ModelView>(StringComparer.Ordinal);
         var everything = new ModelCounters();
         var keyViews = new object[status.Keys.Count];
-        int active = 0, cooling = 0, invalid = 0;
+        int active = 0, cooling = 0, invalid = 0, liveSessions = 0;
         for (var i = 0; i < status.Keys.Count; i++)
         {
             var key = status.Keys[i];
@@ -87,6 +87,7 @@ public static class RotationStatusApi
                 }
             }
             everything.Add(totals);
+            liveSessions += key.LiveSessions;
 
             keyViews[i] = new
             {
@@ -110,6 +111,7 @@ public static class RotationStatusApi
                     reason = pair.Value.Reason,
                 }),
                 invalid = key.Invalid is { } mark ? new { reason = mark.Reason, since = mark.Since } : null,
+                liveSessions = key.LiveSessions,
             };
         }
 
@@ -131,6 +133,7 @@ public static class RotationStatusApi
                     at = now,
                     windowStart = status.WindowStart,
                     totals = Totals(everything),
+                    liveSessions,
                 },
                 cluster = new
                 {
