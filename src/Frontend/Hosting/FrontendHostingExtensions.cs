@@ -1,6 +1,7 @@
 using System.Net;
 using GeminiParty.Frontend.Auth;
 using GeminiParty.Frontend.Forwarding;
+using GeminiParty.Frontend.Live;
 using GeminiParty.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -35,6 +36,7 @@ public static class FrontendHostingExtensions
         services.AddKeyPoolOptions(configuration);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ClientTokens>();
+        services.AddSingleton<AdminToken>();
         services.AddSingleton<UpstreamKeySecrets>();
         services.AddSingleton(_ => new HttpMessageInvoker(CreateUpstreamHandler()));
         services.AddHttpForwarder();
@@ -45,6 +47,7 @@ public static class FrontendHostingExtensions
         services.AddHostedService<PoolSubscription>();
         services.AddSingleton<AttemptReporter>();
         services.AddHostedService(provider => provider.GetRequiredService<AttemptReporter>());
+        services.AddLiveApi();
         builder.AddFrontendObservability();
 
         var cluster = configuration.BindOrDefault<ClusterHostingOptions>();
