@@ -13,6 +13,7 @@ if (!app.ValidateOrExplain())
     return 2;
 }
 
+app.UseServerTiming();
 app.UseJsonErrorResponses();
 app.MapHealthApi();
 app.MapRotationStatusApi();
@@ -20,6 +21,7 @@ app.MapMetricsApi();
 app.MapStatusPageApi();
 app.MapGeminiNativeApi();
 app.MapOpenAiCompatibleApi();
+app.MapResourceRoutesApi();
 app.MapLiveApi();
 app.Run();
 return 0;

@@ -11,6 +11,21 @@ internal sealed class ApiRequestPipeline(FakeGeminiState state)
     /// <summary>Per-request fault for clients that cannot reach the in-process API, e.g. <c>x-fake-fault: Overloaded503</c>.</summary>
     public const string FaultHeader = "x-fake-fault";
 
+    /// <summary>
+    /// Asks for the response headers a proxy must sort: Google's own (x-goog-*, Server-Timing) it must pass back, a
+    /// cookie and a header named in Connection (hop-by-hop) it must not.
+    /// </summary>
+    public const string ExtraHeadersHeader = "x-fake-extra-response-headers";
+
+    private static void AddExtraResponseHeaders(HttpResponse response)
+    {
+        response.Headers["x-goog-fake-trace"] = "fake-trace-1";
+        response.Headers["Server-Timing"] = "fake-model;dur=12.5";
+        response.Headers["Set-Cookie"] = "upstream-session=abc; Path=/";
+        response.Headers["x-fake-hop"] = "hop-value";
+        response.Headers.Connection = "x-fake-hop";
+    }
+
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         var path = context.Request.Path.Value ?? "";
@@ -38,15 +53,30 @@ internal sealed class ApiRequestPipeline(FakeGeminiState state)
         });
         try
         {
-            call.Body = await ReadBodyAsync(context.Request, context.RequestAborted);
+            call.RawBody = await ReadBodyAsync(context.Request, context.RequestAborted);
+            call.Body = RequestBodyDecoding.Decode(context.Request, call.RawBody);
+            if (RequestBodyDecoding.IsMultipart(context.Request))
+            {
+                call.FormFields = await RequestBodyDecoding.ReadFormFieldsAsync(context.Request, call.Body, context.RequestAborted);
+            }
+
             if (surface == FakeCall.Native)
             {
                 ApiPaths.DescribeNative(path, call);
+            }
+            else if (call.FormFields is { } fields)
+            {
+                call.Model = fields.TryGetValue("model", out var model) ? ApiPaths.StripModelsPrefix(model) : null;
             }
             else
             {
                 ApiPaths.DescribeOpenAiModelPath(path, call);
                 OpenAiRequestPeek.Read(call.Body, call);
+            }
+
+            if (context.Request.Headers.ContainsKey(ExtraHeadersHeader))
+            {
+                AddExtraResponseHeaders(context.Response);
             }
 
             await HandleAsync(context, call, next);
@@ -107,7 +137,7 @@ internal sealed class ApiRequestPipeline(FakeGeminiState state)
             return;
         }
 
-        if (!state.FastMode && call.Body.Length > 0 && !call.TryGetJson(out _))
+        if (!state.FastMode && call.Body.Length > 0 && call.FormFields is null && !call.TryGetJson(out _))
         {
             await ResponseWriter.WriteErrorAsync(context, GoogleErrors.MalformedJson());
             return;
@@ -146,7 +176,7 @@ internal sealed class ApiRequestPipeline(FakeGeminiState state)
         }
 
         state.Recorder.Completed(new RecordedRequest(
-            request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "", headers, call.Body,
+            request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "", headers, call.RawBody,
             call.ApiKey, call.Surface, call.Model, status));
     }
 

@@ -26,7 +26,14 @@ internal sealed class FakeCall(string surface) : IDisposable
     /// <summary>OpenAI only: stream_options.include_usage.</summary>
     public bool IncludeUsage { get; set; }
 
+    /// <summary>The body as the endpoint reads it (decoded when it came gzip-encoded).</summary>
     public byte[] Body { get; set; } = [];
+
+    /// <summary>The body as it crossed the wire, for tests to assert on.</summary>
+    public byte[] RawBody { get; set; } = [];
+
+    /// <summary>A multipart form's text fields; null for other bodies.</summary>
+    public IReadOnlyDictionary<string, string>? FormFields { get; set; }
 
     /// <summary>Set by a MidStreamFailure fault: the stream aborts instead of sending this event.</summary>
     public int? AbortBeforeEvent { get; set; }

@@ -71,6 +71,10 @@ internal static class NativeEndpoints
             "embedContent" => EmbedAsync(context, call),
             "batchEmbedContents" => BatchEmbedAsync(context, call),
             "countTokens" => CountTokensAsync(context, call),
+            "predict" => ResponseWriter.WriteJsonAsync(context, 200, MediaAndBatchResponses.Predictions(SampleCount(call))),
+            "predictLongRunning" => ResponseWriter.WriteJsonAsync(context, 200, MediaAndBatchResponses.Operation(call.Model!)),
+            "batchGenerateContent" => BatchAsync(context, call, "GenerateContentBatch"),
+            "asyncBatchEmbedContent" => BatchAsync(context, call, "EmbedContentBatch"),
             _ => ResponseWriter.WriteErrorAsync(context, GoogleErrors.NotFound($"Method not found: {call.Method}.")),
         };
     }
@@ -136,6 +140,27 @@ internal static class NativeEndpoints
             .ToList();
         return ResponseWriter.WriteJsonAsync(context, 200, GeminiResponses.BatchEmbeddings(embeddings));
     }
+
+    /// <summary>A batch from inline requests; Google refuses one with none.</summary>
+    private static Task BatchAsync(HttpContext context, FakeCall call, string type)
+    {
+        if (!call.TryGetJson(out var root) || MediaAndBatchResponses.InlineRequestCount(root) == 0)
+        {
+            return ResponseWriter.WriteErrorAsync(context, GoogleErrors.BadRequest("* batch.input_config: input_config is not specified\n"));
+        }
+
+        return ResponseWriter.WriteJsonAsync(context, 200,
+            MediaAndBatchResponses.Batch(call.Model!, type, MediaAndBatchResponses.DisplayName(root), MediaAndBatchResponses.InlineRequestCount(root)));
+    }
+
+    /// <summary>Imagen's <c>parameters.sampleCount</c>, 1 when absent.</summary>
+    private static int SampleCount(FakeCall call) =>
+        call.TryGetJson(out var root) && root.ValueKind == JsonValueKind.Object
+        && root.TryGetProperty("parameters", out var parameters) && parameters.ValueKind == JsonValueKind.Object
+        && parameters.TryGetProperty("sampleCount", out var count) && count.ValueKind == JsonValueKind.Number
+        && count.TryGetInt32(out var n) && n is > 0 and <= 8
+            ? n
+            : 1;
 
     private static Task CountTokensAsync(HttpContext context, FakeCall call) =>
         call.TryGetJson(out var root)

@@ -15,7 +15,53 @@ internal static class OpenAiEndpoints
         openAi.MapPost("/embeddings", context => EmbeddingsAsync(context));
         openAi.MapGet("/models", context => ResponseWriter.WriteJsonAsync(context, 200, OpenAiResponses.ModelList(ModelCatalog.All)));
         openAi.MapGet("/models/{**id}", context => GetModelAsync(context));
+        openAi.MapPost("/images/generations", context => ImagesAsync(context));
+        openAi.MapPost("/audio/speech", context => SpeechAsync(context));
+        openAi.MapPost("/audio/transcriptions", context => TranscriptionAsync(context));
         return app;
+    }
+
+    private static Task ImagesAsync(HttpContext context)
+    {
+        var call = context.Features.GetRequiredFeature<FakeCall>();
+        if (!TryValidateModel(context, call, out var rejection))
+        {
+            return rejection;
+        }
+
+        var count = call.TryGetJson(out var root) && root.TryGetProperty("n", out var n) && n.ValueKind == JsonValueKind.Number
+            && n.TryGetInt32(out var requested) && requested is > 0 and <= 8
+                ? requested
+                : 1;
+        return ResponseWriter.WriteJsonAsync(context, 200, MediaAndBatchResponses.Images(count));
+    }
+
+    private static async Task SpeechAsync(HttpContext context)
+    {
+        var call = context.Features.GetRequiredFeature<FakeCall>();
+        if (!TryValidateModel(context, call, out var rejection))
+        {
+            await rejection;
+            return;
+        }
+
+        context.Response.ContentType = "audio/wav";
+        context.Response.ContentLength = MediaAndBatchResponses.Wav.Length;
+        await context.Response.Body.WriteAsync(MediaAndBatchResponses.Wav, context.RequestAborted);
+    }
+
+    /// <summary>A multipart form with a <c>file</c> part and a <c>model</c> field, as OpenAI's SDKs send it.</summary>
+    private static Task TranscriptionAsync(HttpContext context)
+    {
+        var call = context.Features.GetRequiredFeature<FakeCall>();
+        if (call.FormFields is null || !call.FormFields.ContainsKey("file"))
+        {
+            return ResponseWriter.WriteErrorAsync(context, GoogleErrors.BadRequest("Expected a multipart/form-data body with a 'file' part."));
+        }
+
+        return TryValidateModel(context, call, out var rejection)
+            ? ResponseWriter.WriteJsonAsync(context, 200, MediaAndBatchResponses.Transcription($"fake transcription of {call.FormFields["file"].Length} bytes"))
+            : rejection;
     }
 
     private static Task GetModelAsync(HttpContext context)

@@ -47,6 +47,23 @@ public sealed class SafetySettingsTests(SafetySettingsFrontendFixture gateway) :
     }
 
     [Fact]
+    public async Task A_gzip_body_is_decoded_to_merge_into_and_goes_upstream_decoded_without_its_encoding()
+    {
+        var model = FrontendFixture.NewModel();
+        using var request = gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent");
+        request.Content = new ByteArrayContent(ProxyHeadersTests.Gzip(FrontendAssertions.Prompt));
+        request.Content.Headers.ContentType = new("application/json");
+        request.Content.Headers.ContentEncoding.Add("gzip");
+
+        using var response = await gateway.Client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(200, (int)response.StatusCode);
+        var recorded = gateway.Upstream.Requests.Single(r => r.Model == model);
+        Assert.False(recorded.Headers.ContainsKey("Content-Encoding"));
+        Assert.Equal(2, JsonNode.Parse(recorded.Body)!["safetySettings"]!.AsArray().Count);
+    }
+
+    [Fact]
     public async Task Malformed_JSON_that_must_be_read_is_a_400_and_nothing_goes_upstream()
     {
         var model = FrontendFixture.NewModel();
@@ -80,5 +97,7 @@ public sealed class ApiPrefixTests(PrefixedFrontendFixture gateway) : IClassFixt
         using var status = await gateway.GetAsync("/rotation-status");
         Assert.Equal(200, (int)status.StatusCode);
         Assert.Equal(JsonValueKind.Object, (await status.ReadJsonAsync()).ValueKind);
+        using var prefixedStatus = await gateway.GetAsync("/hf/rotation-status"); // as the original serves it
+        Assert.Equal(200, (int)prefixedStatus.StatusCode);
     }
 }

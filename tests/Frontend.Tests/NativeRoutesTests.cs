@@ -140,10 +140,20 @@ public sealed class NativeRoutesTests(FrontendFixture gateway)
     }
 
     [Fact]
-    public async Task An_unknown_method_is_404_in_Googles_shape()
+    public async Task A_path_without_a_method_is_404_in_Googles_shape()
     {
-        using var response = await gateway.PostJsonAsync("/v1beta/models/gemini-2.0-flash:deleteEverything", "{}");
+        using var response = await gateway.PostJsonAsync("/v1beta/models/gemini-2.0-flash", "{}");
         await response.AssertGoogleErrorAsync(404);
+    }
+
+    [Fact]
+    public async Task A_bearer_that_is_not_a_client_token_does_not_hide_a_valid_goog_api_key()
+    {
+        var model = FrontendFixture.NewModel();
+        using var request = gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt, token: "sdk-placeholder");
+        request.Headers.Add("x-goog-api-key", FrontendFixture.Token);
+        using var response = await gateway.Client.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.Equal(200, (int)response.StatusCode);
     }
 
     [Fact]

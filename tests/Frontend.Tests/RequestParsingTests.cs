@@ -94,4 +94,28 @@ public sealed class RequestParsingTests
     [InlineData(".hidden")]
     [InlineData("models/models/x")]
     public void Bad_model_names(string raw) => Assert.False(ModelName.TryNormalize(raw, out _));
+
+    [Theory]
+    [InlineData("generateContent", true)]
+    [InlineData("predictLongRunning", true)]
+    [InlineData("batchEmbedContents2", true)]
+    [InlineData("", false)]
+    [InlineData("2fast", false)]
+    [InlineData("generate-content", false)]
+    [InlineData("generate/content", false)]
+    [InlineData("generate%2Fcontent", false)]
+    public void Method_names_are_letters_and_digits(string method, bool valid) => Assert.Equal(valid, MethodName.IsValid(method));
+
+    [Theory]
+    [InlineData("chat/completions", true)]
+    [InlineData("audio/transcriptions", true)]
+    [InlineData("models/gemini-2.0-flash:generate", true)]
+    [InlineData("", false)]
+    [InlineData("../secrets", false)]
+    [InlineData("a/./b", false)]
+    [InlineData("a//b", false)]
+    [InlineData("a%2Fb", false)]
+    [InlineData("a b", false)]
+    [InlineData("chat/completions\r\nX: 1", false)]
+    public void Forwarded_OpenAi_paths_cannot_leave_the_api(string path, bool safe) => Assert.Equal(safe, UpstreamPath.IsSafe(path));
 }

@@ -119,6 +119,66 @@ describe('Google GenAI SDK on the native surface', { timeout: 60_000 }, () => {
     assert.equal((await recordedFor(model)).length, 0);
   });
 
+  it('a raw Imagen :predict through the SDK\'s own request path (generateImages is Vertex-only) returns images', async () => {
+    const model = `imagen-${freshModel()}`;
+    const ai = genai();
+    // ai.models cannot call :predict on the Gemini API; the SDK's api client sends it with the SDK's own headers
+    const response = await ai.apiClient.request({
+      path: `models/${model}:predict`,
+      body: JSON.stringify({ instances: [{ prompt: 'a red fox' }], parameters: { sampleCount: 1 } }),
+      httpMethod: 'POST',
+    });
+    const json = await response.json();
+
+    assert.equal(json.predictions.length, 1);
+    assert.equal(json.predictions[0].mimeType, 'image/png');
+    assert.ok(Buffer.from(json.predictions[0].bytesBase64Encoded, 'base64').length > 0);
+    const [recorded] = await recordedFor(model);
+    assert.equal(recorded.path, `/v1beta/models/${model}:predict`);
+    assert.match(recorded.headers['x-goog-api-client'], /google-genai-sdk\//, 'the SDK\'s client header crossed the hop');
+    assertOnlyPoolKeys(assert, [recorded]);
+  });
+
+  it('models.generateVideos starts a long-running operation', async () => {
+    const model = `veo-${freshModel()}`;
+    const operation = await genai().models.generateVideos({ model, source: { prompt: 'waves at dusk' } });
+
+    assert.match(operation.name, new RegExp(`^models/${model}/operations/`));
+    const [recorded] = await recordedFor(model);
+    assert.equal(recorded.path, `/v1beta/models/${model}:predictLongRunning`);
+  });
+
+  it('batches.create with inline requests creates a batch through a pool key', async () => {
+    const model = freshModel();
+    const batch = await genai().batches.create({
+      model,
+      src: [
+        { contents: [{ role: 'user', parts: [{ text: 'first' }] }] },
+        { contents: [{ role: 'user', parts: [{ text: 'second' }] }] },
+      ],
+      config: { displayName: 'e2e-batch' },
+    });
+
+    assert.match(batch.name, /^batches\//);
+    assert.equal(batch.state, 'JOB_STATE_PENDING');
+    assert.equal(batch.displayName, 'e2e-batch');
+    const [recorded] = await recordedFor(model);
+    assert.equal(recorded.path, `/v1beta/models/${model}:batchGenerateContent`);
+    assert.equal(JSON.parse(recorded.body).batch.inputConfig.requests.requests.length, 2);
+  });
+
+  it('native v1 calls (apiVersion v1) reach upstream\'s v1', async () => {
+    const model = freshModel();
+    const ai = new GoogleGenAI({ apiKey: env.token, httpOptions: { baseUrl: env.gateway, apiVersion: 'v1', timeout: 20_000 } });
+    const response = await ai.models.generateContent({ model, contents: 'Say hi' });
+    const counted = await ai.models.countTokens({ model, contents: 'count these' });
+
+    assert.ok(response.text.length > 0);
+    assert.ok(counted.totalTokens > 0);
+    const paths = (await recordedFor(model)).map((r) => r.path).sort();
+    assert.deepEqual(paths, [`/v1/models/${model}:countTokens`, `/v1/models/${model}:generateContent`]);
+  });
+
   it('never lets the client token reach upstream, only pool keys', async () => {
     const requests = await env.fake.requests();
     assert.ok(requests.every((r) => r.surface === 'native'));

@@ -1,7 +1,7 @@
 // The OpenAI JavaScript SDK against the running product, with only baseURL and apiKey changed.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import OpenAI, { AuthenticationError, RateLimitError, BadRequestError } from 'openai';
+import OpenAI, { AuthenticationError, RateLimitError, BadRequestError, toFile } from 'openai';
 import { assertOnlyPoolKeys, freshModel, startEnvironment } from './harness.mjs';
 
 let env;
@@ -205,6 +205,42 @@ for (const base of ['/v1', '/v1beta/openai']) {
     });
   });
 }
+
+describe('OpenAI SDK beyond chat and embeddings', { timeout: 60_000 }, () => {
+  const openai = () => client(`${env.gateway}/v1`);
+
+  it('images.generate returns upstream\'s images, rotated by the model in the body', async () => {
+    const model = freshModel();
+    const result = await openai().images.generate({ model, prompt: 'a red fox', n: 1, response_format: 'b64_json' });
+
+    assert.equal(result.data.length, 1);
+    assert.ok(Buffer.from(result.data[0].b64_json, 'base64').length > 0);
+    const [recorded] = await recordedFor(model);
+    assert.equal(recorded.path, '/v1beta/openai/images/generations');
+    assertOnlyPoolKeys(assert, [recorded]);
+  });
+
+  it('a multipart audio.transcriptions.create names its model in a form field', async () => {
+    const model = freshModel();
+    const file = await toFile(Buffer.from('RIFF fake wave audio'), 'hello.wav', { type: 'audio/wav' });
+    const transcription = await openai().audio.transcriptions.create({ model, file });
+
+    assert.match(transcription.text, /^fake transcription/);
+    const [recorded] = await recordedFor(model);
+    assert.equal(recorded.path, '/v1beta/openai/audio/transcriptions');
+    assert.match(recorded.headers['Content-Type'] ?? recorded.headers['content-type'], /^multipart\/form-data; boundary=/);
+    assertOnlyPoolKeys(assert, [recorded]);
+  });
+
+  it('audio.speech.create returns upstream\'s audio bytes', async () => {
+    const model = freshModel();
+    const speech = await openai().audio.speech.create({ model, input: 'hello', voice: 'alloy' });
+    const audio = Buffer.from(await speech.arrayBuffer());
+
+    assert.equal(audio.subarray(0, 4).toString('ascii'), 'RIFF');
+    assert.equal((await recordedFor(model)).length, 1);
+  });
+});
 
 describe('raw requests on the OpenAI surface', { timeout: 30_000 }, () => {
   it('answers a body without a model with 400 in OpenAI\'s error shape', async () => {

@@ -6,13 +6,15 @@ using Microsoft.Extensions.Options;
 
 namespace GeminiParty.Frontend.Apis;
 
-/// <summary>Google's own API shape under <c>{API_PREFIX}/v1beta</c>, forwarded to the same paths upstream.</summary>
+/// <summary>
+/// Google's own API shape under <c>{API_PREFIX}/v1beta</c> and <c>{API_PREFIX}/v1</c>: every method on a model,
+/// forwarded to the same path upstream; model listing and lookup under <c>/v1beta</c> (<c>GET /v1/models</c> is the
+/// OpenAI-compatible list, which the OpenAI SDKs depend on).
+/// </summary>
 public static class GeminiNativeApi
 {
-    private static readonly HashSet<string> PostActions = new(StringComparer.Ordinal)
-    {
-        "generateContent", "streamGenerateContent", "embedContent", "batchEmbedContents", "countTokens",
-    };
+    /// <summary>The methods whose requests get the configured safety settings.</summary>
+    private static readonly HashSet<string> GenerateMethods = new(StringComparer.Ordinal) { "generateContent", "streamGenerateContent" };
 
     /// <summary>The pseudo-model that model listing rotates under: it consumes no generation quota.</summary>
     internal const string ListModels = "models.list";
@@ -21,26 +23,38 @@ public static class GeminiNativeApi
     {
         var gateway = app.ServiceProvider.GetRequiredService<IOptions<FrontendOptions>>().Value;
         var safety = gateway.SafetyThresholds; // built once: the HARM_CATEGORY_* settings are read at start only
-        var api = app.MapGroup(gateway.NormalizedPrefix + "/v1beta/models")
-            .RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative)
-            .WithTags("Gemini native");
         var forwarder = app.ServiceProvider.GetRequiredService<UpstreamForwarder>(); // a singleton: no per-request scope to find it
-        api.MapPost("/{**target}", (string target, HttpContext context) => PostAsync(target, context, forwarder, gateway, safety));
-        api.MapGet("/", ListAsync);
-        api.MapGet("/{**model}", GetAsync);
+        foreach (var version in new[] { "v1beta", "v1" })
+        {
+            var api = app.MapGroup($"{gateway.NormalizedPrefix}/{version}/models")
+                .RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative)
+                .WithTags("Gemini native");
+            api.MapPost("/{**target}", (string target, HttpContext context) => PostAsync(version, target, context, forwarder, gateway, safety));
+            if (version == "v1beta")
+            {
+                api.MapGet("/", ListAsync);
+                api.MapGet("/{**model}", GetAsync);
+            }
+        }
         return app;
     }
 
-    /// <summary><c>POST /v1beta/models/{model}:{action}</c>.</summary>
-    public static async Task PostAsync(string target, HttpContext context, UpstreamForwarder forwarder, FrontendOptions gateway,
+    /// <summary><c>POST /{version}/models/{model}:{method}</c>, for any method upstream has.</summary>
+    public static async Task PostAsync(string version, string target, HttpContext context, UpstreamForwarder forwarder, FrontendOptions gateway,
         IReadOnlyDictionary<string, string> safety)
     {
         var colon = target.LastIndexOf(':');
-        var action = colon < 0 ? "" : target[(colon + 1)..];
-        if (colon < 0 || !PostActions.Contains(action))
+        if (colon < 0)
         {
             await ApiSurface.GeminiNative.WriteErrorAsync(context, StatusCodes.Status404NotFound,
-                $"Unknown method '{Sanitize(action)}': use one of {string.Join(", ", PostActions)}.");
+                $"No method in '{Sanitize(target)}': call POST /{version}/models/{{model}}:{{method}}, e.g. :generateContent.");
+            return;
+        }
+        var method = target[(colon + 1)..];
+        if (!MethodName.IsValid(method))
+        {
+            await ApiSurface.GeminiNative.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
+                $"Invalid method name '{Sanitize(method)}': use letters and digits, at most 64 characters.");
             return;
         }
         if (!ModelName.TryNormalize(target[..colon], out var model))
@@ -53,11 +67,14 @@ public static class GeminiNativeApi
         if (body is not null)
         {
             var payload = body.Memory;
-            if (safety.Count > 0 && action is "generateContent" or "streamGenerateContent")
+            var rewritten = false;
+            if (safety.Count > 0 && GenerateMethods.Contains(method))
             {
                 try
                 {
-                    payload = SafetySettingsMerger.Merge(payload.Span, safety);
+                    // a compressed body is decoded to merge into, and the merged JSON goes upstream decoded
+                    payload = SafetySettingsMerger.Merge(RequestBodyDecoder.Decoded(context.Request, payload, gateway.MaxRequestBodyBytes).Span, safety);
+                    rewritten = RequestBodyDecoder.IsEncoded(context.Request);
                 }
                 catch (InvalidRequestBodyException ex)
                 {
@@ -65,8 +82,8 @@ public static class GeminiNativeApi
                     return;
                 }
             }
-            var path = $"v1beta/models/{model}:{action}{ForwardedQuery(context.Request)}";
-            var call = new UpstreamCall(ApiSurface.GeminiNative, HttpMethod.Post, path, model, payload, action == "streamGenerateContent");
+            var path = $"{version}/models/{model}:{method}{ForwardedQuery(context.Request)}";
+            var call = new UpstreamCall(ApiSurface.GeminiNative, HttpMethod.Post, path, model, payload, method == "streamGenerateContent", rewritten);
             await forwarder.ForwardAsync(context, call);
         }
     }

@@ -6,11 +6,18 @@ using Microsoft.Extensions.Options;
 namespace GeminiParty.Frontend.Apis;
 
 /// <summary>
-/// The OpenAI-compatible surface, on <c>{API_PREFIX}/v1</c> and on Google's own <c>{API_PREFIX}/v1beta/openai</c>,
-/// forwarded to <c>{GEMINI_BASE_URL}/v1beta/openai/...</c> by the same engine as the native surface.
+/// The OpenAI-compatible surface, on <c>{API_PREFIX}/v1</c> and on Google's own <c>{API_PREFIX}/v1beta/openai</c>:
+/// every path that is not a native route goes to <c>{GEMINI_BASE_URL}/v1beta/openai/...</c> with its method and query,
+/// through the same engine as the native surface.
 /// </summary>
 public static class OpenAiCompatibleApi
 {
+    /// <summary>Operations whose requests must name a model: a body without one is the client's mistake, caught here.</summary>
+    private static readonly HashSet<string> ModelRequired = new(StringComparer.Ordinal)
+    {
+        "chat/completions", "embeddings", "images/generations", "images/edits", "audio/speech", "audio/transcriptions", "audio/translations",
+    };
+
     public static IEndpointRouteBuilder MapOpenAiCompatibleApi(this IEndpointRouteBuilder app)
     {
         var gateway = app.ServiceProvider.GetRequiredService<IOptions<FrontendOptions>>().Value;
@@ -20,39 +27,82 @@ public static class OpenAiCompatibleApi
             var api = app.MapGroup(gateway.NormalizedPrefix + root)
                 .RequireClientToken(app.ServiceProvider, ApiSurface.OpenAi)
                 .WithTags("OpenAI compatible");
-            api.MapPost("/chat/completions", (HttpContext context) => PostAsync(context, forwarder, gateway, "chat/completions"));
-            api.MapPost("/embeddings", (HttpContext context) => PostAsync(context, forwarder, gateway, "embeddings"));
             api.MapGet("/models", ListAsync);
             api.MapGet("/models/{**model}", GetAsync);
+            api.Map("/{**operation}", (string operation, HttpContext context) => ForwardAsync(operation, context, forwarder, gateway));
         }
         return app;
     }
 
-    private static async Task PostAsync(HttpContext context, UpstreamForwarder forwarder, FrontendOptions options, string operation)
+    /// <summary>Any other operation, any method: the model comes from the body (JSON or form), else from the path.</summary>
+    private static async Task ForwardAsync(string operation, HttpContext context, UpstreamForwarder forwarder, FrontendOptions options)
     {
-        using var body = await RequestBody.ReadOrRejectAsync(context, ApiSurface.OpenAi, options.MaxRequestBodyBytes);
-        if (body is not null)
+        if (!UpstreamPath.IsSafe(operation))
         {
-            OpenAiRequestReader.OpenAiRequestFacts facts;
-            try
-            {
-                facts = OpenAiRequestReader.Read(body.Memory.Span);
-            }
-            catch (InvalidRequestBodyException ex)
-            {
-                await ApiSurface.OpenAi.WriteErrorAsync(context, StatusCodes.Status400BadRequest, ex.Message);
-                return;
-            }
-            if (!ModelName.TryNormalize(facts.Model, out var model))
-            {
-                await ApiSurface.OpenAi.WriteErrorAsync(context, StatusCodes.Status400BadRequest, facts.Model is null
-                    ? "The request body needs a 'model' string, e.g. \"gemini-2.0-flash\"."
-                    : "Invalid 'model': use letters, digits, '.', '-' and '_' (optionally prefixed by 'models/'), at most 256 characters.");
-                return;
-            }
-            var call = new UpstreamCall(ApiSurface.OpenAi, HttpMethod.Post, $"v1beta/openai/{operation}", model, body.Memory, facts.Stream);
-            await forwarder.ForwardAsync(context, call);
+            await ApiSurface.OpenAi.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
+                "Invalid path: use segments of letters, digits, '.', '-', '_' and ':'.");
+            return;
         }
+        var method = HttpMethod.Parse(context.Request.Method);
+        RequestBody? body = null;
+        if (method != HttpMethod.Get && method != HttpMethod.Head)
+        {
+            body = await RequestBody.ReadOrRejectAsync(context, ApiSurface.OpenAi, options.MaxRequestBodyBytes);
+            if (body is null)
+            {
+                return; // rejected (too large, too slow, malformed), and the client was told why
+            }
+        }
+        using var read = body;
+        var payload = body?.Memory ?? ReadOnlyMemory<byte>.Empty;
+        OpenAiRequestReader.OpenAiRequestFacts facts;
+        try
+        {
+            facts = await ReadFactsAsync(context.Request, payload, options.MaxRequestBodyBytes, context.RequestAborted);
+        }
+        catch (InvalidRequestBodyException ex)
+        {
+            await ApiSurface.OpenAi.WriteErrorAsync(context, StatusCodes.Status400BadRequest, ex.Message);
+            return;
+        }
+        string model;
+        if (facts.Model is null && !ModelRequired.Contains(operation))
+        {
+            model = "openai/" + operation; // nothing names a model: the operation counts under its own bucket
+        }
+        else if (!ModelName.TryNormalize(facts.Model, out model))
+        {
+            await ApiSurface.OpenAi.WriteErrorAsync(context, StatusCodes.Status400BadRequest, facts.Model is null
+                ? "The request body needs a 'model' string, e.g. \"gemini-2.0-flash\"."
+                : "Invalid 'model': use letters, digits, '.', '-' and '_' (optionally prefixed by 'models/'), at most 256 characters.");
+            return;
+        }
+        var path = $"v1beta/openai/{operation}{GeminiNativeApi.ForwardedQuery(context.Request)}";
+        await forwarder.ForwardAsync(context, new UpstreamCall(ApiSurface.OpenAi, method, path, model, payload, facts.Stream));
+    }
+
+    /// <summary>
+    /// The model and stream flag: from a JSON body with the forward-only reader, from a form's <c>model</c> field, or
+    /// none for a body of another type (or none). A compressed body is read from a decoded copy and goes upstream as it came.
+    /// </summary>
+    private static async Task<OpenAiRequestReader.OpenAiRequestFacts> ReadFactsAsync(HttpRequest request, ReadOnlyMemory<byte> body, long limit,
+        CancellationToken cancellationToken)
+    {
+        if (body.IsEmpty)
+        {
+            return default;
+        }
+        var contentType = request.ContentType ?? "";
+        if (contentType.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            var model = await MultipartModelReader.ReadAsync(contentType, RequestBodyDecoder.Decoded(request, body, limit), cancellationToken);
+            return new(model, false);
+        }
+        if (contentType.Length == 0 || contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            return OpenAiRequestReader.Read(RequestBodyDecoder.Decoded(request, body, limit).Span);
+        }
+        return default;
     }
 
     private static Task ListAsync(HttpContext context, UpstreamForwarder forwarder) =>

@@ -19,6 +19,12 @@ public static class RotationStatusApi
     public static IEndpointRouteBuilder MapRotationStatusApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/rotation-status", GetAsync).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative);
+        var prefix = app.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Hosting.FrontendOptions>>().Value.NormalizedPrefix;
+        if (prefix.Length > 0)
+        {
+            // under API_PREFIX too, as the original serves it; the root one stays for dashboards that know it there
+            app.MapGet(prefix + "/rotation-status", GetAsync).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative);
+        }
         return app;
     }
 

@@ -16,8 +16,24 @@ public sealed class ClientTokens(IOptions<FrontendOptions> options)
 
     private readonly byte[][] _digests = options.Value.Tokens.Select(token => SHA256.HashData(Encoding.UTF8.GetBytes(token))).ToArray();
 
-    /// <summary>Whether the request carries one of the client tokens (see <see cref="Presented"/> for where).</summary>
-    public bool IsValid(HttpRequest request) => IsValid(Presented(request));
+    /// <summary>
+    /// Whether the request carries one of the client tokens in any of the places a client may put it: a Bearer header
+    /// that is not a client token (an SDK's placeholder key, say) does not hide a valid <c>x-goog-api-key</c> or <c>key</c>.
+    /// </summary>
+    public bool IsValid(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && IsValid(authorization.AsSpan(7).Trim()))
+        {
+            return true;
+        }
+        var googKey = request.Headers["x-goog-api-key"].ToString();
+        if (googKey.Length > 0 && IsValid(googKey.AsSpan().Trim()))
+        {
+            return true;
+        }
+        return request.QueryString.HasValue && request.Query.TryGetValue("key", out var key) && IsValid(key.ToString());
+    }
 
     public bool IsValid(ReadOnlySpan<char> token)
     {
@@ -47,24 +63,5 @@ public sealed class ClientTokens(IOptions<FrontendOptions> options)
                 ArrayPool<byte>.Shared.Return(rented);
             }
         }
-    }
-
-    /// <summary>
-    /// The token a client sent: <c>Authorization: Bearer</c>, <c>x-goog-api-key</c> or <c>?key=</c>; empty when none.
-    /// A slice of the header or query value, not a copy.
-    /// </summary>
-    public static ReadOnlySpan<char> Presented(HttpRequest request)
-    {
-        var authorization = request.Headers.Authorization.ToString();
-        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            return authorization.AsSpan(7).Trim();
-        }
-        var googKey = request.Headers["x-goog-api-key"].ToString();
-        if (googKey.Length > 0)
-        {
-            return googKey.AsSpan().Trim();
-        }
-        return request.QueryString.HasValue && request.Query.TryGetValue("key", out var key) ? key.ToString() : default;
     }
 }

@@ -18,18 +18,24 @@ public abstract class ApiSurface
     /// <summary>Puts the pool key on the upstream request, in a header (never the URL).</summary>
     public abstract void Authorize(HttpRequestMessage request, string key);
 
-    /// <summary>Writes an error the gateway itself produces, in this surface's error shape.</summary>
-    public Task WriteErrorAsync(HttpContext context, int status, string message, TimeSpan? retryAfter = null)
+    /// <summary>Writes an error the gateway itself produces, in this surface's error shape; returns the body's length.</summary>
+    public async Task<int> WriteErrorAsync(HttpContext context, int status, string message, TimeSpan? retryAfter = null)
     {
         var response = context.Response;
         response.StatusCode = status;
         response.ContentType = "application/json; charset=utf-8";
         if (retryAfter is { } delay)
         {
-            response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(delay.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            response.Headers.RetryAfter = RetryAfterSeconds(delay);
         }
-        return response.Body.WriteAsync(ErrorBody(status, message)).AsTask();
+        var body = ErrorBody(status, message);
+        await response.Body.WriteAsync(body);
+        return body.Length;
     }
+
+    /// <summary>A Retry-After value: whole seconds, rounded up, at least 1.</summary>
+    public static string RetryAfterSeconds(TimeSpan delay) =>
+        Math.Max(1, (long)Math.Ceiling(delay.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The JSON body of an error in this surface's shape.</summary>
     public abstract byte[] ErrorBody(int status, string message);
@@ -49,6 +55,7 @@ public abstract class ApiSurface
         405 => "METHOD_NOT_ALLOWED",
         413 => "INVALID_ARGUMENT",
         429 => "RESOURCE_EXHAUSTED",
+        501 => "UNIMPLEMENTED",
         503 => "UNAVAILABLE",
         504 => "DEADLINE_EXCEEDED",
         _ when status >= 500 => "INTERNAL",

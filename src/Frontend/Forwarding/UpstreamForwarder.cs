@@ -1,17 +1,19 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using GeminiParty.Frontend.Hosting;
 using GeminiParty.Frontend.Observability;
 using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace GeminiParty.Frontend.Forwarding;
 
 /// <summary>
-/// The one engine behind every upstream route: lease a key, send the bytes, relay the answer as it arrives, classify
-/// failures, report to the pool, and retry on another key while nothing has reached the client yet.
+/// The one engine behind every upstream route: lease a key, send the bytes through YARP's <see cref="IHttpForwarder"/>,
+/// relay the answer as it arrives, classify failures, report to the pool, and retry on another key while nothing has
+/// reached the client yet.
 /// </summary>
 public sealed partial class UpstreamForwarder(
+    IHttpForwarder forwarder,
     HttpMessageInvoker upstream,
     KeyPoolReference pool,
     KeyLeases leases,
@@ -24,17 +26,37 @@ public sealed partial class UpstreamForwarder(
     RequestLog requestLog,
     ILogger<UpstreamForwarder> logger)
 {
-    private const int MaxErrorBodyBytes = 64 * 1024;
     private static readonly TimeSpan TransientBackoff = TimeSpan.FromMilliseconds(100);
 
     private readonly FrontendOptions _options = options.Value;
 
     private readonly Uri _baseUri = options.Value.BaseUri;
 
+    private readonly string _destinationPrefix = options.Value.BaseUri.ToString();
+
+    /// <summary>
+    /// HTTP/1.1 or higher toward upstream, as before YARP; its activity timeout is the idle limit of a stream, and for
+    /// an answer that is not a stream the whole call's limit (also enforced in total, see <see cref="AttemptAsync"/>).
+    /// </summary>
+    private readonly ForwarderRequestConfig _streamConfig = new()
+    {
+        ActivityTimeout = options.Value.StreamIdleTimeout,
+        Version = HttpVersion.Version11,
+        VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
+    };
+
+    private readonly ForwarderRequestConfig _callConfig = new()
+    {
+        ActivityTimeout = options.Value.UpstreamTimeout,
+        Version = HttpVersion.Version11,
+        VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
+    };
+
     public async Task ForwardAsync(HttpContext context, UpstreamCall call)
     {
         var aborted = context.RequestAborted;
         var started = Stopwatch.GetTimestamp();
+        var transformer = new AttemptTransformer(call, new Uri(_baseUri, call.PathAndQuery), context.Features.Get<ServerTiming>());
         TriedKeys? tried = null;
         UpstreamFailure? last = null;
         var attempts = 0;
@@ -50,17 +72,22 @@ public sealed partial class UpstreamForwarder(
             try
             {
                 lease = await leases.NextAsync(call.Model, tried, aborted);
+                if (lease.Key is null && tried is not null && last?.Classification.Outcome == UpstreamOutcome.Transient)
+                {
+                    // every key left was tried, the last failure blamed none (a one-key pool's 503): try them again
+                    lease = await leases.NextAsync(call.Model, null, aborted);
+                }
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
             {
-                Complete(context, call, alias, attempts, started, relayed); // the client left while its key was being leased
+                ClientLeft(context, call, alias, attempts, started, relayed); // the client left while its key was being leased
                 return;
             }
             catch (Exception ex) when (ex is OrleansException or TimeoutException or ArgumentException or InvalidOperationException)
             {
                 // no silo reachable (cluster starting, or every silo gone): nothing was sent upstream, the client may retry
-                LogPoolUnreachable(logger, ex.GetType().Name);
-                await call.Surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
+                LogPoolUnreachable(logger, ex, ex.GetType().Name);
+                relayed = await call.Surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
                     "The key pool is not reachable right now; retry shortly.", TimeSpan.FromSeconds(1));
                 Complete(context, call, alias, attempts, started, relayed);
                 return;
@@ -83,7 +110,8 @@ public sealed partial class UpstreamForwarder(
             }
             attempts++;
 
-            (var result, relayed) = await AttemptAsync(context, call, alias, secret, aborted);
+            transformer.Begin(secret);
+            (var result, relayed) = await AttemptAsync(context, call, transformer, alias, aborted);
             if (result is null)
             {
                 Complete(context, call, alias, attempts, started, relayed);
@@ -92,14 +120,29 @@ public sealed partial class UpstreamForwarder(
             last = result;
             if (result.Classification.Outcome == UpstreamOutcome.Transient && attempts < _options.MaxAttempts)
             {
-                await Task.Delay(TransientBackoff * attempts, time, aborted);
+                try
+                {
+                    await Task.Delay(TransientBackoff * attempts, time, aborted);
+                }
+                catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+                {
+                    ClientLeft(context, call, alias, attempts, started, 0); // the client left during the backoff
+                    return;
+                }
             }
         }
-        // the attempts ran out on rate-limited keys: say when to come back, as the all-cooling answer does
-        var retryAfter = last!.Status == StatusCodes.Status429TooManyRequests ? last.Classification.RetryDelay : null;
-        relayed = await WriteUpstreamErrorAsync(context, call, last, retryAfter);
+        // the attempts ran out: on rate-limited keys say when to come back, as the all-cooling answer does
+        relayed = await WriteUpstreamErrorAsync(context, call, last!, RetryAfterOf(last!));
         Complete(context, call, alias, attempts, started, relayed);
     }
+
+    /// <summary>When a client that got this failure as its answer may try again: a 429's delay, or the daily reset.</summary>
+    private TimeSpan? RetryAfterOf(UpstreamFailure failure) => failure switch
+    {
+        { Status: not StatusCodes.Status429TooManyRequests } => null,
+        { Classification.Outcome: UpstreamOutcome.DailyQuotaExhausted } => QuotaReset.NextPacificMidnight(time.GetUtcNow()) - time.GetUtcNow(),
+        _ => failure.Classification.RetryDelay,
+    };
 
     /// <summary>The request's one log line and its metrics.</summary>
     private void Complete(HttpContext context, UpstreamCall call, KeyAlias? alias, int attempts, long started, long responseBytes)
@@ -110,84 +153,154 @@ public sealed partial class UpstreamForwarder(
             Stopwatch.GetElapsedTime(started).TotalMilliseconds, call.Body.Length, responseBytes);
     }
 
+    /// <summary>The client went away before its answer started: logged as 499 (client closed request), as nginx does.</summary>
+    private void ClientLeft(HttpContext context, UpstreamCall call, KeyAlias? alias, int attempts, long started, long responseBytes)
+    {
+        if (!context.Response.HasStarted)
+        {
+            context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+        }
+        Complete(context, call, alias, attempts, started, responseBytes);
+    }
+
     /// <summary>
     /// One attempt with one key. Returns a null failure when the client has its answer, or the retryable failure; and
-    /// the body bytes relayed from upstream.
+    /// the body bytes the client got.
     /// </summary>
-    private async Task<(UpstreamFailure? Failure, long Bytes)> AttemptAsync(HttpContext context, UpstreamCall call, KeyAlias alias, string secret, CancellationToken aborted)
+    private async Task<(UpstreamFailure? Failure, long Bytes)> AttemptAsync(HttpContext context, UpstreamCall call, AttemptTransformer transformer,
+        KeyAlias alias, CancellationToken aborted)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        timeout.CancelAfter(call.Streaming ? _options.StreamIdleTimeout : _options.UpstreamTimeout);
-        using var request = BuildRequest(call, secret);
-        HttpResponseMessage response;
+        // YARP's activity timeout is an idle limit; an answer that is not a stream also has a total one
+        using var deadline = call.Streaming ? null : new CancellationTokenSource(_options.UpstreamTimeout, time);
+        transformer.ReplayBody(context.Request);
         var sending = Stopwatch.GetTimestamp();
-        try
+        var error = await forwarder.SendAsync(context, _destinationPrefix, upstream,
+            call.Streaming ? _streamConfig : _callConfig, transformer, deadline?.Token ?? CancellationToken.None);
+        var status = transformer.Status;
+        if (status == 0)
         {
-            response = await upstream.SendAsync(request, timeout.Token);
+            context.Features.Get<ServerTiming>()?.AddUpstream(sending, Stopwatch.GetTimestamp()); // the wait for no answer counts too
         }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
-        {
-            Record(alias, call.Model, UpstreamOutcome.ClientError, "client disconnected");
-            return (null, 0);
-        }
-        catch (OperationCanceledException)
-        {
-            metrics.UpstreamAnswered(call.Model, 0, sending);
-            Record(alias, call.Model, UpstreamOutcome.Timeout, "gateway timeout");
-            await call.Surface.WriteErrorAsync(context, StatusCodes.Status504GatewayTimeout, "Upstream did not answer in time (UPSTREAM_TIMEOUT).");
-            return (null, 0);
-        }
-        catch (HttpRequestException ex)
-        {
-            metrics.UpstreamAnswered(call.Model, 0, sending);
-            return (await FailTransientAsync(alias, call, $"connection failed: {ex.HttpRequestError}"), 0);
-        }
-        var status = (int)response.StatusCode;
         if (status is >= 200 and < 300 or 429)
         {
             knownModels.Add(call.Model); // upstream serves the model, or meters it: its name may label metrics now
         }
-        metrics.UpstreamAnswered(call.Model, status, sending);
+        metrics.UpstreamAnswered(call.Model, status, sending, transformer.AnsweredAt); // until the headers, as before YARP
 
-        using (response)
+        if (transformer.Relay is { } relay)
         {
-            if (status is >= 200 and < 300)
-            {
-                var relayed = await RelayAsync(context, call, alias, response, timeout);
-                return relayed >= 0 ? (null, relayed)
-                    : (await FailTransientAsync(alias, call, "upstream answer broke off before its first byte"), 0);
-            }
+            var (relayFailure, written) = await CompleteRelayAsync(context, call, alias, error, relay.Body, deadline);
+            return (relayFailure, (relay.Body?.Bytes ?? 0) + written);
+        }
+        if (aborted.IsCancellationRequested)
+        {
+            Record(alias, call.Model, UpstreamOutcome.ClientError, "client disconnected");
+            return (null, 0);
+        }
+        if (status == 0)
+        {
+            return await NoAnswerAsync(context, call, alias, error, deadline);
+        }
+        if (transformer.ErrorBodyBroken)
+        {
+            return (await FailTransientAsync(alias, call, "error body broke off"), 0);
+        }
 
-            byte[] body;
+        var body = transformer.ErrorBody ?? [];
+        var classification = UpstreamErrorClassifier.Classify(status, body);
+        var failure = new UpstreamFailure(status, transformer.ErrorContentType, body, classification);
+        var report = new AttemptReport(alias, call.Model, classification.Outcome, classification.RetryDelay, classification.Reason);
+        metrics.AttemptCompleted(alias, classification.Outcome, null, call.Model);
+        if (!classification.Outcome.IsRetryable())
+        {
+            reporter.Report(report);
+            return (null, await WriteUpstreamErrorAsync(context, call, failure, retryAfter: null));
+        }
+        LogAttemptFailed(logger, alias.Index, call.Model, status, classification.Reason);
+        if (classification.Outcome.ChangesKeyState())
+        {
+            metrics.CooldownStarted(alias, call.Model, classification.Outcome);
+            leases.Withdraw(alias, classification.Outcome == UpstreamOutcome.InvalidKey ? null : call.Model);
             try
             {
-                body = await ReadErrorBodyAsync(response, timeout.Token);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is OperationCanceledException && !aborted.IsCancellationRequested))
-            {
-                return (await FailTransientAsync(alias, call, "error body broke off"), 0);
-            }
-            var classification = UpstreamErrorClassifier.Classify(status, body);
-            var failure = new UpstreamFailure(status, ContentTypeOf(response), body, classification);
-            var report = new AttemptReport(alias, call.Model, classification.Outcome, classification.RetryDelay, classification.Reason);
-            metrics.AttemptCompleted(alias, classification.Outcome, null, call.Model);
-            if (!classification.Outcome.IsRetryable())
-            {
-                reporter.Report(report);
-                return (null, await WriteUpstreamErrorAsync(context, call, failure, retryAfter: null));
-            }
-            LogAttemptFailed(logger, alias.Index, call.Model, status, classification.Reason);
-            if (classification.Outcome.ChangesKeyState())
-            {
-                metrics.CooldownStarted(alias, call.Model, classification.Outcome);
-                leases.Withdraw(alias, classification.Outcome == UpstreamOutcome.InvalidKey ? null : call.Model);
                 await pool.Reference.PenalizeAsync(report);
             }
-            else
+            catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
             {
-                reporter.Report(report);
+                // the key is withdrawn here already; the pool learns of it from the next frontend that meets it
+                LogPenaltyNotReported(logger, ex, alias.Index, call.Model);
             }
-            return (failure, 0);
+        }
+        else
+        {
+            reporter.Report(report);
+        }
+        return (failure, 0);
+    }
+
+    /// <summary>
+    /// After YARP copied (or began to copy) a success: reports it with its usage, or ends a stream that broke off.
+    /// A success whose body failed before its first byte reached the client is still retryable. Returns the bytes the
+    /// gateway wrote itself (a stream's closing error event).
+    /// </summary>
+    private async Task<(UpstreamFailure? Failure, long Written)> CompleteRelayAsync(HttpContext context, UpstreamCall call, KeyAlias alias,
+        ForwarderError error, RelayedStream? body, CancellationTokenSource? deadline)
+    {
+        if (context.RequestAborted.IsCancellationRequested || error == ForwarderError.ResponseBodyClient)
+        {
+            Record(alias, call.Model, UpstreamOutcome.Success, "client left during the answer"); // the key worked
+            return (null, 0);
+        }
+        if (error != ForwarderError.None)
+        {
+            if (!context.Response.HasStarted)
+            {
+                ResetResponse(context);
+                return (await FailTransientAsync(alias, call, "upstream answer broke off before its first byte"), 0);
+            }
+            LogStreamBroken(logger, context.Features.Get<IForwarderErrorFeature>()?.Exception, alias.Index, call.Model, error.ToString());
+            Record(alias, call.Model, UpstreamOutcome.Transient, "stream broke off");
+            return (null, 0);
+        }
+        if (body?.Broken is { } broken)
+        {
+            var reason = deadline?.IsCancellationRequested == true ? "UPSTREAM_TIMEOUT" : broken.GetType().Name;
+            LogStreamBroken(logger, broken, alias.Index, call.Model, reason);
+            Record(alias, call.Model, UpstreamOutcome.Transient, "stream broke off");
+            if (context.Response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true)
+            {
+                var closing = call.Surface.StreamFailureEvent("The upstream stream broke off before it finished.");
+                await context.Response.Body.WriteAsync(closing, context.RequestAborted);
+                return (null, closing.Length);
+            }
+            context.Abort(); // a truncated answer must not look complete
+            return (null, 0);
+        }
+        Record(alias, call.Model, UpstreamOutcome.Success, null, body?.Usage);
+        return (null, 0);
+    }
+
+    /// <summary>Upstream sent no answer: a timeout is answered (504), anything else is retried on another key.</summary>
+    private async Task<(UpstreamFailure? Failure, long Bytes)> NoAnswerAsync(HttpContext context, UpstreamCall call, KeyAlias alias,
+        ForwarderError error, CancellationTokenSource? deadline)
+    {
+        ResetResponse(context);
+        if (error == ForwarderError.RequestTimedOut || deadline?.IsCancellationRequested == true)
+        {
+            Record(alias, call.Model, UpstreamOutcome.Timeout, "gateway timeout");
+            return (null, await call.Surface.WriteErrorAsync(context, StatusCodes.Status504GatewayTimeout,
+                call.Streaming ? "Upstream did not answer in time (STREAM_IDLE_TIMEOUT)." : "Upstream did not answer in time (UPSTREAM_TIMEOUT)."));
+        }
+        return (await FailTransientAsync(alias, call, $"connection failed: {error}"), 0);
+    }
+
+    /// <summary>Undoes what YARP set on a failed attempt (its 502 or 504), so the next attempt or answer starts clean.</summary>
+    private static void ResetResponse(HttpContext context)
+    {
+        context.Features.Set<IForwarderErrorFeature>(null);
+        if (!context.Response.HasStarted)
+        {
+            context.Response.Clear();
         }
     }
 
@@ -206,139 +319,19 @@ public sealed partial class UpstreamForwarder(
         reporter.Report(new AttemptReport(alias, model, outcome, null, reason, tokens)); // batched, off the request path
     }
 
-    private HttpRequestMessage BuildRequest(UpstreamCall call, string secret)
-    {
-        var request = new HttpRequestMessage(call.Method, new Uri(_baseUri, call.PathAndQuery))
-        {
-            Version = HttpVersion.Version11,
-            VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
-        };
-        call.Surface.Authorize(request, secret);
-        if (call.Method == HttpMethod.Post)
-        {
-            request.Content = new ReadOnlyMemoryContent(call.Body);
-            request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
-        }
-        return request;
-    }
-
-    /// <summary>
-    /// Streams the answer to the client chunk by chunk and returns the bytes relayed, or -1 when upstream broke off before
-    /// any byte reached the client, so another key may still be tried; after the first byte, a failure ends the response instead.
-    /// Reports the success to the pool with the tokens the answer's last usage object names.
-    /// </summary>
-    private async Task<long> RelayAsync(HttpContext context, UpstreamCall call, KeyAlias alias, HttpResponseMessage response, CancellationTokenSource timeout)
-    {
-        var client = context.Response;
-        client.StatusCode = (int)response.StatusCode;
-        var contentType = ContentTypeOf(response);
-        if (contentType is not null)
-        {
-            client.ContentType = contentType;
-        }
-        var isEventStream = contentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
-        if (isEventStream)
-        {
-            client.Headers.CacheControl = "no-cache";
-            client.Headers["X-Accel-Buffering"] = "no";
-        }
-        else if (!call.Streaming && response.Content.Headers.ContentLength is { } length)
-        {
-            client.ContentLength = length;
-        }
-
-        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        var tail = new ResponseTail(); // not `using`: a using local is read-only, and Append mutates it
-        var sent = 0L;
-        try
-        {
-            // the handler's answer content hands over the connection's stream without I/O: no Task per request for it
-            await using var body = response.Content.ReadAsStream(timeout.Token);
-            while (true)
-            {
-                var read = await body.ReadAsync(buffer, timeout.Token);
-                if (read == 0)
-                {
-                    Record(alias, call.Model, UpstreamOutcome.Success, null, tail.ReadUsage());
-                    return sent;
-                }
-                if (call.Streaming)
-                {
-                    timeout.CancelAfter(_options.StreamIdleTimeout);
-                }
-                sent += read;
-                tail.Append(buffer.AsSpan(0, read));
-                await client.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted);
-            }
-        }
-        catch (Exception) when (context.RequestAborted.IsCancellationRequested)
-        {
-            Record(alias, call.Model, UpstreamOutcome.Success, "client left during the answer"); // the key worked
-            return sent; // the client left; its cancellation already reached upstream through the linked token
-        }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
-        {
-            if (sent == 0 && !client.HasStarted)
-            {
-                client.ContentLength = null;
-                return -1;
-            }
-            LogStreamBroken(logger, alias.Index, call.Model, ex.GetType().Name);
-            Record(alias, call.Model, UpstreamOutcome.Transient, "stream broke off");
-            if (isEventStream)
-            {
-                await client.Body.WriteAsync(call.Surface.StreamFailureEvent("The upstream stream broke off before it finished."), context.RequestAborted);
-            }
-            else
-            {
-                context.Abort(); // a truncated JSON answer must not look complete
-            }
-            return sent;
-        }
-        finally
-        {
-            tail.Dispose();
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    /// <summary>
-    /// Upstream's Content-Type as it was sent, without parsing it into a MediaTypeHeaderValue and printing it again
-    /// (a few hundred bytes per request); null when absent or when it holds a character a response header may not.
-    /// </summary>
-    private static string? ContentTypeOf(HttpResponseMessage response) =>
-        response.Content.Headers.NonValidated.TryGetValues("Content-Type", out var values)
-        && values.ToString() is { Length: > 0 } raw && !raw.AsSpan().ContainsAnyExceptInRange((char)0x20, (char)0x7E)
-            ? raw
-            : null;
-
-    private static async Task<byte[]> ReadErrorBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        using var copy = new MemoryStream();
-        var buffer = new byte[8192];
-        int read;
-        while (copy.Length < MaxErrorBodyBytes && (read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
-        {
-            copy.Write(buffer, 0, read);
-        }
-        return copy.ToArray();
-    }
-
-    /// <summary>Writes a failed attempt's answer; returns the upstream body bytes written (0 for a message of the gateway's own).</summary>
+    /// <summary>Writes a failed attempt's answer; returns the body bytes written.</summary>
     private async Task<long> WriteUpstreamErrorAsync(HttpContext context, UpstreamCall call, UpstreamFailure failure, TimeSpan? retryAfter)
     {
         if (failure.Body is null)
         {
-            await call.Surface.WriteErrorAsync(context, failure.Status, failure.Classification.Reason, retryAfter);
-            return 0;
+            return await call.Surface.WriteErrorAsync(context, failure.Status, failure.Classification.Reason, retryAfter);
         }
         var response = context.Response;
         response.StatusCode = failure.Status;
         response.ContentType = failure.ContentType ?? "application/json; charset=utf-8";
         if (retryAfter is { } delay)
         {
-            response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(delay.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            response.Headers.RetryAfter = ApiSurface.RetryAfterSeconds(delay);
         }
         var body = call.Surface.AdaptUpstreamError(keys.MaskSecrets(failure.Body));
         await response.Body.WriteAsync(body);
@@ -351,33 +344,34 @@ public sealed partial class UpstreamForwarder(
         if (last is not null)
         {
             // the keys ran out while retrying: the last upstream answer says more than a generic message
-            return await WriteUpstreamErrorAsync(context, call, last, retryAfter);
+            return await WriteUpstreamErrorAsync(context, call, last, retryAfter ?? RetryAfterOf(last));
         }
         if (lease.AllInvalid)
         {
-            await call.Surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
+            return await call.Surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
                 "Every upstream key in the pool is invalid. An operator must replace GEMINI_API_KEY.");
-            return 0;
         }
         var message = retryAfter is { } wait
             ? $"Every upstream key is cooling down for model {call.Model}; the first returns in {Math.Ceiling(wait.TotalSeconds)} s."
             : $"No upstream key is usable for model {call.Model} right now.";
-        await call.Surface.WriteErrorAsync(context, StatusCodes.Status429TooManyRequests, message, retryAfter ?? TimeSpan.FromSeconds(1));
-        return 0;
+        return await call.Surface.WriteErrorAsync(context, StatusCodes.Status429TooManyRequests, message, retryAfter ?? TimeSpan.FromSeconds(1));
     }
 
     /// <summary>A failed attempt: what to tell the client if no other key does better.</summary>
     private sealed record UpstreamFailure(int Status, string? ContentType, byte[]? Body, UpstreamClassification Classification);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "The key pool is not reachable ({Error}); answered 503")]
-    private static partial void LogPoolUnreachable(ILogger logger, string error);
+    private static partial void LogPoolUnreachable(ILogger logger, Exception exception, string error);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Key #{KeyIndex} failed for {Model} ({Status}): {Reason}; trying another key")]
     private static partial void LogAttemptFailed(ILogger logger, int keyIndex, string model, int status, string reason);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Stream from key #{KeyIndex} for {Model} broke off after the first byte ({Error})")]
-    private static partial void LogStreamBroken(ILogger logger, int keyIndex, string model, string error);
+    private static partial void LogStreamBroken(ILogger logger, Exception? exception, int keyIndex, string model, string error);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "The pool leased key #{KeyIndex} ({Fingerprint}) that this process does not hold; check GEMINI_API_KEY matches across processes")]
     private static partial void LogKeyNotHeld(ILogger logger, int keyIndex, string fingerprint);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "The pool was not told that key #{KeyIndex} failed for {Model}; it is withdrawn on this frontend and the request goes on")]
+    private static partial void LogPenaltyNotReported(ILogger logger, Exception exception, int keyIndex, string model);
 }

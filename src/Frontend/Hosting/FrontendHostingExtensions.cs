@@ -39,6 +39,7 @@ public static class FrontendHostingExtensions
         services.AddSingleton<AdminToken>();
         services.AddSingleton<UpstreamKeySecrets>();
         services.AddSingleton(_ => new HttpMessageInvoker(CreateUpstreamHandler()));
+        services.AddHttpForwarder();
         services.AddSingleton<UpstreamForwarder>();
         services.AddSingleton<KeyPoolReference>();
         services.AddSingleton<KeyLeases>();

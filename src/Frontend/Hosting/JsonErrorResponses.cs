@@ -16,11 +16,11 @@ public static partial class JsonErrorResponses
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("GeminiParty.Frontend.Errors");
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            ExceptionHandler = context =>
+            ExceptionHandler = async context =>
             {
                 var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-                LogUnhandled(logger, error?.GetType().Name ?? "unknown", context.Request.Path);
-                return SurfaceOf(context.Request.Path, prefix).WriteErrorAsync(context, StatusCodes.Status500InternalServerError,
+                LogUnhandled(logger, error, error?.GetType().Name ?? "unknown", context.Request.Path);
+                await SurfaceOf(context.Request.Path, prefix).WriteErrorAsync(context, StatusCodes.Status500InternalServerError,
                     "The gateway failed to handle this request. It has been logged; the request was not charged to any key.");
             },
         });
@@ -53,5 +53,5 @@ public static partial class JsonErrorResponses
     }
 
     [LoggerMessage(EventId = 3100, Level = LogLevel.Error, Message = "Unhandled {ExceptionType} on {Path}")]
-    private static partial void LogUnhandled(ILogger logger, string exceptionType, PathString path);
+    private static partial void LogUnhandled(ILogger logger, Exception? exception, string exceptionType, PathString path);
 }

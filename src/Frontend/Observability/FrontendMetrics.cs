@@ -82,12 +82,13 @@ public sealed class FrontendMetrics
         }
     }
 
-    /// <summary>Upstream answered with headers (status) or failed to (status 0).</summary>
-    public void UpstreamAnswered(string model, int status, long startedTimestamp)
+    /// <summary>Upstream answered with headers (status) or failed to (status 0), at <paramref name="answeredTimestamp"/> (or now).</summary>
+    public void UpstreamAnswered(string model, int status, long startedTimestamp, long answeredTimestamp = 0)
     {
         if (_upstreamDuration.Enabled)
         {
-            _upstreamDuration.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds,
+            var elapsed = answeredTimestamp > 0 ? Stopwatch.GetElapsedTime(startedTimestamp, answeredTimestamp) : Stopwatch.GetElapsedTime(startedTimestamp);
+            _upstreamDuration.Record(elapsed.TotalSeconds,
                 new TagList { { "model", Model(model) }, { "status_class", StatusClass(status) } });
         }
     }

@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+using GeminiParty.Frontend.Observability;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace GeminiParty.Frontend.Forwarding;
+
+/// <summary>
+/// What YARP does differently for one attempt with one key. On the way up: the target URI and the pool key in place of
+/// the client's credentials (the buffered body is put back before each attempt: <see cref="ReplayBody"/>). On the way back: a success is copied by YARP through a <see cref="RelayedContent"/>; any other answer
+/// is read here (small: an error body) for the classifier and not copied, so the client has received nothing and the
+/// next key can still be tried.
+/// </summary>
+public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTiming? timing) : HttpTransformer
+{
+    private const int MaxErrorBodyBytes = 64 * 1024;
+
+    private string _secret = "";
+    private long _sentAt;
+
+    /// <summary>Upstream's status; 0 when it did not answer.</summary>
+    public int Status { get; private set; }
+
+    /// <summary>When upstream's answer headers arrived (a <see cref="Stopwatch"/> timestamp); 0 when they did not.</summary>
+    public long AnsweredAt { get; private set; }
+
+    /// <summary>The success content YARP copies to the client; null when the answer was not a success.</summary>
+    public RelayedContent? Relay { get; private set; }
+
+    /// <summary>A failed answer's body (at most 64 KiB), for the classifier and, if no other key does better, the client.</summary>
+    public byte[]? ErrorBody { get; private set; }
+
+    public string? ErrorContentType { get; private set; }
+
+    /// <summary>The failed answer's body broke off while it was read.</summary>
+    public bool ErrorBodyBroken { get; private set; }
+
+    /// <summary>Starts an attempt with another key: what the last one learnt is forgotten.</summary>
+    public void Begin(string secret)
+    {
+        _secret = secret;
+        Status = 0;
+        AnsweredAt = 0;
+        Relay = null;
+        ErrorBody = null;
+        ErrorContentType = null;
+        ErrorBodyBroken = false;
+    }
+
+    /// <summary>
+    /// Makes the client's request read as the bytes to send, once per attempt. The body was read once into memory (to
+    /// know the model, to merge settings, and to retry): YARP copies the request body from the client's request and
+    /// refuses a replaced outgoing content, so each attempt hands it a fresh stream over the same bytes (no copy) with
+    /// their exact length.
+    /// </summary>
+    public void ReplayBody(HttpRequest request)
+    {
+        if (!call.HasBody)
+        {
+            return;
+        }
+        request.Body = new ReadOnlyMemoryStream(call.Body);
+        request.Headers.Remove("Transfer-Encoding"); // the whole body is here: it goes with its length
+        request.ContentLength = call.Body.Length;
+        if (call.BodyRewritten)
+        {
+            request.Headers.Remove("Content-Encoding");
+        }
+    }
+
+    public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+    {
+        await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+        ProxyHeaders.PrepareRequest(httpContext.Request, proxyRequest);
+        call.Surface.Authorize(proxyRequest, _secret);
+        proxyRequest.RequestUri = target;
+        _sentAt = Stopwatch.GetTimestamp();
+    }
+
+    public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        if (proxyResponse is null)
+        {
+            return false; // no answer: YARP reports the error, the forwarder decides
+        }
+        AnsweredAt = Stopwatch.GetTimestamp();
+        timing?.AddUpstream(_sentAt, AnsweredAt); // now: a success's headers leave before YARP returns
+        Status = (int)proxyResponse.StatusCode;
+        if (Status is >= 200 and < 300)
+        {
+            await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+            ProxyHeaders.PrepareResponse(proxyResponse, httpContext.Response);
+            proxyResponse.Content = Relay = new RelayedContent(proxyResponse.Content);
+            return true;
+        }
+
+        // YARP set the status line already; put it back so the client response stays untouched for the next attempt
+        httpContext.Response.StatusCode = StatusCodes.Status200OK;
+        if (httpContext.Features.Get<IHttpResponseFeature>() is { } feature)
+        {
+            feature.ReasonPhrase = null;
+        }
+        ErrorContentType = ProxyHeaders.ContentTypeOf(proxyResponse.Content.Headers);
+        try
+        {
+            ErrorBody = await ReadErrorBodyAsync(proxyResponse.Content, cancellationToken);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+        {
+            ErrorBodyBroken = true;
+        }
+        return false;
+    }
+
+    private static async Task<byte[]> ReadErrorBodyAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        using var copy = new MemoryStream();
+        var buffer = new byte[8192];
+        int read;
+        while (copy.Length < MaxErrorBodyBytes && (read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            copy.Write(buffer, 0, read);
+        }
+        return copy.ToArray();
+    }
+}

@@ -1,0 +1,53 @@
+using System.IO.Compression;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+
+namespace GeminiParty.FakeGemini;
+
+/// <summary>
+/// What Google does with a body before reading it: a gzip Content-Encoding is decoded, and a multipart form's
+/// <c>model</c> field names the model (OpenAI's audio transcriptions).
+/// </summary>
+internal static class RequestBodyDecoding
+{
+    public static byte[] Decode(HttpRequest request, byte[] raw)
+    {
+        var encoding = request.Headers.ContentEncoding.ToString();
+        if (raw.Length == 0 || !encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase))
+        {
+            return raw;
+        }
+
+        using var gzip = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
+        using var decoded = new MemoryStream();
+        gzip.CopyTo(decoded);
+        return decoded.ToArray();
+    }
+
+    public static bool IsMultipart(HttpRequest request) =>
+        request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true;
+
+    /// <summary>The parts of a multipart form by name, file parts as text too (tests only compare their length).</summary>
+    public static async Task<Dictionary<string, string>> ReadFormFieldsAsync(HttpRequest request, byte[] body, CancellationToken cancellationToken)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        var boundary = HeaderUtilities.RemoveQuotes(MediaTypeHeaderValue.Parse(request.ContentType).Boundary).Value;
+        if (string.IsNullOrEmpty(boundary))
+        {
+            return fields;
+        }
+
+        var reader = new MultipartReader(boundary, new MemoryStream(body));
+        while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
+        {
+            if (ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                && disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
+            {
+                using var text = new StreamReader(section.Body);
+                fields[HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? ""] = await text.ReadToEndAsync(cancellationToken);
+            }
+        }
+
+        return fields;
+    }
+}
