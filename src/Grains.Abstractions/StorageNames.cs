@@ -5,6 +5,9 @@ public static class StorageNames
 {
     /// <summary>The grain storage provider that holds every <see cref="IKeyGrain"/>'s state.</summary>
     public const string KeyPool = "keypool";
+
+    /// <summary>The grain storage provider that holds every <see cref="IResourceGrain"/>'s binding.</summary>
+    public const string Resources = "resources";
 }
 
 /// <summary>Keys of services the grains resolve by name.</summary>
