@@ -13,6 +13,9 @@ public sealed partial class ResourceGrain(
     [FromKeyedServices(ServiceKeys.PoolClock)] TimeProvider time,
     ILogger<ResourceGrain> logger) : Grain, IResourceGrain
 {
+    /// <summary>A later expiry is written only when it moves the record by more than this: polls do not write each time.</summary>
+    private static readonly TimeSpan RefreshSlack = TimeSpan.FromHours(1);
+
     private IGrainTimer? _expiry;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -30,9 +33,9 @@ public sealed partial class ResourceGrain(
             LogOwnerKept(logger, this.GetPrimaryKeyString(), current.Fingerprint, binding.Fingerprint);
             return;
         }
-        if (current is not null && current.ExpiresAt >= binding.ExpiresAt)
+        if (current is not null && current.ExpiresAt >= binding.ExpiresAt - RefreshSlack)
         {
-            return; // nothing new: no write
+            return; // nothing new (a poll of a running batch): no write
         }
         state.State.Binding = binding;
         await state.WriteStateAsync();

@@ -6,8 +6,15 @@ namespace GeminiParty.Frontend.Forwarding;
 /// such a failure; ending the copy instead lets the forwarder close a stream with an error event (SSE) or abort a
 /// truncated JSON answer itself. A failure before the first byte is thrown as it came, so another key may be tried.
 /// </summary>
-public sealed class RelayedStream(Stream upstream) : Stream
+public sealed class RelayedStream(Stream upstream, int captureLimit = 0) : Stream
 {
+    private MemoryStream? _captured;
+
+    /// <summary>The answer's first bytes (up to the capture limit), for answers read for the resources they name.</summary>
+    public ReadOnlyMemory<byte> Captured => _captured is { } captured && captured.Length < captureLimit
+        ? captured.GetBuffer().AsMemory(0, (int)captured.Length)
+        : ReadOnlyMemory<byte>.Empty; // a partial answer would not parse
+
     private ResponseTail _tail;
 
     /// <summary>Body bytes handed on to the client.</summary>
@@ -70,6 +77,15 @@ public sealed class RelayedStream(Stream upstream) : Stream
         }
         Bytes += chunk.Length;
         _tail.Append(chunk);
+        if (captureLimit > 0 && Bytes <= captureLimit)
+        {
+            (_captured ??= new MemoryStream()).Write(chunk);
+        }
+        else if (captureLimit > 0)
+        {
+            _captured = new MemoryStream(); // too large: nothing kept, and Captured stays empty
+            captureLimit = -1;
+        }
     }
 
     public override void Flush()

@@ -37,6 +37,8 @@ public sealed class FrontendMetrics
     private readonly Counter<long> _leaseCalls;
     private readonly Counter<long> _leasedKeys;
     private readonly Counter<long> _leaseWaits;
+    private readonly Counter<long> _affinityWaits;
+    private readonly Counter<long> _affinityRefusals;
 
     public FrontendMetrics(IMeterFactory meters, UpstreamKeySecrets keys, PoolGauges gauges, KnownModels known)
     {
@@ -65,6 +67,10 @@ public sealed class FrontendMetrics
             "Keys those calls brought, by model: the requests served plus the keys held ahead (at most LEASE_BATCH).");
         _leaseWaits = meter.CreateCounter<long>("gemini_party.pool.lease_waits", "{request}",
             "Requests that found no leased key in hand and waited for a lease call, by model.");
+        _affinityWaits = meter.CreateCounter<long>("gemini_party.affinity.waits", "{request}",
+            "Requests naming a resource that waited for its owning key to come back from a cooldown (within MAX_AFFINITY_WAIT), by model.");
+        _affinityRefusals = meter.CreateCounter<long>("gemini_party.affinity.refusals", "{request}",
+            "Requests naming a resource whose owning key could not serve: owner_cooling (429) or owner_unusable (invalid or removed).");
         meter.CreateObservableGauge("gemini_party.keys.usable", gauges.UsableKeys, "{key}",
             "Keys the pool can lease for a model now (not invalid, not cooling for it), from the pool status of at most a few seconds ago.");
         meter.CreateObservableGauge("gemini_party.keys", gauges.KeysByState, "{key}",
@@ -120,6 +126,10 @@ public sealed class FrontendMetrics
     }
 
     public void LeaseWaited(string model) => _leaseWaits.Add(1, new TagList { { "model", Model(model) } });
+
+    public void AffinityWaited(string model, TimeSpan wait) => _affinityWaits.Add(1, new TagList { { "model", Model(model) } });
+
+    public void AffinityRefused(string reason) => _affinityRefusals.Add(1, new TagList { { "reason", reason } });
 
     private string Model(string model) => _known.Bucket(model);
 
