@@ -68,6 +68,15 @@ public interface IKeyPoolGrain : IGrainWithStringKey
     [Alias("SiloStopping")]
     Task SiloStoppingAsync(SiloAddress silo);
 
+    /// <summary>
+    /// An operator's action on one key, named by its index or fingerprint. Takes effect for every frontend before it
+    /// returns (a disable withdraws the key like an invalid mark does).
+    /// </summary>
+    /// <param name="target">The key's index in the pool or its fingerprint.</param>
+    /// <param name="by">Who asked, for the log ("admin").</param>
+    [Alias("Admin"), ResponseTimeout("00:00:30")]
+    Task<KeyAdminResult> AdminAsync(string target, KeyAdminAction action, string by);
+
     /// <summary>The largest lease one call hands out.</summary>
     public const int MaxLeaseCount = 256;
 

@@ -2,6 +2,7 @@ using System.Net;
 using GeminiParty.Frontend.Auth;
 using GeminiParty.Frontend.Forwarding;
 using GeminiParty.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
@@ -36,6 +37,7 @@ public static class FrontendHostingExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ClientTokens>();
         services.AddSingleton<AdminToken>();
+        services.TryAddSingleton<UpstreamKeySource>();
         services.AddSingleton<UpstreamKeySecrets>();
         services.AddSingleton(_ => new HttpMessageInvoker(CreateUpstreamHandler()));
         services.AddSingleton<UpstreamForwarder>();
