@@ -506,8 +506,8 @@ public sealed partial class KeyPoolGrain(
 
             default:
                 probe.Failed++;
-                probe.NextAt = now + _options.ProbeDelay(probe.FailedInARow);
                 probe.FailedInARow++;
+                probe.NextAt = now + _options.ProbeDelay(probe.FailedInARow);
                 if (result == KeyProbeResult.Invalid && slot.Invalid is null)
                 {
                     slot.Invalid = new InvalidMark("probe: key refused", now);

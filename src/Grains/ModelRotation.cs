@@ -4,14 +4,17 @@ namespace GeminiParty;
 /// The rotation of one model: which key serves next. Keys are ordered by tier, then project, then weight:
 /// <list type="number">
 /// <item>Tier: free keys serve; paid keys only when no free key can serve the request (PAID_FIRST reverses the two).</item>
-/// <item>Projects: within a tier, quota groups (keys of one <c>project</c>; a key without one is a group of its own) take
-/// turns in a ring, so two keys of one project do not serve back to back while another project has turns left.</item>
-/// <item>Weights: a group has as many turns per round as the weights of its usable keys add up to, and hands them to its
-/// keys in a ring of its own, each key its weight's worth.</item>
+/// <item>Projects: within a tier, quota groups (the keys of one <c>project</c>; a key without one is a group of its own)
+/// take turns in a ring. Google meters quota per project, so a group is one quota: it gets as many turns per round as
+/// the largest weight among its keys, however many keys it has, and two keys of one project never serve back to back
+/// while another group has turns left in the round.</item>
+/// <item>Weights: a group hands its turns to its keys in a ring of its own, each key its weight's worth per round of
+/// that ring.</item>
 /// </list>
-/// Bound: while no key changes state, every round of W leases (W the sum of the usable keys' weights in the serving
-/// tier) gives each key exactly its weight, so after n leases a key's count is within its weight of n × weight / W;
-/// with every weight 1 and no shared projects this is the plain ring, ±1. A key that fails is dropped lazily when its
+/// Bound, while no key changes state: every round of W leases (W the sum of the groups' weights in the serving tier)
+/// gives each group exactly its weight, so after n leases a group's count is within its weight of n × weight / W; and
+/// every round of a group's ring (the sum of its keys' weights in turns) gives each of its keys exactly its weight.
+/// With every weight 1 and no shared projects this is the plain ring, ±1. A key that fails is dropped lazily when its
 /// turn comes; a key whose cooldown ends joins its ring's tail, so it gets its turn like every other key instead of a
 /// burst. A lease costs O(1) amortised, whatever the number of keys: usability is read from dense arrays (the pool's
 /// out marks, this model's cooldown ends), not from the key's slot.
@@ -161,18 +164,19 @@ internal sealed class ModelRotation
         private readonly Dictionary<int, int> _groupOf = [];
         private Queue<int> _ready = new();
         private Queue<int> _spent = new();
-        private int _totalWeight;
+        private readonly List<int> _members = [];
 
         public void Place(int index, int group)
         {
-            _totalWeight += rotation._weight[index];
+            _members.Add(index);
             if (group >= 0)
             {
                 _groupOf[index] = group;
-                if (!_groups.ContainsKey(group))
+                if (!_groups.TryGetValue(group, out var ring))
                 {
-                    _groups[group] = new GroupRing();
+                    _groups[group] = ring = new GroupRing();
                 }
+                ring.Weight = Math.Max(ring.Weight, rotation._weight[index]);
             }
         }
 
@@ -185,20 +189,19 @@ internal sealed class ModelRotation
             }
             var ring = _groups[group];
             ring.Ready.Enqueue(index);
-            ring.RingWeight += rotation._weight[index];
             if (!ring.InRing)
             {
                 ring.InRing = true;
-                ring.Credit = ring.RingWeight;
+                ring.Credit = ring.Weight;
                 _ready.Enqueue(~group);
             }
         }
 
         public void Take(int[]? exclude, int wanted, List<int> taken)
         {
-            // an excluded key loses its turn; a round and more of nothing but excluded keys means none may serve
+            // an excluded key loses its turn; after a run of nothing but excluded keys, look whether any other may serve
             var misses = 0;
-            var limit = 2 * _totalWeight + 2;
+            var limit = 4 * (exclude?.Length ?? 0) + 8;
             while (taken.Count < wanted)
             {
                 var index = Next();
@@ -210,7 +213,11 @@ internal sealed class ModelRotation
                 {
                     if (++misses > limit)
                     {
-                        return;
+                        if (!HasUsableOutside(exclude))
+                        {
+                            return;
+                        }
+                        misses = 0;
                     }
                     continue;
                 }
@@ -218,6 +225,9 @@ internal sealed class ModelRotation
                 taken.Add(index);
             }
         }
+
+        private bool HasUsableOutside(int[] exclude) =>
+            _members.Exists(index => rotation.IsUsable(index) && Array.IndexOf(exclude, index) < 0);
 
         /// <summary>The next usable key, or -1 when the tier has none.</summary>
         private int Next()
@@ -239,7 +249,7 @@ internal sealed class ModelRotation
                         }
                         else
                         {
-                            _groups[~entry].Credit = _groups[~entry].RingWeight;
+                            _groups[~entry].Credit = _groups[~entry].Weight;
                         }
                     }
                 }
@@ -266,15 +276,15 @@ internal sealed class ModelRotation
         }
     }
 
-    /// <summary>The keys of one quota group in a tier, in a ring of their own with the same rounds and credits.</summary>
+    /// <summary>The keys of one quota group in a tier, in a ring of their own with rounds and credits like the tier's.</summary>
     private sealed class GroupRing
     {
         public Queue<int> Ready { get; private set; } = new();
         public Queue<int> Spent { get; private set; } = new();
         public int Credit { get; set; }
 
-        /// <summary>The weights of the keys in this ring (a dropped key counts until its turn shows it is gone).</summary>
-        public int RingWeight { get; set; }
+        /// <summary>The group's turns per round: the largest weight among its keys (one project, one quota).</summary>
+        public int Weight { get; set; }
 
         public bool InRing { get; set; }
 
@@ -299,7 +309,6 @@ internal sealed class ModelRotation
                 if (!rotation.IsUsable(next))
                 {
                     rotation._inRing[next] = false;
-                    RingWeight -= rotation._weight[next];
                     continue;
                 }
                 (--rotation._credit[next] > 0 ? Ready : Spent).Enqueue(next);
