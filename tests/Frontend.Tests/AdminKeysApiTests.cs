@@ -1,0 +1,134 @@
+using System.Net;
+using System.Text.Json.Nodes;
+
+namespace GeminiParty.Frontend.Tests;
+
+/// <summary>A gateway with ADMIN_TOKEN, API_PREFIX and a key file that gives one key attributes.</summary>
+public sealed class AdminFrontendFixture : FrontendFixture
+{
+    public const string AdminToken = "admin-token-for-tests";
+
+    private readonly string _keyFile = WriteKeyFile();
+
+    protected override IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>
+    {
+        ["ADMIN_TOKEN"] = AdminToken,
+        ["API_PREFIX"] = "hf",
+        ["GEMINI_API_KEY_FILE"] = _keyFile,
+    };
+
+    private static string WriteKeyFile()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("admin-keys-").FullName, "keys");
+        File.WriteAllText(path, $"# the third key, with attributes\n{Keys[2]} project=team-b tier=paid weight=2 note=spare\n");
+        return path;
+    }
+}
+
+public sealed class AdminKeysApiTests(AdminFrontendFixture gateway) : IClassFixture<AdminFrontendFixture>
+{
+    private const string Prompt = """{"contents":[{"parts":[{"text":"hi"}]}]}""";
+
+    [Fact]
+    public async Task Admin_routes_refuse_a_missing_token_with_401_and_a_client_token_with_403()
+    {
+        using var none = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Get, "/hf/admin/keys", token: null), TestContext.Current.CancellationToken);
+        using var client = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, "/hf/admin/keys/0/disable", token: FrontendFixture.Token), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, client.StatusCode);
+        Assert.Equal(403, (int)JsonNode.Parse(await client.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!["error"]!["code"]!);
+    }
+
+    [Fact]
+    public async Task The_key_list_is_masked_with_index_fingerprint_state_and_attributes()
+    {
+        using var response = await gateway.Client.SendAsync(Admin(HttpMethod.Get, "/hf/admin/keys"), TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.All(FrontendFixture.Keys, key => Assert.DoesNotContain(key, text));
+        var keys = JsonNode.Parse(text)!["keys"]!.AsArray();
+        Assert.Equal(3, keys.Count);
+        Assert.Equal(UpstreamKeyList.Fingerprint(FrontendFixture.Keys[2]), (string)keys[2]!["fingerprint"]!);
+        Assert.Equal("team-b", (string)keys[2]!["attributes"]!["project"]!);
+        Assert.Equal("paid", (string)keys[2]!["attributes"]!["tier"]!);
+        Assert.Equal(2, (int)keys[2]!["attributes"]!["weight"]!);
+        Assert.StartsWith("AIza...", (string)keys[0]!["key"]!);
+    }
+
+    [Fact]
+    public async Task Disable_keeps_a_key_off_every_request_until_enable_and_each_action_is_logged()
+    {
+        var fingerprint = UpstreamKeyList.Fingerprint(FrontendFixture.Keys[1]);
+        using (var disabled = await gateway.Client.SendAsync(Admin(HttpMethod.Post, $"/hf/admin/keys/{fingerprint}/disable"), TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, disabled.StatusCode);
+        }
+        var model = FrontendFixture.NewModel();
+        for (var i = 0; i < 6; i++)
+        {
+            using var answer = await gateway.Client.SendAsync(
+                gateway.Request(HttpMethod.Post, $"/hf/v1beta/models/{model}:generateContent", Prompt), TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        }
+        Assert.DoesNotContain(1, gateway.KeysSeenFor(model));
+        Assert.Contains(gateway.Logs.Lines, line => line.Contains("Admin action by admin: disable on key #1 (" + fingerprint + ")"));
+
+        using (var enabled = await gateway.Client.SendAsync(Admin(HttpMethod.Post, "/hf/admin/keys/1/enable"), TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, enabled.StatusCode);
+        }
+        var after = FrontendFixture.NewModel();
+        for (var i = 0; i < 6; i++)
+        {
+            using var answer = await gateway.Client.SendAsync(
+                gateway.Request(HttpMethod.Post, $"/hf/v1beta/models/{after}:generateContent", Prompt), TestContext.Current.CancellationToken);
+        }
+        Assert.Contains(1, gateway.KeysSeenFor(after));
+    }
+
+    [Fact]
+    public async Task An_unknown_key_or_action_is_a_404()
+    {
+        using var key = await gateway.Client.SendAsync(Admin(HttpMethod.Post, "/hf/admin/keys/99/disable"), TestContext.Current.CancellationToken);
+        using var action = await gateway.Client.SendAsync(Admin(HttpMethod.Post, "/hf/admin/keys/0/explode"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NotFound, key.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, action.StatusCode);
+    }
+
+    private HttpRequestMessage Admin(HttpMethod method, string path) => gateway.Request(method, path, token: AdminFrontendFixture.AdminToken);
+}
+
+[Collection(FrontendCollection.Name)]
+public sealed class AdminRoutesAbsentTests(FrontendFixture gateway)
+{
+    [Fact]
+    public async Task Without_ADMIN_TOKEN_the_admin_routes_do_not_exist()
+    {
+        using var response = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Get, "/admin/keys"), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+}
+
+public sealed class KeyFileStartupTests
+{
+    [Fact]
+    public async Task A_bad_key_file_stops_the_start_with_its_line_and_never_the_key()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("bad-keys-").FullName, "keys");
+        await File.WriteAllTextAsync(path, "AIzaSyGoodKey-0123456789abcdefghijklmnopq\nAIzaSySecretKey-0123456789abcdefghijklmno tier=gold\n", TestContext.Current.CancellationToken);
+        await using var frontend = await FrontendProcess.StartAsync(new()
+        {
+            ["PORT"] = "0",
+            ["GEMINI_API_KEY"] = null,
+            ["GEMINI_API_KEY_FILE"] = path,
+            ["AUTH_TOKEN"] = "t",
+        }, null);
+
+        Assert.Equal(2, await frontend.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("line 2: 'tier' must be one of free, paid", frontend.Stderr);
+        Assert.DoesNotContain("AIzaSySecretKey", frontend.Stderr + frontend.Stdout);
+    }
+}
