@@ -43,6 +43,9 @@ public class ClusterFixture : IAsyncLifetime
     /// <summary>One turn of the ring: a frontend holds each key at most once, so the fairness bound is 1 + frontends.</summary>
     public int LeaseBatch => KeyCount;
 
+    /// <summary>Settings of every silo and frontend on top of the common ones (a key file, say); null removes one.</summary>
+    protected virtual IReadOnlyDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>();
+
     public async ValueTask InitializeAsync()
     {
         Directory.CreateDirectory(LogDir);
@@ -62,6 +65,10 @@ public class ClusterFixture : IAsyncLifetime
             ["Logging__LogLevel__Default"] = "Information",
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
         };
+        foreach (var (name, value) in ExtraSettings)
+        {
+            common[name] = value;
+        }
         var siloDll = ClusterNode.AssemblyPath("Silo", "GeminiParty.Silo");
         var frontendDll = ClusterNode.AssemblyPath("Frontend", "GeminiParty.Frontend");
         for (var i = 1; i <= 2; i++)
