@@ -8,7 +8,7 @@ namespace GeminiParty.Frontend.Observability;
 /// refreshes it first when it is stale (one grain call for all models, shared by concurrent scrapes); gauge callbacks
 /// never call a grain, they read the last snapshot.
 /// </summary>
-public sealed partial class PoolGauges(KeyPoolReference pool, TimeProvider time, ILogger<PoolGauges> logger)
+public sealed partial class PoolGauges(KeyPoolReference pool, ClusterMembership membership, TimeProvider time, ILogger<PoolGauges> logger)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 
@@ -41,6 +41,11 @@ public sealed partial class PoolGauges(KeyPoolReference pool, TimeProvider time,
 
     public IEnumerable<Measurement<int>> KeysByState() => _snapshot?.ByState ?? [];
 
+    /// <summary>Silos in the cluster's membership by status (active, joining, shutting_down, stopping, dead), from the same refresh.</summary>
+    public IEnumerable<Measurement<int>> Silos() => _silos;
+
+    private Measurement<int>[] _silos = [];
+
     /// <summary>Key probes the cluster ran (the pool's totals, persisted with the keys), by result.</summary>
     public IEnumerable<Measurement<long>> Probes() => _snapshot?.Probes ?? [];
 
@@ -48,14 +53,23 @@ public sealed partial class PoolGauges(KeyPoolReference pool, TimeProvider time,
     {
         try
         {
+            var silos = membership.SilosAsync();
             var status = await pool.Reference.GetStatusAsync();
             _snapshot = Summarize(status, time.GetUtcNow());
+            if (await silos is { } views)
+            {
+                _silos = [.. new[] { "Active", "Joining", "ShuttingDown", "Stopping", "Dead" }.Select(state => new Measurement<int>(
+                    views.Count(view => view.Status == state), new KeyValuePair<string, object?>("status", Snake(state))))];
+            }
         }
         catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
         {
             LogRefreshFailed(logger, ex.GetType().Name); // keep the last snapshot: a gap is worse than a stale value
         }
     }
+
+    private static string Snake(string state) =>
+        string.Concat(state.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     internal static Snapshot Summarize(PoolStatus status, DateTimeOffset at)
     {
