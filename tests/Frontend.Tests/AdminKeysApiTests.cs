@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace GeminiParty.Frontend.Tests;
 
-/// <summary>A gateway with ADMIN_TOKEN, API_PREFIX and a key file that gives one key attributes.</summary>
+/// <summary>A gateway with ADMIN_TOKEN, API_PREFIX and a key file: key 1 has weight 2, key 2 is paid.</summary>
 public sealed class AdminFrontendFixture : FrontendFixture
 {
     public const string AdminToken = "admin-token-for-tests";
@@ -20,7 +20,7 @@ public sealed class AdminFrontendFixture : FrontendFixture
     private static string WriteKeyFile()
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory("admin-keys-").FullName, "keys");
-        File.WriteAllText(path, $"# the third key, with attributes\n{Keys[2]} project=team-b tier=paid weight=2 note=spare\n");
+        File.WriteAllText(path, $"# keys 0 (from GEMINI_API_KEY) and 1 are free, 1 with twice the turns; 2 is overflow\n{Keys[1]} weight=2\n{Keys[2]} project=team-b tier=paid weight=2 note=spare\n");
         return path;
     }
 }
@@ -86,6 +86,40 @@ public sealed class AdminKeysApiTests(AdminFrontendFixture gateway) : IClassFixt
                 gateway.Request(HttpMethod.Post, $"/hf/v1beta/models/{after}:generateContent", Prompt), TestContext.Current.CancellationToken);
         }
         Assert.Contains(1, gateway.KeysSeenFor(after));
+    }
+
+    [Fact]
+    public async Task Free_keys_serve_by_weight_and_the_paid_key_only_when_no_free_key_can()
+    {
+        var model = FrontendFixture.NewModel();
+        for (var i = 0; i < 30; i++)
+        {
+            using var answer = await gateway.Client.SendAsync(
+                gateway.Request(HttpMethod.Post, $"/hf/v1beta/models/{model}:generateContent", Prompt), TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        }
+        var counts = gateway.KeysSeenFor(model).CountBy(key => key).ToDictionary();
+        // one frontend, no failures: the pool's rounds exactly (key 0 once, key 1 twice per round of 3)
+        Assert.Equal(10, counts.GetValueOrDefault(0));
+        Assert.Equal(20, counts.GetValueOrDefault(1));
+        Assert.Equal(0, counts.GetValueOrDefault(2));
+
+        // both free keys disabled: the paid key serves
+        var overflow = FrontendFixture.NewModel();
+        await gateway.Client.SendAsync(Admin(HttpMethod.Post, "/hf/admin/keys/0/disable"), TestContext.Current.CancellationToken);
+        await gateway.Client.SendAsync(Admin(HttpMethod.Post, "/hf/admin/keys/1/disable"), TestContext.Current.CancellationToken);
+        try
+        {
+            using var answer = await gateway.Client.SendAsync(
+                gateway.Request(HttpMethod.Post, $"/hf/v1beta/models/{overflow}:generateContent", Prompt), TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            Assert.Equal([2], gateway.KeysSeenFor(overflow));
+        }
+        finally
+        {
+            await gateway.Client.SendAsync(Admin(HttpMethod.Post, "/hf/admin/keys/0/enable"), TestContext.Current.CancellationToken);
+            await gateway.Client.SendAsync(Admin(HttpMethod.Post, "/hf/admin/keys/1/enable"), TestContext.Current.CancellationToken);
+        }
     }
 
     [Fact]
