@@ -309,8 +309,21 @@ public sealed partial class KeyPoolGrain(
             }
             if (!slot.Removed && !slot.Probing && slot.Probe?.NextAt is { } due && due <= now)
             {
-                _ = ProbeAsync(slot); // runs beside the next ticks; its outcome is logged and persisted
+                _ = ProbeInBackgroundAsync(slot); // runs beside the next ticks; its outcome is logged and persisted
             }
+        }
+    }
+
+    private async Task ProbeInBackgroundAsync(KeySlot slot)
+    {
+        try
+        {
+            await ProbeAsync(slot);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // the verdict is in memory; only telling the frontends or persisting it failed, and the schedule goes on
+            LogProbeFailed(logger, ex, slot.Alias.Index, slot.Alias.Fingerprint);
         }
     }
 
@@ -319,7 +332,15 @@ public sealed partial class KeyPoolGrain(
 
     private async Task ReconcileAfterAsync(Task previous, IReadOnlyList<ConfiguredKey> list)
     {
-        await previous;
+        try
+        {
+            await previous;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // that list was not applied (a key grain did not answer): this one, or the next check, applies a list again
+            LogReconcileFailed(logger, ex);
+        }
         if (ReferenceEquals(list, _appliedList))
         {
             return;
@@ -708,6 +729,9 @@ public sealed partial class KeyPoolGrain(
 
     [LoggerMessage(EventId = 1014, Level = LogLevel.Warning, Message = "Key #{Index} ({Fingerprint}): the probe failed to run")]
     private static partial void LogProbeFailed(ILogger logger, Exception exception, int index, string fingerprint);
+
+    [LoggerMessage(EventId = 1019, Level = LogLevel.Warning, Message = "A key list change was not applied; the next check tries again")]
+    private static partial void LogReconcileFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 1015, Level = LogLevel.Warning, Message = "Key #{Index} ({Fingerprint}) disabled by {By}")]
     private static partial void LogDisabled(ILogger logger, int index, string fingerprint, string by);
