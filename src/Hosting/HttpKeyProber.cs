@@ -22,6 +22,9 @@ public sealed class HttpKeyProber(UpstreamKeySource keys, IOptions<UpstreamKeysO
         Timeout = TimeSpan.FromSeconds(30),
     };
 
+    /// <summary>The User-Agent of probe calls.</summary>
+    public const string ProbeUserAgent = "gemini-party-key-probe";
+
     public async Task<KeyProbeResult> ProbeAsync(string fingerprint, CancellationToken cancellationToken)
     {
         if (!keys.Current.SecretByFingerprint.TryGetValue(fingerprint, out var secret))
@@ -30,6 +33,8 @@ public sealed class HttpKeyProber(UpstreamKeySource keys, IOptions<UpstreamKeysO
         }
         using var request = new HttpRequestMessage(HttpMethod.Get, "v1beta/models?pageSize=1");
         request.Headers.TryAddWithoutValidation("x-goog-api-key", secret);
+        // says what the call is, to an egress proxy or a test double counting a key's requests
+        request.Headers.TryAddWithoutValidation("User-Agent", ProbeUserAgent);
         try
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);

@@ -3,28 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace GeminiParty.Frontend.Tests;
 
-/// <summary>A gateway with ADMIN_TOKEN, API_PREFIX and a key file: key 1 has weight 2, key 2 is paid.</summary>
-public sealed class AdminFrontendFixture : FrontendFixture
-{
-    public const string AdminToken = "admin-token-for-tests";
-
-    private readonly string _keyFile = WriteKeyFile();
-
-    protected override IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>
-    {
-        ["ADMIN_TOKEN"] = AdminToken,
-        ["API_PREFIX"] = "hf",
-        ["GEMINI_API_KEY_FILE"] = _keyFile,
-    };
-
-    private static string WriteKeyFile()
-    {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("admin-keys-").FullName, "keys");
-        File.WriteAllText(path, $"# keys 0 (from GEMINI_API_KEY) and 1 are free, 1 with twice the turns; 2 is overflow\n{Keys[1]} weight=2\n{Keys[2]} project=team-b tier=paid weight=2 note=spare\n");
-        return path;
-    }
-}
-
+/// <summary>The admin key routes, and the rotation rule a key file sets up, through one gateway.</summary>
 public sealed class AdminKeysApiTests(AdminFrontendFixture gateway) : IClassFixture<AdminFrontendFixture>
 {
     private const string Prompt = """{"contents":[{"parts":[{"text":"hi"}]}]}""";
@@ -133,36 +112,4 @@ public sealed class AdminKeysApiTests(AdminFrontendFixture gateway) : IClassFixt
     }
 
     private HttpRequestMessage Admin(HttpMethod method, string path) => gateway.Request(method, path, token: AdminFrontendFixture.AdminToken);
-}
-
-[Collection(FrontendCollection.Name)]
-public sealed class AdminRoutesAbsentTests(FrontendFixture gateway)
-{
-    [Fact]
-    public async Task Without_ADMIN_TOKEN_the_admin_routes_do_not_exist()
-    {
-        using var response = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Get, "/admin/keys"), TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-    }
-}
-
-public sealed class KeyFileStartupTests
-{
-    [Fact]
-    public async Task A_bad_key_file_stops_the_start_with_its_line_and_never_the_key()
-    {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("bad-keys-").FullName, "keys");
-        await File.WriteAllTextAsync(path, "AIzaSyGoodKey-0123456789abcdefghijklmnopq\nAIzaSySecretKey-0123456789abcdefghijklmno tier=gold\n", TestContext.Current.CancellationToken);
-        await using var frontend = await FrontendProcess.StartAsync(new()
-        {
-            ["PORT"] = "0",
-            ["GEMINI_API_KEY"] = null,
-            ["GEMINI_API_KEY_FILE"] = path,
-            ["AUTH_TOKEN"] = "t",
-        }, null);
-
-        Assert.Equal(2, await frontend.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Contains("line 2: 'tier' must be one of free, paid", frontend.Stderr);
-        Assert.DoesNotContain("AIzaSySecretKey", frontend.Stderr + frontend.Stdout);
-    }
 }
