@@ -21,6 +21,7 @@ public sealed record PoolStatus(
 /// <param name="Recent">Attempts per model in the current window.</param>
 /// <param name="Cooldowns">Cooldowns still running, per model.</param>
 /// <param name="Invalid">Set when upstream refused the key: out of every rotation until a probe passes.</param>
+/// <param name="LiveSessions">Live API sessions open on the key now, over every frontend.</param>
 /// <param name="Attributes">What the key file says about the key (project, tier, weight, note).</param>
 /// <param name="Removed">The key is no longer configured: it serves no more, its history stays.</param>
 /// <param name="Disabled">Set when an operator disabled the key.</param>
@@ -32,7 +33,8 @@ public sealed record KeyStatus(
     [property: Id(2)] IReadOnlyDictionary<string, long> Recent,
     [property: Id(3)] IReadOnlyDictionary<string, Cooldown> Cooldowns,
     [property: Id(4)] InvalidMark? Invalid,
-    [property: Id(5)] KeyAttributes? Attributes = null,
-    [property: Id(6)] bool Removed = false,
-    [property: Id(7)] DisabledMark? Disabled = null,
-    [property: Id(8)] ProbeRecord? Probe = null);
+    [property: Id(5)] int LiveSessions = 0,
+    [property: Id(6)] KeyAttributes? Attributes = null,
+    [property: Id(7)] bool Removed = false,
+    [property: Id(8)] DisabledMark? Disabled = null,
+    [property: Id(9)] ProbeRecord? Probe = null);

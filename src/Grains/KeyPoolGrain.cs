@@ -58,6 +58,7 @@ public sealed partial class KeyPoolGrain(
     private readonly PoolSubscribers _subscribers = new(time);
     private readonly AppliedBatches _applied = new();
     private readonly Dictionary<string, int> _byFingerprint = new(StringComparer.Ordinal);
+    private readonly LiveSessionTally _liveSessions = new(time);
     private KeySlot[] _slots = [];
 
     /// <summary>Which keys no model may lease (invalid, disabled, removed), by index, read by every rotation on each lease.</summary>
@@ -206,6 +207,12 @@ public sealed partial class KeyPoolGrain(
         }
     }
 
+    public Task ReportLiveSessionsAsync(LiveSessionCounts counts)
+    {
+        _liveSessions.Apply(counts);
+        return Task.CompletedTask;
+    }
+
     public ValueTask<int> PingAsync() => ValueTask.FromResult(_slots.Count(slot => !slot.Removed));
 
     public Task SiloStoppingAsync(SiloAddress silo) =>
@@ -218,6 +225,7 @@ public sealed partial class KeyPoolGrain(
         var now = time.GetUtcNow();
         RollWindow(now);
         var keys = new KeyStatus[_slots.Length];
+        var liveSessions = _liveSessions.Totals(Array.ConvertAll(_slots, slot => slot.Alias));
         for (var i = 0; i < _slots.Length; i++)
         {
             var slot = _slots[i];
@@ -227,6 +235,7 @@ public sealed partial class KeyPoolGrain(
                 new Dictionary<string, long>(slot.Recent, StringComparer.Ordinal),
                 slot.Cooldowns.Where(pair => pair.Value.Until > now).ToDictionary(StringComparer.Ordinal),
                 slot.Invalid,
+                liveSessions[i],
                 slot.Attributes,
                 slot.Removed,
                 slot.Disabled,

@@ -1,6 +1,7 @@
 using System.Net;
 using GeminiParty.Frontend.Auth;
 using GeminiParty.Frontend.Forwarding;
+using GeminiParty.Frontend.Live;
 using GeminiParty.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -47,6 +48,7 @@ public static class FrontendHostingExtensions
         services.AddHostedService<PoolSubscription>();
         services.AddSingleton<AttemptReporter>();
         services.AddHostedService(provider => provider.GetRequiredService<AttemptReporter>());
+        services.AddLiveApi();
         builder.AddFrontendObservability();
 
         var cluster = configuration.BindOrDefault<ClusterHostingOptions>();
