@@ -19,6 +19,7 @@ app.MapHealthApi();
 app.MapRotationStatusApi();
 app.MapMetricsApi();
 app.MapStatusPageApi();
+app.MapAdminKeysApi();
 app.MapGeminiNativeApi();
 app.MapOpenAiCompatibleApi();
 app.MapResourceRoutesApi();

@@ -22,8 +22,16 @@ public static class KeyPoolSiloExtensions
         var cluster = configuration.BindOrDefault<ClusterHostingOptions>();
         silo.Services.AddKeyPoolOptions(configuration);
         silo.Services.TryAddKeyedSingleton(ServiceKeys.PoolClock, TimeProvider.System);
-        silo.Services.AddSingleton(services => new PoolKeyAliases(
-            UpstreamKeyList.Aliases(services.GetRequiredService<IOptions<UpstreamKeysOptions>>().Value.Keys)));
+        silo.Services.TryAddSingleton<UpstreamKeySource>();
+        silo.Services.TryAddSingleton<IKeyProber, HttpKeyProber>();
+        silo.Services.AddSingleton(services =>
+        {
+            // the pool on this silo follows this silo's key file
+            var source = services.GetRequiredService<UpstreamKeySource>();
+            var aliases = new PoolKeyAliases(source.Current.Configured);
+            source.Changed += set => aliases.Update(set.Configured);
+            return aliases;
+        });
         silo.Services.AddOptions<KeyPoolOptions>().Bind(configuration).ValidateOnStart();
         silo.Services.AddSingleton<IValidateOptions<KeyPoolOptions>, KeyPoolOptionsValidator>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PoolShutdownNotice>();

@@ -3,6 +3,7 @@ using GeminiParty.Frontend.Auth;
 using GeminiParty.Frontend.Forwarding;
 using GeminiParty.Frontend.Live;
 using GeminiParty.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
@@ -37,6 +38,7 @@ public static class FrontendHostingExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ClientTokens>();
         services.AddSingleton<AdminToken>();
+        services.TryAddSingleton<UpstreamKeySource>();
         services.AddSingleton<UpstreamKeySecrets>();
         services.AddSingleton(_ => new HttpMessageInvoker(CreateUpstreamHandler()));
         services.AddHttpForwarder();

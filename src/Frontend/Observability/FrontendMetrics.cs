@@ -68,7 +68,11 @@ public sealed class FrontendMetrics
         meter.CreateObservableGauge("gemini_party.keys.usable", gauges.UsableKeys, "{key}",
             "Keys the pool can lease for a model now (not invalid, not cooling for it), from the pool status of at most a few seconds ago.");
         meter.CreateObservableGauge("gemini_party.keys", gauges.KeysByState, "{key}",
-            "Keys by state: active, cooling (for at least one model), invalid.");
+            "Keys by state: active, cooling (for at least one model), invalid, disabled (by an operator), removed (from the key file).");
+        meter.CreateObservableGauge("gemini_party.cluster.silos", gauges.Silos, "{silo}",
+            "Silos in the cluster's membership by status (active, joining, shutting_down, stopping, dead; dead ones stay listed for an hour).");
+        meter.CreateObservableCounter("gemini_party.key_probes", gauges.Probes, "{probe}",
+            "Health probes of keys the cluster ran (each key probed by one silo, so every frontend shows the same totals), by result: passed, failed.");
     }
 
     public void RequestCompleted(string route, string model, int status, long startedTimestamp)
