@@ -1,29 +1,36 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
+using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace GeminiParty.Frontend.Auth;
 
 /// <summary>
-/// Checks client tokens (AUTH_TOKEN). Tokens are compared as SHA-256 digests with a fixed-time comparison, so neither
-/// the content nor the length of a token leaks through timing.
+/// Checks client tokens: those of AUTH_TOKEN (unnamed clients) and those of CLIENTS_FILE (named clients, as the file
+/// is now). Tokens are compared as SHA-256 digests with a fixed-time comparison against every known digest, so neither
+/// the content nor the length of a token, nor which client it belongs to, leaks through timing.
 /// </summary>
-public sealed class ClientTokens(IOptions<FrontendOptions> options)
+public sealed class ClientTokens(IOptions<FrontendOptions> options, ClientsFile clients)
 {
     private const int MaxTokenLength = 4096;
 
     private readonly byte[][] _digests = options.Value.Tokens.Select(token => SHA256.HashData(Encoding.UTF8.GetBytes(token))).ToArray();
 
-    /// <summary>Whether the request carries one of the client tokens (see <see cref="Presented"/> for where).</summary>
-    public bool IsValid(HttpRequest request) => IsValid(Presented(request));
+    /// <summary>Whether the request carries a client token (see <see cref="Presented"/> for where).</summary>
+    public bool IsValid(HttpRequest request) => Identify(Presented(request)) is not null;
 
-    public bool IsValid(ReadOnlySpan<char> token)
+    public bool IsValid(ReadOnlySpan<char> token) => Identify(token) is not null;
+
+    /// <summary>The client a request's token belongs to, or null for no (or an unknown) token.</summary>
+    public ClientPolicy? Identify(HttpRequest request) => Identify(Presented(request));
+
+    public ClientPolicy? Identify(ReadOnlySpan<char> token)
     {
         if (token.IsEmpty || token.Length > MaxTokenLength)
         {
-            return false;
+            return null;
         }
         // hashed from a buffer on the stack, or rented: checking a token allocates nothing
         byte[]? rented = null;
@@ -33,12 +40,22 @@ public sealed class ClientTokens(IOptions<FrontendOptions> options)
         {
             Span<byte> digest = stackalloc byte[32];
             SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(token, utf8)], digest);
-            var match = false;
+            ClientPolicy? found = null;
             foreach (var expected in _digests)
             {
-                match |= CryptographicOperations.FixedTimeEquals(digest, expected);
+                if (CryptographicOperations.FixedTimeEquals(digest, expected))
+                {
+                    found = ClientPolicy.Unnamed;
+                }
             }
-            return match;
+            foreach (var client in clients.Current.Clients)
+            {
+                if (CryptographicOperations.FixedTimeEquals(digest, client.TokenDigest))
+                {
+                    found = client;
+                }
+            }
+            return found;
         }
         finally
         {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Net;
+using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Hosting;
 using GeminiParty.Frontend.Observability;
 using Microsoft.Extensions.Options;
@@ -22,6 +23,7 @@ public sealed partial class UpstreamForwarder(
     FrontendMetrics metrics,
     AttemptReporter reporter,
     RequestLog requestLog,
+    ClientAdmission clients,
     ILogger<UpstreamForwarder> logger)
 {
     private const int MaxErrorBodyBytes = 64 * 1024;
@@ -35,6 +37,11 @@ public sealed partial class UpstreamForwarder(
     {
         var aborted = context.RequestAborted;
         var started = Stopwatch.GetTimestamp();
+        if (!(await clients.AdmitAsync(context, call.Surface, call.Model)).Admitted)
+        {
+            Complete(context, call, null, 0, started, 0); // refused by the client's limits: answered, nothing upstream
+            return;
+        }
         TriedKeys? tried = null;
         UpstreamFailure? last = null;
         var attempts = 0;
@@ -105,8 +112,14 @@ public sealed partial class UpstreamForwarder(
     private void Complete(HttpContext context, UpstreamCall call, KeyAlias? alias, int attempts, long started, long responseBytes)
     {
         var status = context.Response.StatusCode;
-        metrics.RequestCompleted(call.Surface.Name, call.Model, status, started);
-        requestLog.Completed(call.Surface.Name, call.Model, call.Streaming, alias?.Index ?? -1, attempts, status,
+        var client = ClientRequest.Of(context);
+        if (client is not null)
+        {
+            clients.Complete(client, status);
+        }
+        var clientName = client?.Client.Name ?? ClientPolicy.UnnamedName;
+        metrics.RequestCompleted(call.Surface.Name, call.Model, status, started, clientName);
+        requestLog.Completed(clientName, call.Surface.Name, call.Model, call.Streaming, alias?.Index ?? -1, attempts, status,
             Stopwatch.GetElapsedTime(started).TotalMilliseconds, call.Body.Length, responseBytes);
     }
 
@@ -200,9 +213,9 @@ public sealed partial class UpstreamForwarder(
             new UpstreamClassification(UpstreamOutcome.Transient, null, message)));
     }
 
-    private void Record(KeyAlias alias, string model, UpstreamOutcome outcome, string? reason, TokenCounts? tokens = null)
+    private void Record(KeyAlias alias, string model, UpstreamOutcome outcome, string? reason, TokenCounts? tokens = null, string? client = null)
     {
-        metrics.AttemptCompleted(alias, outcome, tokens, model);
+        metrics.AttemptCompleted(alias, outcome, tokens, model, client);
         reporter.Report(new AttemptReport(alias, model, outcome, null, reason, tokens)); // batched, off the request path
     }
 
@@ -259,7 +272,10 @@ public sealed partial class UpstreamForwarder(
                 var read = await body.ReadAsync(buffer, timeout.Token);
                 if (read == 0)
                 {
-                    Record(alias, call.Model, UpstreamOutcome.Success, null, tail.ReadUsage());
+                    var usage = tail.ReadUsage();
+                    var request = ClientRequest.Of(context);
+                    request?.Used(usage);
+                    Record(alias, call.Model, UpstreamOutcome.Success, null, usage, request?.Client.Name);
                     return sent;
                 }
                 if (call.Streaming)

@@ -1,5 +1,6 @@
 using System.Net;
 using GeminiParty.Frontend.Auth;
+using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Forwarding;
 using GeminiParty.Hosting;
 using Microsoft.Extensions.Options;
@@ -34,7 +35,13 @@ public static class FrontendHostingExtensions
         services.AddSingleton<IValidateOptions<FrontendOptions>, FrontendOptionsValidator>();
         services.AddKeyPoolOptions(configuration);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ClientsFile>();
         services.AddSingleton<ClientTokens>();
+        services.AddSingleton<ClientAdmission>();
+        services.AddSingleton<ClientUsageReporter>();
+        services.AddHostedService(provider => provider.GetRequiredService<ClientUsageReporter>());
+        services.AddSingleton<ClientSlotLeases>();
+        services.AddHostedService(provider => provider.GetRequiredService<ClientSlotLeases>());
         services.AddSingleton<AdminToken>();
         services.AddSingleton<UpstreamKeySecrets>();
         services.AddSingleton(_ => new HttpMessageInvoker(CreateUpstreamHandler()));
