@@ -19,6 +19,7 @@ app.MapMetricsApi();
 app.MapStatusPageApi();
 app.MapGeminiNativeApi();
 app.MapOpenAiCompatibleApi();
+app.MapUsageApi();
 app.Run();
 return 0;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using GeminiParty.Frontend.Auth;
+using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Forwarding;
 using GeminiParty.Frontend.Observability;
 
@@ -18,11 +19,11 @@ public static class RotationStatusApi
 
     public static IEndpointRouteBuilder MapRotationStatusApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/rotation-status", GetAsync).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative);
+        app.MapGet("/rotation-status", GetAsync).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative, allowAdmin: true);
         return app;
     }
 
-    public static async Task<IResult> GetAsync(HttpContext context, KeyPoolReference pool, UpstreamKeySecrets keys, ClusterMembership cluster)
+    public static async Task<IResult> GetAsync(HttpContext context, KeyPoolReference pool, UpstreamKeySecrets keys, ClusterMembership cluster, ClientsFile clients)
     {
         var silos = cluster.SilosAsync();
         PoolStatus status;
@@ -38,7 +39,7 @@ public static class RotationStatusApi
             return TypedResults.Empty;
         }
         var clusterView = new ClusterView(cluster.Mode, cluster.Storage, cluster.ClusterId, cluster.ServiceId, status.Silo, Environment.MachineName, await silos);
-        return TypedResults.Json(Describe(status, keys, clusterView));
+        return TypedResults.Json(Describe(status, keys, clusterView, clients));
     }
 
     /// <summary>What /rotation-status says about the cluster.</summary>
@@ -47,7 +48,7 @@ public static class RotationStatusApi
     /// <param name="Silos">Null when the membership could not be read.</param>
     internal sealed record ClusterView(string Mode, string Storage, string ClusterId, string ServiceId, string? PoolSilo, string Frontend, SiloView[]? Silos);
 
-    internal static object Describe(PoolStatus status, UpstreamKeySecrets keys, ClusterView cluster)
+    internal static object Describe(PoolStatus status, UpstreamKeySecrets keys, ClusterView cluster, ClientsFile? clients = null)
     {
         var now = status.At;
         var models = new SortedDictionary<string, ModelView>(StringComparer.Ordinal);
@@ -152,6 +153,10 @@ public static class RotationStatusApi
                     lifetime = Totals(pair.Value.Lifetime),
                 }),
                 keys = keyViews,
+                // this frontend's copy of CLIENTS_FILE: a refused change shows here while the last good list stays in force
+                clientsFile = clients?.Status is { } file
+                    ? new { path = file.Path, loadedAt = file.LoadedAt, clients = clients.Current.Clients.Count, error = file.Error, errorAt = file.ErrorAt }
+                    : null,
             },
         };
     }
