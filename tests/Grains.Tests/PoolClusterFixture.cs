@@ -28,6 +28,7 @@ public sealed class PoolClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddMemoryGrainStorage(StorageNames.KeyPool);
+            silo.AddMemoryGrainStorage(StorageNames.Clients);
             silo.Services.AddKeyedSingleton<TimeProvider>(ServiceKeys.PoolClock, Clock);
             silo.Services.AddSingleton(new PoolKeyAliases(Aliases));
             silo.Services.Configure<KeyPoolOptions>(options =>
