@@ -40,6 +40,9 @@ public class ClusterFixture : IAsyncLifetime
 
     public IReadOnlyList<string> ConfiguredKeys => Keys.Take(KeyCount).ToArray();
 
+    /// <summary>Settings every process gets on top of the common ones (e.g. CLIENTS_FILE).</summary>
+    protected virtual IReadOnlyDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>();
+
     /// <summary>One turn of the ring: a frontend holds each key at most once, so the fairness bound is 1 + frontends.</summary>
     public int LeaseBatch => KeyCount;
 
@@ -62,6 +65,10 @@ public class ClusterFixture : IAsyncLifetime
             ["Logging__LogLevel__Default"] = "Information",
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
         };
+        foreach (var (name, value) in ExtraSettings)
+        {
+            common[name] = value;
+        }
         var siloDll = ClusterNode.AssemblyPath("Silo", "GeminiParty.Silo");
         var frontendDll = ClusterNode.AssemblyPath("Frontend", "GeminiParty.Frontend");
         for (var i = 1; i <= 2; i++)
