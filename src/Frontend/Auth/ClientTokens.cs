@@ -48,11 +48,12 @@ public sealed class ClientTokens(IOptions<FrontendOptions> options, ClientsFile 
                     found = ClientPolicy.Unnamed;
                 }
             }
-            foreach (var client in clients.Current.Clients)
+            var named = clients.Current.Clients; // an indexed loop: a foreach over the interface would box its enumerator
+            for (var i = 0; i < named.Count; i++)
             {
-                if (CryptographicOperations.FixedTimeEquals(digest, client.TokenDigest))
+                if (CryptographicOperations.FixedTimeEquals(digest, named[i].TokenDigest))
                 {
-                    found = client;
+                    found = named[i];
                 }
             }
             return found;
