@@ -1,41 +1,85 @@
-# Sourced by bench/memory.sh, bench/profile.sh and bench/threads.sh: starting the fast fake upstream and the embedded
-# frontend from their Release builds, waiting for them, and stopping what was started. The sourcing script sets
-# repo_root (the repository) and bench_name (the prefix of its error messages) first.
-# shellcheck shell=bash disable=SC2154  # repo_root and bench_name come from the sourcing script
+# The one library of the benchmark scripts (run.sh, memory.sh, profile.sh, threads.sh): starting processes as children
+# of the calling shell with their output in a log, waiting for them to answer, reading their CPU time and memory, and
+# stopping what was started. The sourcing script sets repo_root (the repository), bench_name (the prefix of its
+# messages) and work (the folder for logs) first; nice_level (default 0) is the niceness of what start runs.
+# shellcheck shell=bash disable=SC2154  # repo_root, bench_name and work come from the sourcing script
 
-started_pids=()
+declare -A pid_of=() # name -> pid of what start started
+started=()           # names, in start order
 
-# Stops every process started here: TERM to each, then waits for each.
+say() { echo "$bench_name: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+# start NAME DIR CMD...: runs CMD in DIR as a child of this shell, at nice_level, output in $work/NAME.log.
+start() {
+    local name="$1" dir="$2"
+    shift 2
+    (cd "$dir" && exec nice -n "${nice_level:-0}" "$@") </dev/null >"$work/$name.log" 2>&1 &
+    pid_of[$name]=$!
+    started+=("$name")
+}
+
+# Stops what start started, newest first: SIGTERM, up to 10 s, then SIGKILL. Only pids recorded at start.
 stop_started() {
-    local pid
-    for pid in "${started_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${started_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-}
-
-# wait_http URL: waits up to 60 s for URL to answer with a success; ends the script otherwise.
-wait_http() {
-    local deadline=$((SECONDS + 60))
-    until curl -fsS --max-time 1 -o /dev/null "$1" 2>/dev/null; do
-        ((SECONDS < deadline)) || { echo "$bench_name: $1 not ready" >&2; exit 1; }
-        sleep 0.1
+    local i pid deadline
+    for ((i = ${#started[@]} - 1; i >= 0; i--)); do
+        pid="${pid_of[${started[i]}]}"
+        kill -TERM "$pid" 2>/dev/null || continue
+        deadline=$((SECONDS + 10))
+        while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
     done
+    started=()
 }
 
-# start_fake LOG_DIR PORT KEY: the fake upstream with small fixed answers, accepting KEY; logs to LOG_DIR/fake.log.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wait_http NAME URL TIMEOUT_S: until URL answers 2xx; fails with the log tail if NAME exits or time runs out.
+wait_http() {
+    local name="$1" url="$2" deadline=$((SECONDS + $3))
+    while ((SECONDS < deadline)); do
+        curl -fsS --max-time 1 -o /dev/null "$url" 2>/dev/null && return 0
+        if [[ -n "${pid_of[$name]:-}" ]] && ! kill -0 "${pid_of[$name]}" 2>/dev/null; then
+            tail -n 30 "$work/$name.log" >&2 || true
+            die "$name exited during start"
+        fi
+        sleep 0.05
+    done
+    tail -n 30 "$work/$name.log" >&2 || true
+    die "$name not ready at $url after $3 s"
+}
+
+# status_kb PID FIELD: a /proc/PID/status figure in kB (VmRSS, VmHWM), 0 when the process is gone.
+status_kb() { awk -v field="$2:" '$1 == field { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# cpu_ticks PID...: the sum of utime+stime (clock ticks). The command name may hold spaces: fields after the last ')'.
+cpu_ticks() {
+    local pid total=0 rest fields
+    for pid in "$@"; do
+        rest="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null)" || continue
+        read -r -a fields <<<"$rest"
+        total=$((total + fields[11] + fields[12]))
+    done
+    echo "$total"
+}
+
+# start_fake PORT KEYS [NAME=VALUE...]: the fast fake upstream (tests/FakeGemini, Release) accepting the comma-separated
+# KEYS, as "fake".
 start_fake() {
-    (cd "$1" && FAKE_GEMINI_FAST=1 FAKE_GEMINI_KEYS="$3" exec dotnet \
-        "$repo_root/tests/FakeGemini/bin/Release/net10.0/FakeGemini.dll" --urls "http://127.0.0.1:$2") >"$1/fake.log" 2>&1 &
-    started_pids+=($!)
+    local port="$1" keys="$2"
+    shift 2
+    start fake "$work" env FAKE_GEMINI_FAST=1 FAKE_GEMINI_KEYS="$keys" DOTNET_gcServer=0 "$@" \
+        dotnet "$repo_root/tests/FakeGemini/bin/Release/net10.0/FakeGemini.dll" --urls "http://127.0.0.1:$port"
 }
 
-# start_embedded LOG_DIR PORT SILO_PORT_BASE FAKE_PORT KEY TOKEN [NAME=VALUE...]: the product in embedded mode with its
-# build output as working directory (as the image does), its silo on SILO_PORT_BASE + 41 and + 51; sets embedded_pid.
+# start_embedded NAME PORT SILO_PORT GATEWAY_PORT UPSTREAM KEYS TOKEN [NAME=VALUE...] [DLL=path]: the product in
+# embedded mode (Release), with its build output as working directory as in the container image: the content root,
+# where appsettings.json (log levels) is read from.
 start_embedded() {
-    local log_dir="$1" port="$2" silo_port_base="$3" fake_port="$4" key="$5" token="$6"
-    shift 6
-    (cd "$repo_root/src/Frontend/bin/Release/net10.0" && exec env GEMINI_API_KEY="$key" AUTH_TOKEN="$token" \
-        GEMINI_BASE_URL="http://127.0.0.1:$fake_port" PORT="$port" ORLEANS_SILO_PORT=$((silo_port_base + 41)) \
-        ORLEANS_GATEWAY_PORT=$((silo_port_base + 51)) "$@" dotnet GeminiParty.Frontend.dll) >"$log_dir/frontend.log" 2>&1 &
-    embedded_pid=$!
-    started_pids+=("$embedded_pid")
+    local name="$1" port="$2" silo_port="$3" gateway_port="$4" upstream="$5" keys="$6" token="$7"
+    shift 7
+    local dll="${embedded_dll:-$repo_root/src/Frontend/bin/Release/net10.0/GeminiParty.Frontend.dll}"
+    start "$name" "$(dirname "$dll")" env GEMINI_API_KEY="$keys" AUTH_TOKEN="$token" GEMINI_BASE_URL="$upstream" \
+        PORT="$port" ORLEANS_SILO_PORT="$silo_port" ORLEANS_GATEWAY_PORT="$gateway_port" "$@" dotnet "$dll"
 }

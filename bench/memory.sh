@@ -52,7 +52,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_fake "$work" "$fake_port" "$key"
+start_fake "$fake_port" "$key"
 if [[ "$mode" == cluster ]]; then
     # as bench/run.sh starts it: in this session (autogroup scheduling), the Release build as it is
     CLUSTER_DIR="$work/cluster" CLUSTER_ENV_FILE=/dev/null CLUSTER_BUILD=0 CLUSTER_FRONTENDS=1 CLUSTER_SILOS=2 \
@@ -63,11 +63,12 @@ if [[ "$mode" == cluster ]]; then
         { cat "$work/cluster-up.log" >&2; exit 1; }
     frontend="$(<"$work/cluster/pids/frontend-1.pid")"
 else
-    start_embedded "$work" "$frontend_port" "$port_base" "$fake_port" "$key" "$token" "${extra_env[@]}"
-    frontend="$embedded_pid"
+    start_embedded frontend "$frontend_port" $((port_base + 41)) $((port_base + 51)) "http://127.0.0.1:$fake_port" "$key" "$token" \
+        "${extra_env[@]}"
+    frontend="${pid_of[frontend]}"
 fi
-wait_http "http://127.0.0.1:$fake_port/_fake/stats"
-wait_http "http://127.0.0.1:$frontend_port/readyz"
+wait_http fake "http://127.0.0.1:$fake_port/_fake/stats" 60
+wait_http frontend "http://127.0.0.1:$frontend_port/readyz" 90
 
 export BENCH_BODY_FILE="$script_dir/bodies/native.json" BENCH_AUTH_HEADER=Authorization BENCH_AUTH_VALUE="Bearer $token"
 url="http://127.0.0.1:$frontend_port/v1beta/models/gemini-2.5-flash:generateContent"
@@ -77,8 +78,6 @@ load() {
     wrk -t 2 -c "$1" -d "${2}s" --timeout 10s -s "$script_dir/wrk/post.lua" "$url" |
         sed -n 's/^BENCH_RESULT requests=\([0-9]*\).*/\1/p'
 }
-
-cpu_ticks() { sed 's/.*) //' "/proc/$frontend/stat" | awk '{ print $12 + $13 }'; }
 
 report() {
     echo "== $1: VmRSS $(awk '$1 == "VmRSS:" { print $2 }' "/proc/$frontend/status") kB, threads $(awk '$1 == "Threads:" { print $2 }' "/proc/$frontend/status")"
@@ -102,9 +101,9 @@ report() {
 
 report idle
 load "$connections" 5 >/dev/null # JIT warm-up
-before="$(cpu_ticks)"
+before="$(cpu_ticks "$frontend")"
 requests="$(load "$connections" "$seconds")"
-after="$(cpu_ticks)"
+after="$(cpu_ticks "$frontend")"
 echo "CPU: $(((after - before) * 1000000 / $(getconf CLK_TCK) / requests)) us per request over $requests requests ($connections connections)"
 report "after $connections connections"
 curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' -d "{\"latencyMs\":$slow_latency_ms}" \

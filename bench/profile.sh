@@ -32,16 +32,18 @@ for tool in wrk curl dotnet-trace dotnet-counters; do
     command -v "$tool" >/dev/null || { echo "profile: $tool not found" >&2; exit 1; }
 done
 mkdir -p "$out"
+work="$out" # the processes' logs go with the profile
 bench_name=profile
 # shellcheck source=bench/lib.sh
 source "$script_dir/lib.sh"
 trap stop_started EXIT
 
-start_fake "$out" "$fake_port" "$key"
-start_embedded "$out" "$frontend_port" "$port_base" "$fake_port" "$key" "$token" "${extra_env[@]}"
-frontend="$embedded_pid"
-wait_http "http://127.0.0.1:$fake_port/_fake/stats"
-wait_http "http://127.0.0.1:$frontend_port/readyz"
+start_fake "$fake_port" "$key"
+start_embedded frontend "$frontend_port" $((port_base + 41)) $((port_base + 51)) "http://127.0.0.1:$fake_port" "$key" "$token" \
+        "${extra_env[@]}"
+frontend="${pid_of[frontend]}"
+wait_http fake "http://127.0.0.1:$fake_port/_fake/stats" 60
+wait_http frontend "http://127.0.0.1:$frontend_port/readyz" 90
 
 body="$script_dir/bodies/native.json"
 case "$scenario" in

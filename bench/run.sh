@@ -100,31 +100,21 @@ variant_gateway_port=$((port_base + 52))
 clk_tck="$(getconf CLK_TCK)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/gemini-party-bench.XXXXXX")"
 results="$work/results.tsv"     # scenario target requests rps p50 p90 p99 errors proxy_ticks silo_ticks
-declare -A pid_of=()            # name -> pid of what this script started itself
-started=()                      # names, in start order
 cluster_started=0
 failed=1
+bench_name=bench
+# shellcheck source=bench/lib.sh
+source "$script_dir/lib.sh"
 
-say() { echo "bench: $*" >&2; }
-die() { say "$*"; exit 1; }
-
-# Stops what this script started, newest first: SIGTERM, up to 10 s, then SIGKILL. Only pids recorded at start.
+# Stops what this script started (the cluster through its script), newest first.
 cleanup() {
-    local status=$? i name pid deadline
+    local status=$?
     trap - EXIT INT TERM
     if ((cluster_started)); then
         CLUSTER_DIR="$work/cluster" "$repo_root/deploy/local/cluster.sh" down >"$work/cluster-down.log" 2>&1 ||
             say "cluster.sh down failed; see $work/cluster-down.log"
     fi
-    for ((i = ${#started[@]} - 1; i >= 0; i--)); do
-        name="${started[i]}"
-        pid="${pid_of[$name]}"
-        kill -TERM "$pid" 2>/dev/null || continue
-        deadline=$((SECONDS + 10))
-        while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
+    stop_started
     if ((failed)) || [[ "${BENCH_KEEP:-0}" == 1 ]]; then
         say "logs and raw output kept in $work"
     else
@@ -135,46 +125,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start NAME DIR CMD...: runs CMD in DIR as a child of this shell, output in $work/NAME.log.
-start() {
-    local name="$1" dir="$2"
-    shift 2
-    (cd "$dir" && exec nice -n "$nice_level" "$@") </dev/null >"$work/$name.log" 2>&1 &
-    pid_of[$name]=$!
-    started+=("$name")
-}
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# wait_http NAME URL TIMEOUT_S: until URL answers 2xx; fails with the log tail if NAME exits or time runs out.
-wait_http() {
-    local name="$1" url="$2" deadline=$((SECONDS + $3))
-    while ((SECONDS < deadline)); do
-        curl -fsS --max-time 1 -o /dev/null "$url" 2>/dev/null && return 0
-        if [[ -n "${pid_of[$name]:-}" ]] && ! kill -0 "${pid_of[$name]}" 2>/dev/null; then
-            tail -n 30 "$work/$name.log" >&2 || true
-            die "$name exited during start"
-        fi
-        sleep 0.05
-    done
-    tail -n 30 "$work/$name.log" >&2 || true
-    die "$name not ready at $url after $3 s"
-}
-
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-status_kb() { awk -v field="$2:" '$1 == field { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
-
-# Sum of utime+stime (clock ticks) of the given pids. The command name may hold spaces: fields after the last ')'.
-cpu_ticks() {
-    local pid total=0 rest
-    for pid in "$@"; do
-        rest="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null)" || continue
-        read -r -a fields <<<"$rest"
-        total=$((total + fields[11] + fields[12]))
-    done
-    echo "$total"
-}
 
 # The processes whose CPU counts as "the proxy" of a target (nginx: master and workers).
 proxy_pids() {
@@ -313,59 +264,14 @@ key_list="$(IFS=,; echo "${keys[*]}")"
 
 # ---- processes --------------------------------------------------------------------------------------------------
 say "work dir $work"
-start fake "$work" env FAKE_GEMINI_FAST=1 FAKE_GEMINI_KEYS="$key_list" DOTNET_gcServer=0 \
-    dotnet "$fake_dll" --urls "http://127.0.0.1:$fake_port"
+start_fake "$fake_port" "$key_list"
 wait_http fake "http://127.0.0.1:$fake_port/_fake/stats" 60
 
 mkdir -p "$work/nginx"
 nginx_user=""
 [[ "$(id -u)" == 0 ]] && nginx_user="user root;"   # as root, workers would switch to nobody and lose the temp dir
-cat >"$work/nginx/nginx.conf" <<EOF
-$nginx_user
-worker_processes auto;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $work/nginx/body;
-    proxy_temp_path $work/nginx/proxy;
-    fastcgi_temp_path $work/nginx/fastcgi;
-    uwsgi_temp_path $work/nginx/uwsgi;
-    scgi_temp_path $work/nginx/scgi;
-    keepalive_requests 1000000;
-    upstream fake {
-        server 127.0.0.1:$fake_port;
-        keepalive 512;
-        keepalive_requests 1000000;
-    }
-    server {
-        listen 127.0.0.1:$nginx_port;
-        proxy_http_version 1.1;
-        # proxy_set_header is inherited only by locations that set none themselves: each location repeats
-        # Connection "" (keep-alive to upstream) next to its own credential header.
-        location ~ ^/v1beta/models/.+:streamGenerateContent\$ {
-            proxy_buffering off;
-            proxy_set_header Connection "";
-            proxy_set_header Authorization "";
-            proxy_set_header x-goog-api-key "$key1";
-            proxy_pass http://fake;
-        }
-        location /v1beta/ {
-            proxy_set_header Connection "";
-            proxy_set_header Authorization "";
-            proxy_set_header x-goog-api-key "$key1";
-            proxy_pass http://fake;
-        }
-        location = /v1/chat/completions {
-            proxy_set_header Connection "";
-            proxy_set_header Authorization "Bearer $key1";
-            proxy_pass http://fake/v1beta/openai/chat/completions;
-        }
-        location = /healthz { return 200 "ok\n"; }
-    }
-}
-EOF
+sed -e "s|@USER@|$nginx_user|" -e "s|@WORK@|$work|g" -e "s|@FAKE_PORT@|$fake_port|g" -e "s|@NGINX_PORT@|$nginx_port|g" \
+    -e "s|@KEY@|$key1|g" "$script_dir/nginx.conf.in" >"$work/nginx/nginx.conf"
 start nginx "$work/nginx" nginx -p "$work/nginx" -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" -g 'daemon off;'
 wait_http nginx "http://127.0.0.1:$nginx_port/healthz" 20
 if [[ " ${targets[*]} " == *" bare "* ]]; then
@@ -373,12 +279,9 @@ if [[ " ${targets[*]} " == *" bare "* ]]; then
     wait_http bare "http://127.0.0.1:$bare_port/healthz" 60
 fi
 
-export GEMINI_API_KEY="$key_list" AUTH_TOKEN="$token" GEMINI_BASE_URL="http://127.0.0.1:$fake_port"
 embedded_start_ms="$(now_ms)"
-# Working directory = the build output, as in the container image (WORKDIR /app/frontend) and cluster.sh: the
-# content root, where appsettings.json (log levels) is read from. From elsewhere, every request logs 4 lines.
-start embedded "$(dirname "$frontend_dll")" env PORT="$embedded_port" ORLEANS_SILO_PORT="$embedded_silo_port" \
-    ORLEANS_GATEWAY_PORT="$embedded_gateway_port" dotnet "$frontend_dll"
+start_embedded embedded "$embedded_port" "$embedded_silo_port" "$embedded_gateway_port" "http://127.0.0.1:$fake_port" \
+    "$key_list" "$token"
 wait_http embedded "http://127.0.0.1:$embedded_port/readyz" 90
 embedded_startup_ms=$(($(now_ms) - embedded_start_ms))
 say "embedded ready in $embedded_startup_ms ms"
@@ -387,8 +290,8 @@ if [[ " ${targets[*]} " == *" variant "* ]]; then
     [[ -n "$variant_label" ]] || die "target variant needs BENCH_VARIANT_ENV or BENCH_VARIANT_DLL"
     [[ -z "$variant_dll" || -f "$variant_dll" ]] || die "BENCH_VARIANT_DLL $variant_dll not found"
     variant_start_ms="$(now_ms)"
-    start variant "$(dirname "${variant_dll:-$frontend_dll}")" env PORT="$variant_port" ORLEANS_SILO_PORT="$variant_silo_port" \
-        ORLEANS_GATEWAY_PORT="$variant_gateway_port" "${variant_env[@]}" dotnet "${variant_dll:-$frontend_dll}"
+    embedded_dll="${variant_dll:-$frontend_dll}" start_embedded variant "$variant_port" "$variant_silo_port" \
+        "$variant_gateway_port" "http://127.0.0.1:$fake_port" "$key_list" "$token" "${variant_env[@]}"
     wait_http variant "http://127.0.0.1:$variant_port/readyz" 90
     variant_startup_ms=$(($(now_ms) - variant_start_ms))
     say "variant ($variant_label) ready in $variant_startup_ms ms"
@@ -404,8 +307,8 @@ if [[ " ${targets[*]} " == *" cluster "* ]]; then
     CLUSTER_DIR="$work/cluster" CLUSTER_ENV_FILE=/dev/null CLUSTER_BUILD=0 CLUSTER_FRONTENDS=1 CLUSTER_SILOS=2 \
         CLUSTER_DETACH=0 CLUSTER_REDIS_PORT="$redis_port" CLUSTER_FRONTEND_PORT="$cluster_frontend_port" \
         CLUSTER_SILO_HTTP_PORT="$cluster_silo_http_port" CLUSTER_SILO_PORT="$cluster_silo_port" \
-        CLUSTER_GATEWAY_PORT="$cluster_gateway_port" \
-        nice -n "$nice_level" "$repo_root/deploy/local/cluster.sh" up >"$work/cluster-up.log" 2>&1 ||
+        CLUSTER_GATEWAY_PORT="$cluster_gateway_port" GEMINI_API_KEY="$key_list" AUTH_TOKEN="$token" \
+        GEMINI_BASE_URL="http://127.0.0.1:$fake_port" nice -n "$nice_level" "$repo_root/deploy/local/cluster.sh" up >"$work/cluster-up.log" 2>&1 ||
         { cat "$work/cluster-up.log" >&2; die "cluster.sh up failed"; }
     cluster_up_ms=$(($(now_ms) - cluster_start_ms))
     # the frontend's first request activates the pool grain in a silo: do it before measuring anything
@@ -533,23 +436,7 @@ report="$work/report.md"
     echo
     echo "| scenario | target | req/s | / direct | p50 ms | p90 ms | p99 ms | added p50 ms | added p99 ms | errors | proxy CPU us/req | silos CPU us/req | alloc B/req |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    awk -F'\t' -v tck="$clk_tck" '
-        { rows[NR] = $0; if ($2 == "direct") { drps[$1] = $4; dp50[$1] = $5; dp99[$1] = $7 } }
-        END {
-            for (i = 1; i <= NR; i++) {
-                split(rows[i], f, "\t")
-                s = f[1]; t = f[2]; req = f[3]
-                ratio = drps[s] > 0 ? sprintf("%.2f", f[4] / drps[s]) : "-"
-                a50 = t == "direct" ? "-" : sprintf("%+.2f", (f[5] - dp50[s]) / 1000)
-                a99 = t == "direct" ? "-" : sprintf("%+.2f", (f[7] - dp99[s]) / 1000)
-                cpu = req > 0 ? sprintf("%.0f", f[9] * 1e6 / tck / req) : "-"
-                silo = (t == "cluster" && req > 0) ? sprintf("%.0f", f[10] * 1e6 / tck / req) : "-"
-                alloc = (f[11] != "" && req > 0) ? sprintf("%.0f", f[11] / req) : "-"
-                if (t == "direct") cpu = cpu " (upstream)"
-                printf "| %s | %s | %.0f | %s | %.2f | %.2f | %.2f | %s | %s | %d | %s | %s | %s |\n",
-                    s, t, f[4], ratio, f[5] / 1000, f[6] / 1000, f[7] / 1000, a50, a99, f[8], cpu, silo, alloc
-            }
-        }' "$results"
+    awk -v tck="$clk_tck" -f "$script_dir/throughput-table.awk" "$results"
     if ((${#idle_p50[@]} > 0)); then
         echo
         echo "### Unloaded latency (curl, unary generateContent one at a time on one connection, $((unloaded_rounds * unloaded_requests)) per target; time to first byte)"

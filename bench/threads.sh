@@ -34,18 +34,18 @@ bench_name=threads
 source "$script_dir/lib.sh"
 trap 'stop_started; rm -rf "$work"' EXIT
 
-start_fake "$work" "$fake_port" "$key"
+start_fake "$fake_port" "$key"
 if [[ "$target" == bare ]]; then
-    (cd "$work" && exec env PORT="$target_port" UPSTREAM="http://127.0.0.1:$fake_port" UPSTREAM_KEY="$key" "${extra_env[@]}" \
-        dotnet "$repo_root/bench/BareProxy/bin/Release/net10.0/GeminiParty.BareProxy.dll") >"$work/target.log" 2>&1 &
-    proxy=$!
-    started_pids+=("$proxy")
+    start target "$work" env PORT="$target_port" UPSTREAM="http://127.0.0.1:$fake_port" UPSTREAM_KEY="$key" "${extra_env[@]}" \
+        dotnet "$repo_root/bench/BareProxy/bin/Release/net10.0/GeminiParty.BareProxy.dll"
+    proxy="${pid_of[target]}"
 else
-    start_embedded "$work" "$target_port" "$port_base" "$fake_port" "$key" "$token" "${extra_env[@]}"
-    proxy="$embedded_pid"
+    start_embedded target "$target_port" $((port_base + 41)) $((port_base + 51)) "http://127.0.0.1:$fake_port" "$key" "$token" \
+        "${extra_env[@]}"
+    proxy="${pid_of[target]}"
 fi
-wait_http "http://127.0.0.1:$fake_port/_fake/stats"
-wait_http "http://127.0.0.1:$target_port/healthz"
+wait_http fake "http://127.0.0.1:$fake_port/_fake/stats" 60
+wait_http target "http://127.0.0.1:$target_port/healthz" 90
 
 export BENCH_BODY_FILE="$script_dir/bodies/native.json" BENCH_AUTH_HEADER=Authorization BENCH_AUTH_VALUE="Bearer $token"
 load() {

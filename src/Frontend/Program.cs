@@ -1,6 +1,7 @@
 using GeminiParty.Hosting;
 using GeminiParty.Frontend.Apis;
 using GeminiParty.Frontend.Hosting;
+using GeminiParty.Frontend.Live;
 
 // appsettings.json (log levels) is read from the app's own folder, wherever it is started from
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -20,6 +21,7 @@ app.MapStatusPageApi();
 app.MapGeminiNativeApi();
 app.MapOpenAiCompatibleApi();
 app.MapUsageApi();
+app.MapLiveApi();
 app.Run();
 return 0;
 

@@ -51,6 +51,14 @@ public interface IKeyPoolGrain : IGrainWithStringKey
     [Alias("Penalize")]
     Task PenalizeAsync(AttemptReport report);
 
+    /// <summary>
+    /// Replaces the Live API sessions one frontend has open per key (<see cref="LiveSessionCounts"/>), shown in
+    /// <see cref="GetStatusAsync"/> summed over every frontend that reported within <see cref="LiveSessionsLifetime"/>.
+    /// Kept in memory only: a new activation hears from every frontend with open sessions within its next refresh.
+    /// </summary>
+    [Alias("ReportLiveSessions"), ResponseTimeout("00:00:02")]
+    Task ReportLiveSessionsAsync(LiveSessionCounts counts);
+
     /// <summary>Answers when the pool is active: the number of keys it rotates. For readiness probes.</summary>
     [Alias("Ping")]
     ValueTask<int> PingAsync();
@@ -67,6 +75,12 @@ public interface IKeyPoolGrain : IGrainWithStringKey
     /// </summary>
     [Alias("SiloStopping")]
     Task SiloStoppingAsync(SiloAddress silo);
+
+    /// <summary>
+    /// How long a frontend's Live session report counts without a newer one. Frontends with open sessions report at
+    /// least every third of it, so only a frontend that is gone (or cut off from the pool) drops out.
+    /// </summary>
+    public static readonly TimeSpan LiveSessionsLifetime = TimeSpan.FromSeconds(15);
 
     /// <summary>The largest lease one call hands out.</summary>
     public const int MaxLeaseCount = 256;

@@ -19,10 +19,12 @@ public sealed record PoolStatus(
 /// <param name="Recent">Attempts per model in the current window.</param>
 /// <param name="Cooldowns">Cooldowns still running, per model.</param>
 /// <param name="Invalid">Set when the key is out of every rotation.</param>
+/// <param name="LiveSessions">Live API sessions open on the key now, over every frontend.</param>
 [GenerateSerializer, Immutable, Alias("gp.KeyStatus")]
 public sealed record KeyStatus(
     [property: Id(0)] KeyAlias Key,
     [property: Id(1)] IReadOnlyDictionary<string, ModelCounters> Lifetime,
     [property: Id(2)] IReadOnlyDictionary<string, long> Recent,
     [property: Id(3)] IReadOnlyDictionary<string, Cooldown> Cooldowns,
-    [property: Id(4)] InvalidMark? Invalid);
+    [property: Id(4)] InvalidMark? Invalid,
+    [property: Id(5)] int LiveSessions = 0);

@@ -32,6 +32,7 @@ public sealed partial class KeyPoolGrain(
     private readonly Dictionary<string, ModelRotation> _unknownRotations = new(StringComparer.Ordinal);
     private readonly PoolSubscribers _subscribers = new(time);
     private readonly AppliedBatches _applied = new();
+    private readonly LiveSessionTally _liveSessions = new(time);
     private KeySlot[] _slots = [];
 
     /// <summary>Which keys are invalid, by index, read by every model's rotation on each lease (see <see cref="ModelRotation"/>).</summary>
@@ -165,6 +166,12 @@ public sealed partial class KeyPoolGrain(
         }
     }
 
+    public Task ReportLiveSessionsAsync(LiveSessionCounts counts)
+    {
+        _liveSessions.Apply(counts);
+        return Task.CompletedTask;
+    }
+
     public ValueTask<int> PingAsync() => ValueTask.FromResult(_slots.Length);
 
     public Task SiloStoppingAsync(SiloAddress silo) =>
@@ -177,6 +184,7 @@ public sealed partial class KeyPoolGrain(
         var now = time.GetUtcNow();
         RollWindow(now);
         var keys = new KeyStatus[_slots.Length];
+        var liveSessions = _liveSessions.Totals(_aliases);
         for (var i = 0; i < _slots.Length; i++)
         {
             var slot = _slots[i];
@@ -185,7 +193,8 @@ public sealed partial class KeyPoolGrain(
                 slot.Lifetime.ToDictionary(pair => pair.Key, pair => pair.Value.Clone(), StringComparer.Ordinal),
                 new Dictionary<string, long>(slot.Recent, StringComparer.Ordinal),
                 slot.Cooldowns.Where(pair => pair.Value.Until > now).ToDictionary(StringComparer.Ordinal),
-                slot.Invalid);
+                slot.Invalid,
+                liveSessions[i]);
         }
         var resetIn = _windowStart + _options.RotationResetInterval - now;
         return ValueTask.FromResult(new PoolStatus(now, _windowStart, resetIn, keys, RuntimeIdentity));

@@ -43,8 +43,14 @@ public class ClusterFixture : IAsyncLifetime
     /// <summary>Settings every process gets on top of the common ones (e.g. CLIENTS_FILE).</summary>
     protected virtual IReadOnlyDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>();
 
-    /// <summary>One turn of the ring: a frontend holds each key at most once, so the fairness bound is 1 + frontends.</summary>
-    public int LeaseBatch => KeyCount;
+    /// <summary>
+    /// LEASE_BATCH for every frontend, or null for the default. One turn of the ring: a frontend holds each key at most
+    /// once, so the fairness bound is 1 + frontends.
+    /// </summary>
+    protected virtual int? LeaseBatchSetting => KeyCount;
+
+    /// <summary>The LEASE_BATCH the frontends run with.</summary>
+    public int LeaseBatch => LeaseBatchSetting ?? 64;
 
     public async ValueTask InitializeAsync()
     {
@@ -60,11 +66,14 @@ public class ClusterFixture : IAsyncLifetime
             ["ORLEANS_ADVERTISED_IP"] = "127.0.0.1",
             ["GEMINI_API_KEY"] = string.Join(",", ConfiguredKeys),
             ["AUTH_TOKEN"] = Token,
-            ["LEASE_BATCH"] = LeaseBatch.ToString(),
             ["GEMINI_BASE_URL"] = Upstream.BaseAddress,
             ["Logging__LogLevel__Default"] = "Information",
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
         };
+        if (LeaseBatchSetting is { } leaseBatch)
+        {
+            common["LEASE_BATCH"] = leaseBatch.ToString();
+        }
         foreach (var (name, value) in ExtraSettings)
         {
             common[name] = value;
@@ -273,4 +282,18 @@ public sealed class DurabilityClusterFixture : ClusterFixture
 public sealed class DurabilityCollection : ICollectionFixture<DurabilityClusterFixture>
 {
     public const string Name = "durability";
+}
+
+/// <summary>A cluster with the frontends' default settings (LEASE_BATCH included) and four keys.</summary>
+public sealed class DefaultSettingsClusterFixture : ClusterFixture
+{
+    protected override int KeyCount => 4;
+
+    protected override int? LeaseBatchSetting => null;
+}
+
+[CollectionDefinition(Name)]
+public sealed class DefaultSettingsCollection : ICollectionFixture<DefaultSettingsClusterFixture>
+{
+    public const string Name = "default settings";
 }

@@ -34,6 +34,7 @@ internal static class FakeGeminiApp
         app.MapNativeApi(state);
         app.MapOpenAiApi(state);
         app.MapFakeControlApi(state);
+        app.MapFakeLiveApi(state);
         return app;
     }
 }

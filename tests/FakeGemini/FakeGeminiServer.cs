@@ -52,6 +52,9 @@ public sealed class FakeGeminiServer : IAsyncDisposable
     /// <summary>Requests the client abandoned while the fake was still working on them.</summary>
     public int CancelledRequests => _state.Recorder.Cancelled;
 
+    /// <summary>The Live API endpoint: scripted refusals per key, and the sessions seen.</summary>
+    public FakeLiveState Live => _state.Live;
+
     /// <summary>Streams waiting at the gate of <see cref="FakeGeminiOptions.HoldStreamsAfterFirstEvent"/>.</summary>
     public int HeldStreams => _state.Streams.Held;
 

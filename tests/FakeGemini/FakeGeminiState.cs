@@ -18,6 +18,8 @@ internal sealed class FakeGeminiState(FakeGeminiOptions options)
 
     public StreamGate Streams { get; } = new();
 
+    public FakeLiveState Live { get; } = new();
+
     private readonly ConcurrentDictionary<string, byte[]> _fixedBodies = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
 
@@ -36,5 +38,6 @@ internal sealed class FakeGeminiState(FakeGeminiOptions options)
     {
         Faults.Clear();
         Recorder.Reset();
+        Live.Reset();
     }
 }

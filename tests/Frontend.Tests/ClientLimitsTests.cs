@@ -144,6 +144,12 @@ public sealed class ClientLimitsTests(ClientsFrontendFixture gateway) : IClassFi
         using var list = await gateway.GetAsync("/v1/models", "dave-secret-token");
         Assert.Equal(200, (int)list.StatusCode);
 
+        const string live = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent";
+        using var liveRefused = await gateway.GetAsync(live, "dave-secret-token");
+        Assert.Equal("PERMISSION_DENIED", (await liveRefused.AssertGoogleErrorAsync(403)).GetProperty("status").GetString());
+        using var liveAllowed = await gateway.GetAsync(live, "erin-secret-token");
+        Assert.Equal(426, (int)liveAllowed.StatusCode); // past the client check: only the missing WebSocket upgrade is wrong
+
         var dave = gateway.Services.GetRequiredService<ClientsFile>().Current.Clients.Single(c => c.Name == "dave");
         Assert.False(dave.AllowsLiveSessions());
         Assert.True(gateway.Services.GetRequiredService<ClientsFile>().Current.Clients.Single(c => c.Name == "erin").AllowsLiveSessions());

@@ -54,7 +54,7 @@ public static class RotationStatusApi
         var models = new SortedDictionary<string, ModelView>(StringComparer.Ordinal);
         var everything = new ModelCounters();
         var keyViews = new object[status.Keys.Count];
-        int active = 0, cooling = 0, invalid = 0;
+        int active = 0, cooling = 0, invalid = 0, liveSessions = 0;
         for (var i = 0; i < status.Keys.Count; i++)
         {
             var key = status.Keys[i];
@@ -88,6 +88,7 @@ public static class RotationStatusApi
                 }
             }
             everything.Add(totals);
+            liveSessions += key.LiveSessions;
 
             keyViews[i] = new
             {
@@ -111,6 +112,7 @@ public static class RotationStatusApi
                     reason = pair.Value.Reason,
                 }),
                 invalid = key.Invalid is { } mark ? new { reason = mark.Reason, since = mark.Since } : null,
+                liveSessions = key.LiveSessions,
             };
         }
 
@@ -132,6 +134,7 @@ public static class RotationStatusApi
                     at = now,
                     windowStart = status.WindowStart,
                     totals = Totals(everything),
+                    liveSessions,
                 },
                 cluster = new
                 {

@@ -5,22 +5,24 @@ using Microsoft.Extensions.Options;
 namespace GeminiParty.Frontend.Forwarding;
 
 /// <summary>
-/// This frontend's share of the rotation: requests take keys here in the pool's order, and the next pool call is made
-/// ahead of need, so most requests make no grain call and do not wait for one. One call per model is in flight at a
-/// time; it brings a key for every request waiting, plus read-ahead sized to what this frontend used during the
-/// previous call (<see cref="ReadAheadFactor"/> times that, plus one, never more than <c>LEASE_BATCH</c>), and it
-/// starts when the keys in hand fall to half of that.
+/// This frontend's share of the rotation: requests take keys here in the pool's order. While one pool call at a time
+/// serves this frontend's requests, each request waits for its own lease and every key comes from the pool's ring in
+/// order. Once requests wait behind one another (at least <see cref="ReadAheadDemand"/> wanted keys during a call),
+/// the next pool call is made ahead of need, so most requests make no grain call and do not wait for one. One call per
+/// model is in flight at a time; it brings a key for every request waiting, plus read-ahead sized to what this frontend
+/// used during the previous call (<see cref="ReadAheadFactor"/> times that, plus one, never more than
+/// <c>LEASE_BATCH</c>), and it starts when the keys in hand fall to half of that.
 /// </summary>
 /// <remarks>
-/// Fairness: the pool hands keys out in ring order, and this frontend holds at most <c>LEASE_BATCH</c> keys of a model
-/// it has not used yet, so each key at most ⌈LEASE_BATCH / keys⌉ times. Over any run of requests without failures
-/// each key's use therefore differs from any other's by at most 1 + frontends × ⌈LEASE_BATCH / keys⌉; read-ahead
-/// follows demand, so at light load a frontend holds one to five keys and the bound is 1 + frontends. With
-/// <c>LEASE_BATCH=1</c> keys are leased only for requests waiting, none is held, and the bound is the pool's own ±1.
-/// State changes reach held keys twice: the frontend that met the failure drops the key at once
-/// (<see cref="Withdraw"/>), and the pool tells every frontend holding keys (<see cref="IKeyPoolObserver"/>; each
-/// lease subscribes this frontend before the keys are chosen) and waits for the answers before the failure is retried.
-/// A withdrawal that overtakes the lease it concerns still applies: leases and withdrawals carry the pool's version.
+/// Fairness: at light load no key is held and rotation is the pool's exact round robin (each key's use within 1 of any
+/// other's). Under load the pool still hands keys out in ring order, and this frontend holds at most
+/// <c>LEASE_BATCH</c> keys of a model it has not used yet, so each key at most ⌈LEASE_BATCH / keys⌉ times: over any
+/// run of requests without failures each key's use differs from any other's by at most
+/// 1 + frontends × ⌈LEASE_BATCH / keys⌉ (docs/cluster.md). State changes reach held keys twice: the frontend that met
+/// the failure drops the key at once (<see cref="Withdraw"/>), and the pool tells every frontend holding keys
+/// (<see cref="IKeyPoolObserver"/>; each lease subscribes this frontend before the keys are chosen) and waits for the
+/// answers before the failure is retried. A withdrawal that overtakes the lease it concerns still applies: leases and
+/// withdrawals carry the pool's version.
 /// </remarks>
 public sealed partial class KeyLeases(
     IGrainFactory grains,
@@ -36,12 +38,14 @@ public sealed partial class KeyLeases(
     /// </summary>
     internal const int MaxUnknownModels = 64;
 
-    /// <summary>
-    /// Keys held ahead, in pool round trips' worth of use. With 2, a quarter of a saturated cluster frontend's requests
-    /// waited for a lease (round trips stretch when the CPU is busy) and its p90 was 15-16 ms; with 4, a fifth and
-    /// 11-14 ms; at that load LEASE_BATCH (64) is what binds (docs/benchmarks.md).
-    /// </summary>
+    /// <summary>Keys held ahead, in pool round trips' worth of use (docs/benchmarks.md compares 2 and 4).</summary>
     private const int ReadAheadFactor = 4;
+
+    /// <summary>
+    /// Keys wanted during one pool call from which this frontend reads ahead: at 2, some request had to wait for a
+    /// whole round trip behind another, which holding keys would have spared it.
+    /// </summary>
+    private const int ReadAheadDemand = 2;
 
     /// <summary>The most keys of a model held ahead of use (LEASE_BATCH); 1 turns read-ahead off.</summary>
     private readonly int _aheadLimit = Math.Max(1, options.Value.LeaseBatch);
@@ -73,7 +77,8 @@ public sealed partial class KeyLeases(
         {
             if (leases.TryTake(tried?.Indexes) is { } ready)
             {
-                if (_aheadLimit > 1 && leases.Fetching is null && leases.Held * 2 <= ReadAheadTarget(leases))
+                var target = ReadAheadTarget(leases);
+                if (target > 0 && leases.Fetching is null && leases.Held * 2 <= target)
                 {
                     leases.Fetching = StartFetch(model, leases, tried: null); // down to half the target: read ahead
                 }
@@ -121,7 +126,7 @@ public sealed partial class KeyLeases(
 
     private Fetch StartFetch(string model, ModelLeases leases, TriedKeys? tried)
     {
-        var ahead = _aheadLimit > 1 ? Math.Max(0, ReadAheadTarget(leases) - leases.Held) : 0;
+        var ahead = Math.Max(0, ReadAheadTarget(leases) - leases.Held);
         var count = Math.Clamp(ahead + leases.Waiting, 1, IKeyPoolGrain.MaxLeaseCount);
         leases.TakenSinceFetch = 0;
         return new Fetch(tried?.Indexes, LeaseAsync());
@@ -171,8 +176,13 @@ public sealed partial class KeyLeases(
         }
     }
 
-    /// <summary>How many keys to hold ahead: a few round trips' worth of recent use, within LEASE_BATCH.</summary>
-    private int ReadAheadTarget(ModelLeases leases) => (int)Math.Min(_aheadLimit, (long)ReadAheadFactor * leases.Demand + 1);
+    /// <summary>
+    /// How many keys to hold ahead: none while one pool call serves this frontend's demand (a request at a time: every
+    /// key then comes from the pool's ring in order, whatever the number of frontends), else a few round trips' worth
+    /// of recent use, within LEASE_BATCH.
+    /// </summary>
+    private int ReadAheadTarget(ModelLeases leases) =>
+        _aheadLimit <= 1 || leases.Demand < ReadAheadDemand ? 0 : (int)Math.Min(_aheadLimit, (long)ReadAheadFactor * leases.Demand + 1);
 
     /// <summary>Whether every key in <paramref name="subset"/> is in <paramref name="set"/> (null is empty).</summary>
     private static bool IsSubset(int[]? subset, int[]? set) =>

@@ -115,7 +115,8 @@ public static class TokenUsageReader
         {
             return ref prompt;
         }
-        if (reader.ValueTextEquals(native ? "candidatesTokenCount"u8 : "completion_tokens"u8))
+        // a Live API message names the answer's tokens responseTokenCount
+        if (reader.ValueTextEquals(native ? "candidatesTokenCount"u8 : "completion_tokens"u8) || (native && reader.ValueTextEquals("responseTokenCount"u8)))
         {
             return ref candidates;
         }

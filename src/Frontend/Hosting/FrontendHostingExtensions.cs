@@ -2,6 +2,7 @@ using System.Net;
 using GeminiParty.Frontend.Auth;
 using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Forwarding;
+using GeminiParty.Frontend.Live;
 using GeminiParty.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -52,6 +53,7 @@ public static class FrontendHostingExtensions
         services.AddHostedService<PoolSubscription>();
         services.AddSingleton<AttemptReporter>();
         services.AddHostedService(provider => provider.GetRequiredService<AttemptReporter>());
+        services.AddLiveApi();
         builder.AddFrontendObservability();
 
         var cluster = configuration.BindOrDefault<ClusterHostingOptions>();

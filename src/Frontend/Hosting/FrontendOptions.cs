@@ -33,9 +33,8 @@ public sealed class FrontendOptions
     public int MaxAttempts { get; set; } = 3;
 
     /// <summary>
-    /// LEASE_BATCH: the most keys of a model this frontend leases ahead of use. It reads ahead as far as its traffic
-    /// needs to stay one pool call ahead, so most requests neither call nor wait for the pool; 1 turns read-ahead off
-    /// and every request waits for its own lease (the pool's exact rotation). Fairness bound: see KeyLeases.
+    /// LEASE_BATCH: the most keys of a model this frontend leases ahead of use under load (at light load it holds none
+    /// and rotation is the pool's exact order); 1 turns read-ahead off at any load. Fairness bound: see KeyLeases.
     /// </summary>
     [ConfigurationKeyName("LEASE_BATCH")]
     public int LeaseBatch { get; set; } = 64;

@@ -73,7 +73,7 @@ public sealed class FrontendMetrics
     }
 
     /// <param name="client">The client's name (bounded by the clients file), never its token.</param>
-    public void RequestCompleted(string route, string model, int status, long startedTimestamp, string client)
+    public void RequestCompleted(string route, string model, int status, long startedTimestamp, string client = ClientPolicy.UnnamedName)
     {
         var label = Model(model);
         _requests.Add((route, label, Status(status), client), 1);

@@ -1,0 +1,58 @@
+using GeminiParty.Frontend.Auth;
+using GeminiParty.Frontend.Forwarding;
+using GeminiParty.Frontend.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace GeminiParty.Frontend.Live;
+
+/// <summary>
+/// Google's Live API: WebSockets under <c>{API_PREFIX}/ws/google.ai.generativelanguage.{version}.GenerativeService.{method}</c>,
+/// relayed to the same path upstream by <see cref="LiveProxy"/>. <c>@google/genai</c> asks for <c>//ws/...</c> when its
+/// base URL has no path, so that form is served too.
+/// </summary>
+public static class LiveApi
+{
+    public static WebApplication MapLiveApi(this WebApplication app)
+    {
+        var prefix = app.Services.GetRequiredService<IOptions<FrontendOptions>>().Value.NormalizedPrefix;
+        var tokens = app.Services.GetRequiredService<ClientTokens>();
+        var proxy = app.Services.GetRequiredService<LiveProxy>();
+        // no KeepAliveTimeout: an idle session stays open for as long as both sides want it
+        app.UseWebSockets();
+        RequestDelegate handler = context => HandleAsync(context, tokens, proxy);
+        app.Map(prefix + "/ws/{rpc}", handler).WithTags("Live API");
+        return app;
+    }
+
+    private static async Task HandleAsync(HttpContext context, ClientTokens tokens, LiveProxy proxy)
+    {
+        var surface = ApiSurface.GeminiNative;
+        // the token is checked before the upgrade: a client without one never gets a WebSocket
+        if (tokens.Identify(context.Request) is not { } client)
+        {
+            await surface.WriteErrorAsync(context, StatusCodes.Status401Unauthorized,
+                "Missing or invalid client token: send one of AUTH_TOKEN as '?key=', 'x-goog-api-key' or 'Authorization: Bearer <token>'.");
+            return;
+        }
+        if (!client.AllowsLiveSessions())
+        {
+            await surface.WriteErrorAsync(context, StatusCodes.Status403Forbidden,
+                $"Client '{client.Name}' may not open Live API sessions (live=false in CLIENTS_FILE).");
+            return;
+        }
+        if (!LiveRpc.TryParse(context.Request.RouteValues["rpc"] as string, out var rpc))
+        {
+            await surface.WriteErrorAsync(context, StatusCodes.Status404NotFound,
+                "Unknown Live API method: use google.ai.generativelanguage.{version}.GenerativeService.{method}, e.g. v1beta and BidiGenerateContent.");
+            return;
+        }
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.Headers.Upgrade = "websocket";
+            await surface.WriteErrorAsync(context, StatusCodes.Status426UpgradeRequired,
+                "The Live API is a WebSocket endpoint: connect with a WebSocket client (e.g. ai.live.connect in @google/genai).");
+            return;
+        }
+        await proxy.RunAsync(context, rpc);
+    }
+}

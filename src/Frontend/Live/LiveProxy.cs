@@ -1,0 +1,282 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net.WebSockets;
+using GeminiParty.Frontend.Forwarding;
+using GeminiParty.Frontend.Hosting;
+using GeminiParty.Frontend.Observability;
+using Microsoft.Extensions.Options;
+
+namespace GeminiParty.Frontend.Live;
+
+/// <summary>
+/// One Live API session through the gateway: accept the client's WebSocket, read its setup message, open the session
+/// upstream with a key leased for the setup's model (another key, invisibly, when upstream refuses one), then relay
+/// messages both ways until either side closes. The session counts as one request of its key, with the tokens its
+/// <c>usageMetadata</c> messages report.
+/// </summary>
+/// <remarks>
+/// Relayed message by message rather than tunnelled as bytes after the upgrade (as YARP does with WebSockets): the key
+/// has to be chosen for the model named in the first message, a refused key retried before the client has seen
+/// anything, and the usage read from server messages.
+/// </remarks>
+public sealed partial class LiveProxy(
+    LiveUpstream upstream,
+    KeyPoolReference pool,
+    KeyLeases leases,
+    KnownModels knownModels,
+    UpstreamKeySecrets keys,
+    IOptions<FrontendOptions> options,
+    TimeProvider time,
+    FrontendMetrics metrics,
+    AttemptReporter reporter,
+    RequestLog requestLog,
+    LiveSessions sessions,
+    IHostApplicationLifetime lifetime,
+    ILogger<LiveProxy> logger)
+{
+    /// <summary>The route name in logs and metrics.</summary>
+    public const string Route = "live";
+
+    private const int BufferSize = 16 * 1024;
+    private static readonly TimeSpan TransientBackoff = TimeSpan.FromMilliseconds(100);
+
+    private readonly FrontendOptions _options = options.Value;
+
+    public async Task RunAsync(HttpContext context, LiveRpc rpc)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var aborted = context.RequestAborted;
+        using var client = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { DangerousEnableCompression = false });
+        LiveSetup? setup;
+        string? problem;
+        try
+        {
+            (setup, problem) = await LiveSetup.ReadAsync(client, _options.MaxRequestBodyBytes, aborted);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            return; // the client left before its setup: nothing was leased or sent upstream
+        }
+        if (setup is null)
+        {
+            if (problem is not null)
+            {
+                await CloseAsync(client, WebSocketCloseStatus.InvalidPayloadData, problem);
+                Complete(rpc, KnownModels.Unknown, null, 0, WebSocketCloseStatus.InvalidPayloadData, started, 0, 0);
+            }
+            else if (client.State == WebSocketState.CloseReceived)
+            {
+                await CloseAsync(client, client.CloseStatus ?? WebSocketCloseStatus.NormalClosure, ""); // closed before any setup: answer it
+            }
+            return;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            var (attempt, alias, attempts) = await OpenAsync(context, client, rpc, setup, buffer, started);
+            if (attempt?.Upstream is not { } socket)
+            {
+                return;
+            }
+            using (attempt)
+            {
+                await RelayAsync(client, socket, rpc, setup, alias!, attempts, attempt.First, buffer, started);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Leases keys for the setup's model until one opens the session, as an HTTP request retries: a refusal is
+    /// classified and reported like an HTTP answer, and the next key is tried, up to DEFAULT_MAX_RETRIES, before the
+    /// client has received anything. When no key opens it, the client is closed with the reason and null returned.
+    /// </summary>
+    private async Task<(LiveAttempt? Attempt, KeyAlias? Key, int Attempts)> OpenAsync(
+        HttpContext context, WebSocket client, LiveRpc rpc, LiveSetup setup, byte[] buffer, long started)
+    {
+        var aborted = context.RequestAborted;
+        var model = setup.Model;
+        TriedKeys? tried = null;
+        KeyAlias? alias = null;
+        LiveAttempt? last = null;
+        var attempts = 0;
+        try
+        {
+            while (attempts < _options.MaxAttempts)
+            {
+                if (alias is not null)
+                {
+                    tried = tried?.And(alias.Index) ?? new TriedKeys([alias.Index]);
+                }
+                LeasedKey lease;
+                try
+                {
+                    lease = await leases.NextAsync(model, tried, aborted);
+                }
+                catch (Exception ex) when (ex is OrleansException or TimeoutException or ArgumentException or InvalidOperationException)
+                {
+                    LogPoolUnreachable(logger, ex.GetType().Name);
+                    return await FailAsync(LiveCloseClassifier.TryAgainLater, "The key pool is not reachable right now; retry shortly.");
+                }
+                if (lease.Key is null)
+                {
+                    if (last is not null)
+                    {
+                        break; // the keys ran out while retrying: the last refusal says more
+                    }
+                    return lease.AllInvalid
+                        ? await FailAsync(WebSocketCloseStatus.InternalServerError, "Every upstream key in the pool is invalid.")
+                        : await FailAsync(LiveCloseClassifier.TryAgainLater, lease.RetryAt is { } at
+                            ? $"Every upstream key is cooling down for this model; the first returns in {Math.Ceiling(Math.Max(0, (at - time.GetUtcNow()).TotalSeconds))} s."
+                            : "No upstream key is usable for this model right now.");
+                }
+                alias = lease.Key;
+                if (!keys.TryGetSecret(alias, out var secret))
+                {
+                    LogKeyNotHeld(logger, alias.Index, alias.Fingerprint);
+                    continue; // the pool knows a key this process was not given (rolling update): no attempt spent
+                }
+                if (last?.Refusal is { } previous)
+                {
+                    metrics.Retried(model, previous.Outcome);
+                }
+                attempts++;
+                last?.Dispose();
+                var sending = Stopwatch.GetTimestamp();
+                last = await upstream.OpenAsync(rpc, setup, secret, context.Request, buffer, aborted);
+                // an opened session counts as a 2xx answer, an accept-then-close as no answer (status 0)
+                metrics.UpstreamAnswered(model, last.Upstream is not null ? StatusCodes.Status200OK : last.HandshakeStatus, sending);
+                if (last.Refusal is not { } refusal)
+                {
+                    knownModels.Add(model); // upstream serves the model: its name may label metrics now
+                    return (last, alias, attempts);
+                }
+                if (refusal.Outcome is UpstreamOutcome.RateLimited or UpstreamOutcome.DailyQuotaExhausted)
+                {
+                    knownModels.Add(model);
+                }
+                await ReportRefusalAsync(alias, model, refusal);
+                if (!refusal.Outcome.IsRetryable())
+                {
+                    break; // the setup itself was refused (an unknown model, a bad field): the client hears why
+                }
+                if (refusal.Outcome == UpstreamOutcome.Transient && attempts < _options.MaxAttempts)
+                {
+                    await Task.Delay(TransientBackoff * attempts, time, aborted);
+                }
+            }
+            return await FailWithAsync(last!);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            last?.Dispose();
+            Complete(rpc, model, alias, attempts, null, started, setup.Message.Length, 0); // the client left while its session opened
+            return (null, alias, attempts);
+        }
+
+        async Task<(LiveAttempt?, KeyAlias?, int)> FailAsync(WebSocketCloseStatus status, string reason)
+        {
+            await CloseAsync(client, status, reason);
+            Complete(rpc, model, alias, attempts, status, started, setup.Message.Length, 0);
+            return (null, alias, attempts);
+        }
+
+        Task<(LiveAttempt?, KeyAlias?, int)> FailWithAsync(LiveAttempt refused)
+        {
+            var refusal = refused.Refusal!.Value;
+            // upstream's own close reaches the client as it was; a refused handshake becomes a close that says what happened
+            return refused.CloseStatus is { } status && status != WebSocketCloseStatus.Empty
+                ? FailAsync(status, refused.CloseDescription ?? refusal.Reason)
+                : FailAsync(LiveCloseClassifier.ClientCloseFor(refusal.Outcome), $"Upstream refused the session: {refusal.Reason}.");
+        }
+    }
+
+    /// <summary>Tells the pool what a refusal says about the key, as <see cref="UpstreamForwarder"/> does for an HTTP answer.</summary>
+    private async Task ReportRefusalAsync(KeyAlias alias, string model, UpstreamClassification refusal)
+    {
+        var report = new AttemptReport(alias, model, refusal.Outcome, refusal.RetryDelay, refusal.Reason);
+        metrics.AttemptCompleted(alias, refusal.Outcome, null, model);
+        LogAttemptRefused(logger, alias.Index, model, refusal.Reason);
+        if (!refusal.Outcome.ChangesKeyState())
+        {
+            reporter.Report(report);
+            return;
+        }
+        metrics.CooldownStarted(alias, model, refusal.Outcome);
+        leases.Withdraw(alias, refusal.Outcome == UpstreamOutcome.InvalidKey ? null : model);
+        try
+        {
+            await pool.Reference.PenalizeAsync(report);
+        }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+        {
+            // this frontend already stopped using the key; the next key is tried all the same
+            LogPenaltyNotRecorded(logger, ex, alias.Index, model);
+        }
+    }
+
+    private async Task RelayAsync(WebSocket client, ClientWebSocket socket, LiveRpc rpc, LiveSetup setup, KeyAlias alias, int attempts,
+        ValueWebSocketReceiveResult first, byte[] buffer, long started)
+    {
+        using var usage = new LiveUsage();
+        var relay = new LiveRelay(client, socket, keys, usage);
+        sessions.Opened(alias);
+        try
+        {
+            await relay.RunAsync(buffer, first, lifetime.ApplicationStopping);
+        }
+        finally
+        {
+            sessions.Closed(alias);
+            var tokens = usage.Total;
+            metrics.AttemptCompleted(alias, UpstreamOutcome.Success, tokens, setup.Model);
+            reporter.Report(new AttemptReport(alias, setup.Model, UpstreamOutcome.Success, null, $"live session ended by {relay.EndedBy}", tokens));
+            Complete(rpc, setup.Model, alias, attempts, relay.ClientCloseStatus, started, setup.Message.Length + relay.ClientBytes, relay.UpstreamBytes);
+        }
+    }
+
+    /// <summary>
+    /// The session's one log line and its metrics. The status is the WebSocket close code the client got or sent
+    /// (1006 when its connection broke off without one).
+    /// </summary>
+    private void Complete(LiveRpc rpc, string model, KeyAlias? alias, int attempts, WebSocketCloseStatus? status, long started, long requestBytes, long responseBytes)
+    {
+        var code = status is { } s ? (int)s : 1006;
+        metrics.RequestCompleted(Route, model, code, started);
+        requestLog.Completed(Route, model, streaming: true, alias?.Index ?? -1, attempts, code,
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds, (int)Math.Min(int.MaxValue, requestBytes), responseBytes);
+        LogSessionEnded(logger, rpc.Method, model, alias?.Index ?? -1, code);
+    }
+
+    private static async Task CloseAsync(WebSocket client, WebSocketCloseStatus status, string reason)
+    {
+        try
+        {
+            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await client.CloseAsync(status, LiveCloseReason.Fit(reason), quick.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // the client is gone already
+        }
+    }
+
+    [LoggerMessage(EventId = 3501, Level = LogLevel.Warning, Message = "The key pool is not reachable ({Error}); closed a Live session with 1013")]
+    private static partial void LogPoolUnreachable(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 3502, Level = LogLevel.Information, Message = "Key #{KeyIndex} refused a Live session for {Model}: {Reason}")]
+    private static partial void LogAttemptRefused(ILogger logger, int keyIndex, string model, string reason);
+
+    [LoggerMessage(EventId = 3503, Level = LogLevel.Warning, Message = "The pool leased key #{KeyIndex} ({Fingerprint}) that this process does not hold; check GEMINI_API_KEY matches across processes")]
+    private static partial void LogKeyNotHeld(ILogger logger, int keyIndex, string fingerprint);
+
+    [LoggerMessage(EventId = 3504, Level = LogLevel.Warning, Message = "The pool did not record the refusal of key #{KeyIndex} for {Model}")]
+    private static partial void LogPenaltyNotRecorded(ILogger logger, Exception exception, int keyIndex, string model);
+
+    [LoggerMessage(EventId = 3505, Level = LogLevel.Debug, Message = "Live {Method} session for {Model} on key #{KeyIndex} ended with {CloseCode}")]
+    private static partial void LogSessionEnded(ILogger logger, string method, string model, int keyIndex, int closeCode);
+}
