@@ -23,6 +23,7 @@ app.MapAdminKeysApi();
 app.MapGeminiNativeApi();
 app.MapOpenAiCompatibleApi();
 app.MapResourceRoutesApi();
+app.MapUsageApi();
 app.MapLiveApi();
 app.Run();
 return 0;

@@ -5,6 +5,9 @@ public static class StorageNames
 {
     /// <summary>The grain storage provider that holds every <see cref="IKeyGrain"/>'s state.</summary>
     public const string KeyPool = "keypool";
+
+    /// <summary>The grain storage provider that holds every <see cref="IClientGrain"/>'s usage.</summary>
+    public const string Clients = "clients";
 }
 
 /// <summary>Keys of services the grains resolve by name.</summary>

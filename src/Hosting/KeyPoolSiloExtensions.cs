@@ -44,6 +44,8 @@ public static class KeyPoolSiloExtensions
             // JSON serializer, once run, loads System.Private.Xml and System.Data.Common (6-7 MB of RSS, bench/memory.sh)
             silo.AddMemoryGrainStorage(StorageNames.KeyPool, options => options.Configure<Serializer>(
                 (storage, serializer) => storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
+            silo.AddMemoryGrainStorage(StorageNames.Clients, options => options.Configure<Serializer>(
+                (storage, serializer) => storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
             return silo;
         }
 
@@ -60,6 +62,7 @@ public static class KeyPoolSiloExtensions
         silo.ConfigureEndpoints(cluster.AdvertisedAddress, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
         silo.UseRedisClustering(options => options.ConfigurationOptions = redis);
         silo.AddRedisGrainStorage(StorageNames.KeyPool, options => options.ConfigurationOptions = redis);
+        silo.AddRedisGrainStorage(StorageNames.Clients, options => options.ConfigurationOptions = redis);
         silo.Configure<ClusterMembershipOptions>(ConfigureFastFailureDetection);
         return silo;
     }

@@ -34,6 +34,7 @@ public sealed class PoolClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddMemoryGrainStorage(StorageNames.KeyPool);
+            silo.AddMemoryGrainStorage(StorageNames.Clients);
             silo.Services.AddKeyedSingleton<TimeProvider>(ServiceKeys.PoolClock, Clock);
             silo.Services.AddSingleton(KeyList);
             silo.Services.AddSingleton<IKeyProber>(Prober);

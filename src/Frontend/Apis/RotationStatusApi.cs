@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using GeminiParty.Frontend.Auth;
+using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Forwarding;
 using GeminiParty.Frontend.Observability;
 using GeminiParty.Frontend.Hosting;
@@ -22,18 +23,18 @@ public static class RotationStatusApi
 
     public static IEndpointRouteBuilder MapRotationStatusApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/rotation-status", GetAsync).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative);
-        var prefix = app.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Hosting.FrontendOptions>>().Value.NormalizedPrefix;
+        app.MapGet("/rotation-status", GetAsync).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative, allowAdmin: true);
+        var prefix = app.ServiceProvider.GetRequiredService<IOptions<FrontendOptions>>().Value.NormalizedPrefix;
         if (prefix.Length > 0)
         {
             // under API_PREFIX too, as the original serves it; the root one stays for dashboards that know it there
-            app.MapGet(prefix + "/rotation-status", GetAsync).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative);
+            app.MapGet(prefix + "/rotation-status", GetAsync).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative, allowAdmin: true);
         }
         return app;
     }
 
     public static async Task<IResult> GetAsync(HttpContext context, KeyPoolReference pool, UpstreamKeySecrets keys, ClusterMembership cluster,
-        UpstreamKeySource source, AdminToken admin, IOptions<FrontendOptions> options)
+        UpstreamKeySource source, AdminToken admin, IOptions<FrontendOptions> options, ClientsFile clients)
     {
         var silos = cluster.SilosAsync();
         PoolStatus status;
@@ -49,7 +50,7 @@ public static class RotationStatusApi
             return TypedResults.Empty;
         }
         var clusterView = new ClusterView(cluster.Mode, cluster.Storage, cluster.ClusterId, cluster.ServiceId, status.Silo, Environment.MachineName, await silos);
-        return TypedResults.Json(Describe(status, keys, clusterView, source.FileStatus, AdminKeysApi.PathFor(admin, options.Value)));
+        return TypedResults.Json(Describe(status, keys, clusterView, source.FileStatus, AdminKeysApi.PathFor(admin, options.Value), clients));
     }
 
     /// <summary>What /rotation-status says about the cluster.</summary>
@@ -58,7 +59,8 @@ public static class RotationStatusApi
     /// <param name="Silos">Null when the membership could not be read.</param>
     internal sealed record ClusterView(string Mode, string Storage, string ClusterId, string ServiceId, string? PoolSilo, string Frontend, SiloView[]? Silos);
 
-    internal static object Describe(PoolStatus status, UpstreamKeySecrets keys, ClusterView cluster, ReloadingFileStatus? keyFile = null, string? adminPath = null)
+    internal static object Describe(PoolStatus status, UpstreamKeySecrets keys, ClusterView cluster, ReloadingFileStatus? keyFile = null,
+        string? adminPath = null, ClientsFile? clients = null)
     {
         var now = status.At;
         var models = new SortedDictionary<string, ModelView>(StringComparer.Ordinal);
@@ -187,6 +189,10 @@ public static class RotationStatusApi
                     lifetime = Totals(pair.Value.Lifetime),
                 }),
                 keys = keyViews,
+                // this frontend's copy of CLIENTS_FILE: a refused change shows here while the last good list stays in force
+                clientsFile = clients?.Status is { } file
+                    ? new { path = file.Path, loadedAt = file.LoadedAt, clients = clients.Current.Clients.Count, error = file.Error, errorAt = file.ErrorAt }
+                    : null,
             },
         };
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Hosting;
 using GeminiParty.Frontend.Observability;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,7 @@ public sealed partial class UpstreamForwarder(
     FrontendMetrics metrics,
     AttemptReporter reporter,
     RequestLog requestLog,
+    ClientAdmission clients,
     ILogger<UpstreamForwarder> logger)
 {
     private static readonly TimeSpan TransientBackoff = TimeSpan.FromMilliseconds(100);
@@ -56,6 +58,11 @@ public sealed partial class UpstreamForwarder(
     {
         var aborted = context.RequestAborted;
         var started = Stopwatch.GetTimestamp();
+        if (!(await clients.AdmitAsync(context, call.Surface, call.Model)).Admitted)
+        {
+            Complete(context, call, null, 0, started, 0); // refused by the client's limits: answered, nothing upstream
+            return;
+        }
         var transformer = new AttemptTransformer(call, new Uri(_baseUri, call.PathAndQuery), context.Features.Get<ServerTiming>());
         TriedKeys? tried = null;
         UpstreamFailure? last = null;
@@ -148,8 +155,14 @@ public sealed partial class UpstreamForwarder(
     private void Complete(HttpContext context, UpstreamCall call, KeyAlias? alias, int attempts, long started, long responseBytes)
     {
         var status = context.Response.StatusCode;
-        metrics.RequestCompleted(call.Surface.Name, call.Model, status, started);
-        requestLog.Completed(call.Surface.Name, call.Model, call.Streaming, alias?.Index ?? -1, attempts, status,
+        var client = ClientRequest.Of(context);
+        if (client is not null)
+        {
+            clients.Complete(client, status);
+        }
+        var clientName = client?.Client.Name ?? ClientPolicy.UnnamedName;
+        metrics.RequestCompleted(call.Surface.Name, call.Model, status, started, clientName);
+        requestLog.Completed(clientName, call.Surface.Name, call.Model, call.Streaming, alias?.Index ?? -1, attempts, status,
             Stopwatch.GetElapsedTime(started).TotalMilliseconds, call.Body.Length, responseBytes);
     }
 
@@ -276,7 +289,9 @@ public sealed partial class UpstreamForwarder(
             context.Abort(); // a truncated answer must not look complete
             return (null, 0);
         }
-        Record(alias, call.Model, UpstreamOutcome.Success, null, body?.Usage);
+        var request = ClientRequest.Of(context);
+        request?.Used(body?.Usage);
+        Record(alias, call.Model, UpstreamOutcome.Success, null, body?.Usage, request?.Client.Name);
         return (null, 0);
     }
 
@@ -313,9 +328,9 @@ public sealed partial class UpstreamForwarder(
             new UpstreamClassification(UpstreamOutcome.Transient, null, message)));
     }
 
-    private void Record(KeyAlias alias, string model, UpstreamOutcome outcome, string? reason, TokenCounts? tokens = null)
+    private void Record(KeyAlias alias, string model, UpstreamOutcome outcome, string? reason, TokenCounts? tokens = null, string? client = null)
     {
-        metrics.AttemptCompleted(alias, outcome, tokens, model);
+        metrics.AttemptCompleted(alias, outcome, tokens, model, client);
         reporter.Report(new AttemptReport(alias, model, outcome, null, reason, tokens)); // batched, off the request path
     }
 

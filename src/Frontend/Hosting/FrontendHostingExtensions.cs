@@ -1,5 +1,6 @@
 using System.Net;
 using GeminiParty.Frontend.Auth;
+using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Forwarding;
 using GeminiParty.Frontend.Live;
 using GeminiParty.Hosting;
@@ -36,7 +37,13 @@ public static class FrontendHostingExtensions
         services.AddSingleton<IValidateOptions<FrontendOptions>, FrontendOptionsValidator>();
         services.AddKeyPoolOptions(configuration);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ClientsFile>();
         services.AddSingleton<ClientTokens>();
+        services.AddSingleton<ClientAdmission>();
+        services.AddSingleton<ClientUsageReporter>();
+        services.AddHostedService(provider => provider.GetRequiredService<ClientUsageReporter>());
+        services.AddSingleton<ClientSlotLeases>();
+        services.AddHostedService(provider => provider.GetRequiredService<ClientSlotLeases>());
         services.AddSingleton<AdminToken>();
         services.TryAddSingleton<UpstreamKeySource>();
         services.AddSingleton<UpstreamKeySecrets>();
