@@ -27,8 +27,8 @@ internal static class RotationBench
     private static double Measure(int keyCount, TimeSpan duration)
     {
         var now = DateTimeOffset.UtcNow;
-        var slots = Enumerable.Range(0, keyCount).Select(i => new KeySlot(new KeyAlias(i, $"fp{i:D5}"))).ToArray();
-        var rotation = new ModelRotation(Model, slots, new bool[keyCount], now);
+        var slots = Enumerable.Range(0, keyCount).Select(i => new KeySlot(new KeyAlias(i, $"fp{i:D5}"), KeyAttributes.Default) { Group = i }).ToArray();
+        var rotation = new ModelRotation(Model, slots, new bool[keyCount], paidFirst: false, now);
         const int Batch = 100_000;
         var samples = new List<double>();
         var sink = 0;

@@ -85,6 +85,15 @@ public interface IKeyPoolGrain : IGrainWithStringKey
     Task SiloStoppingAsync(SiloAddress silo);
 
     /// <summary>
+    /// An operator's action on one key, named by its index or fingerprint. Takes effect for every frontend before it
+    /// returns (a disable withdraws the key like an invalid mark does).
+    /// </summary>
+    /// <param name="target">The key's index in the pool or its fingerprint.</param>
+    /// <param name="by">Who asked, for the log ("admin").</param>
+    [Alias("Admin"), ResponseTimeout("00:00:30")]
+    Task<KeyAdminResult> AdminAsync(string target, KeyAdminAction action, string by);
+
+    /// <summary>
     /// How long a frontend's Live session report counts without a newer one. Frontends with open sessions report at
     /// least every third of it, so only a frontend that is gone (or cut off from the pool) drops out.
     /// </summary>

@@ -1,6 +1,6 @@
 namespace GeminiParty;
 
-/// <summary>Everything one upstream key remembers: counters and cooldowns per model, and whether it is invalid.</summary>
+/// <summary>Everything one upstream key remembers: counters and cooldowns per model, whether it is invalid or disabled, and its probes.</summary>
 [GenerateSerializer, Alias("gp.KeyRecord")]
 public sealed class KeyRecord
 {
@@ -10,6 +10,12 @@ public sealed class KeyRecord
     [Id(1)] public Dictionary<string, Cooldown> Cooldowns { get; set; } = new(StringComparer.Ordinal);
 
     [Id(2)] public InvalidMark? Invalid { get; set; }
+
+    /// <summary>Set when an operator disabled the key (admin API); it stays out until enabled.</summary>
+    [Id(3)] public DisabledMark? Disabled { get; set; }
+
+    /// <summary>The key's health-probe schedule; null when it was never probed.</summary>
+    [Id(4)] public ProbeRecord? Probe { get; set; }
 }
 
 /// <summary>A key benched for one model until <paramref name="Until"/>.</summary>

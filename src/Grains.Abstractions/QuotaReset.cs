@@ -12,6 +12,10 @@ public static class QuotaReset
         return new DateTimeOffset(midnight, Pacific.GetUtcOffset(midnight));
     }
 
+    /// <summary>The Pacific day <paramref name="now"/> falls on, as "yyyy-MM-dd": the day daily quotas count.</summary>
+    public static string PacificDay(DateTimeOffset now) =>
+        TimeZoneInfo.ConvertTime(now, Pacific).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
     private static TimeZoneInfo FindPacific()
     {
         try

@@ -6,6 +6,9 @@ public static class StorageNames
     /// <summary>The grain storage provider that holds every <see cref="IKeyGrain"/>'s state.</summary>
     public const string KeyPool = "keypool";
 
+    /// <summary>The grain storage provider that holds every <see cref="IClientGrain"/>'s usage.</summary>
+    public const string Clients = "clients";
+
     /// <summary>The grain storage provider that holds every <see cref="IResourceGrain"/>'s binding.</summary>
     public const string Resources = "resources";
 }

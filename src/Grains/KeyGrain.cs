@@ -52,6 +52,48 @@ public sealed partial class KeyGrain(
         return PersistAsync();
     }
 
+    public Task ClearInvalidAsync()
+    {
+        if (state.State.Invalid is null)
+        {
+            return Task.CompletedTask;
+        }
+        state.State.Invalid = null;
+        return PersistAsync();
+    }
+
+    public Task SetDisabledAsync(DisabledMark? mark)
+    {
+        if (state.State.Disabled == mark)
+        {
+            return Task.CompletedTask;
+        }
+        state.State.Disabled = mark;
+        return PersistAsync();
+    }
+
+    public Task ClearCooldownsAsync()
+    {
+        if (state.State.Cooldowns.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+        state.State.Cooldowns.Clear();
+        return PersistAsync();
+    }
+
+    public Task ResetCountersAsync()
+    {
+        state.State.Models.Clear();
+        return PersistAsync();
+    }
+
+    public Task SetProbeAsync(ProbeRecord probe)
+    {
+        state.State.Probe = probe.Clone();
+        return PersistAsync();
+    }
+
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         if (_retryTimer is not null)

@@ -17,6 +17,39 @@ public sealed class KeyPoolOptions
     [ConfigurationKeyName("COUNTER_FLUSH_INTERVAL")]
     public long CounterFlushIntervalMs { get; set; } = 1_000;
 
+    /// <summary>KEY_PROBE_INTERVAL: how long after a key is marked invalid it is first probed (ms); the wait doubles per failed probe.</summary>
+    [ConfigurationKeyName("KEY_PROBE_INTERVAL")]
+    public long KeyProbeIntervalMs { get; set; } = 600_000;
+
+    /// <summary>PAID_FIRST: paid keys serve first and free keys only when no paid key can (the default is the reverse).</summary>
+    [ConfigurationKeyName("PAID_FIRST")]
+    public bool PaidFirst { get; set; }
+
+    /// <summary>KEY_TRANSIENT_LIMIT: transient failures in a row after which a key cools briefly and is probed.</summary>
+    [ConfigurationKeyName("KEY_TRANSIENT_LIMIT")]
+    public int KeyTransientLimit { get; set; } = 5;
+
+    /// <summary>How often the pool looks at its silo's key list for a change and starts the probes due (ms).</summary>
+    [ConfigurationKeyName("KEY_CHECK_INTERVAL")]
+    public long KeyCheckIntervalMs { get; set; } = 1_000;
+
+    /// <summary>The longest wait between two probes of a key that stays bad, unless KEY_PROBE_INTERVAL is longer.</summary>
+    public static readonly TimeSpan MaxProbeBackoff = TimeSpan.FromHours(4);
+
+    /// <summary>How long a key cools for a model after KEY_TRANSIENT_LIMIT transient failures in a row.</summary>
+    public static readonly TimeSpan TransientCooldown = TimeSpan.FromSeconds(30);
+
+    public TimeSpan KeyProbeInterval => TimeSpan.FromMilliseconds(KeyProbeIntervalMs);
+    public TimeSpan KeyCheckInterval => TimeSpan.FromMilliseconds(KeyCheckIntervalMs);
+
+    /// <summary>The wait before the next probe after <paramref name="failedInARow"/> failed ones: doubling, capped.</summary>
+    public TimeSpan ProbeDelay(int failedInARow)
+    {
+        var cap = Math.Max(KeyProbeIntervalMs, (long)MaxProbeBackoff.TotalMilliseconds);
+        var ms = (double)KeyProbeIntervalMs * Math.Pow(2, Math.Min(failedInARow, 30));
+        return TimeSpan.FromMilliseconds(Math.Min(ms, cap));
+    }
+
     public TimeSpan BlacklistTimeout => TimeSpan.FromMilliseconds(BlacklistTimeoutMs);
     public TimeSpan RotationResetInterval => TimeSpan.FromMilliseconds(RotationResetIntervalMs);
     public TimeSpan CounterFlushInterval => TimeSpan.FromMilliseconds(CounterFlushIntervalMs);

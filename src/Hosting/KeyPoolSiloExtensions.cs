@@ -22,8 +22,16 @@ public static class KeyPoolSiloExtensions
         var cluster = configuration.BindOrDefault<ClusterHostingOptions>();
         silo.Services.AddKeyPoolOptions(configuration);
         silo.Services.TryAddKeyedSingleton(ServiceKeys.PoolClock, TimeProvider.System);
-        silo.Services.AddSingleton(services => new PoolKeyAliases(
-            UpstreamKeyList.Aliases(services.GetRequiredService<IOptions<UpstreamKeysOptions>>().Value.Keys)));
+        silo.Services.TryAddSingleton<UpstreamKeySource>();
+        silo.Services.TryAddSingleton<IKeyProber, HttpKeyProber>();
+        silo.Services.AddSingleton(services =>
+        {
+            // the pool on this silo follows this silo's key file
+            var source = services.GetRequiredService<UpstreamKeySource>();
+            var aliases = new PoolKeyAliases(source.Current.Configured);
+            source.Changed += set => aliases.Update(set.Configured);
+            return aliases;
+        });
         silo.Services.AddOptions<KeyPoolOptions>().Bind(configuration).ValidateOnStart();
         silo.Services.AddSingleton<IValidateOptions<KeyPoolOptions>, KeyPoolOptionsValidator>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PoolShutdownNotice>();
@@ -35,6 +43,8 @@ public static class KeyPoolSiloExtensions
             // Orleans' own binary format instead of its default JSON: memory state never outlives the process, and the
             // JSON serializer, once run, loads System.Private.Xml and System.Data.Common (6-7 MB of RSS, bench/memory.sh)
             silo.AddMemoryGrainStorage(StorageNames.KeyPool, options => options.Configure<Serializer>(
+                (storage, serializer) => storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
+            silo.AddMemoryGrainStorage(StorageNames.Clients, options => options.Configure<Serializer>(
                 (storage, serializer) => storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
             silo.AddMemoryGrainStorage(StorageNames.Resources, options => options.Configure<Serializer>(
                 (storage, serializer) => storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
@@ -54,6 +64,7 @@ public static class KeyPoolSiloExtensions
         silo.ConfigureEndpoints(cluster.AdvertisedAddress, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
         silo.UseRedisClustering(options => options.ConfigurationOptions = redis);
         silo.AddRedisGrainStorage(StorageNames.KeyPool, options => options.ConfigurationOptions = redis);
+        silo.AddRedisGrainStorage(StorageNames.Clients, options => options.ConfigurationOptions = redis);
         silo.AddRedisGrainStorage(StorageNames.Resources, options => options.ConfigurationOptions = redis);
         silo.Configure<ClusterMembershipOptions>(ConfigureFastFailureDetection);
         return silo;

@@ -49,6 +49,9 @@ public class ClusterFixture : IAsyncLifetime
     /// <summary>The LEASE_BATCH the frontends run with.</summary>
     public int LeaseBatch => LeaseBatchSetting ?? 64;
 
+    /// <summary>Settings of every silo and frontend on top of the common ones (a key file, say); null removes one.</summary>
+    protected virtual IReadOnlyDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>();
+
     public async ValueTask InitializeAsync()
     {
         Directory.CreateDirectory(LogDir);
@@ -70,6 +73,10 @@ public class ClusterFixture : IAsyncLifetime
         if (LeaseBatchSetting is { } leaseBatch)
         {
             common["LEASE_BATCH"] = leaseBatch.ToString();
+        }
+        foreach (var (name, value) in ExtraSettings)
+        {
+            common[name] = value;
         }
         var siloDll = ClusterNode.AssemblyPath("Silo", "GeminiParty.Silo");
         var frontendDll = ClusterNode.AssemblyPath("Frontend", "GeminiParty.Frontend");

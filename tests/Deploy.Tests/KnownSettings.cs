@@ -11,7 +11,7 @@ namespace GeminiParty.Deploy.Tests;
 internal static partial class KnownSettings
 {
     /// <summary>Secrets: only ever from a Kubernetes Secret or the .env file, never a literal in a deploy file.</summary>
-    public static readonly IReadOnlyList<string> Secrets = ["GEMINI_API_KEY", "AUTH_TOKEN"];
+    public static readonly IReadOnlyList<string> Secrets = ["GEMINI_API_KEY", "AUTH_TOKEN", "ADMIN_TOKEN"];
 
     public static readonly FrozenSet<string> Names = Directory
         .EnumerateFiles(RepoRoot.File("src"), "*.cs", SearchOption.AllDirectories)

@@ -14,6 +14,16 @@ internal static class ControlEndpoints
             state.Faults.Clear();
             return TypedResults.NoContent();
         });
+        control.MapPost("/keys/revoke", (KeyRequest request) =>
+        {
+            state.Revoke(request.Key);
+            return TypedResults.NoContent();
+        });
+        control.MapPost("/keys/restore", (KeyRequest request) =>
+        {
+            state.Restore(request.Key);
+            return TypedResults.NoContent();
+        });
         control.MapPost("/reset", () =>
         {
             state.Reset();

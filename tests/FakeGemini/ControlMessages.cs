@@ -27,3 +27,6 @@ internal sealed record RecordedRequestView(
     IReadOnlyDictionary<string, string> Headers);
 
 internal sealed record StatsView(IReadOnlyDictionary<string, int> PerKey, int Total, int Cancelled, int HeldStreams);
+
+/// <summary>A key to revoke or restore (control API).</summary>
+internal sealed record KeyRequest(string Key);

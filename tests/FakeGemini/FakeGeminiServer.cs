@@ -61,6 +61,12 @@ public sealed class FakeGeminiServer : IAsyncDisposable
     /// <summary>Requests that carried this key, counted on arrival (so held or hanging ones count too).</summary>
     public int CountFor(string apiKey) => _state.Recorder.CountFor(apiKey);
 
+    /// <summary>From now on the key is refused with 400 API_KEY_INVALID (control API: POST /_fake/keys/revoke).</summary>
+    public void RevokeKey(string apiKey) => _state.Revoke(apiKey);
+
+    /// <summary>The key is accepted again (control API: POST /_fake/keys/restore).</summary>
+    public void RestoreKey(string apiKey) => _state.Restore(apiKey);
+
     /// <summary>
     /// The next <paramref name="times"/> requests with this key get the fault (checked before key validity);
     /// replaces any earlier script for the key.

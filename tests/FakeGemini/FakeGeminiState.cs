@@ -31,7 +31,15 @@ internal sealed class FakeGeminiState(FakeGeminiOptions options)
 
     public void SignalStopping() => _stopping.Cancel();
 
-    public bool IsValidKey(string key) => _validKeys.Count == 0 || _validKeys.Contains(key);
+    private readonly ConcurrentDictionary<string, bool> _revoked = new(StringComparer.Ordinal);
+
+    public bool IsValidKey(string key) => !_revoked.ContainsKey(key) && (_validKeys.Count == 0 || _validKeys.Contains(key));
+
+    /// <summary>Makes a key answer 400 API_KEY_INVALID from now on, as Google does for a deleted key.</summary>
+    public void Revoke(string key) => _revoked[key] = true;
+
+    /// <summary>Makes a revoked key valid again.</summary>
+    public void Restore(string key) => _revoked.TryRemove(key, out _);
 
     /// <summary>In fast mode a body is built once per cache key and replayed; otherwise it is built fresh.</summary>
     public byte[] Body(string cacheKey, Func<byte[]> build) =>
@@ -41,6 +49,7 @@ internal sealed class FakeGeminiState(FakeGeminiOptions options)
     {
         Faults.Clear();
         Recorder.Reset();
+        _revoked.Clear();
         Live.Reset();
     }
 }

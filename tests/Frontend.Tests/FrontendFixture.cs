@@ -44,6 +44,11 @@ public class FrontendFixture : IAsyncLifetime
     /// <summary>Settings on top of the common ones (e.g. API_PREFIX, HARM_CATEGORY_*).</summary>
     protected virtual IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>();
 
+    /// <summary>Services on top of the product's own (e.g. a fake clock); registered last, so they win.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
+
     public async ValueTask InitializeAsync()
     {
         Upstream = await FakeGeminiServer.StartAsync(UpstreamOptions);
@@ -69,6 +74,7 @@ public class FrontendFixture : IAsyncLifetime
                 builder.UseSetting(name, value);
             }
             builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(Logs));
+            builder.ConfigureServices(ConfigureServices);
         });
         _factory.UseKestrel();
         _factory.StartServer();

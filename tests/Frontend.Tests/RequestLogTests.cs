@@ -1,3 +1,4 @@
+using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Observability;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Console;
@@ -21,7 +22,7 @@ public sealed class RequestLogTests(FrontendFixture gateway)
         var length = (await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken)).Length;
 
         var line = Assert.Single(await EventuallyAsync(() => RequestLines(gateway, model))); // written once the answer has left
-        Assert.StartsWith($"Information {RequestLog.Category} native {model} stream=False key #", line);
+        Assert.StartsWith($"Information {RequestLog.Category} {ClientPolicy.UnnamedName} native {model} stream=False key #", line);
         Assert.Contains("attempts 1 -> 200 in ", line);
         Assert.Contains($"{FrontendAssertions.Prompt.Length} B in, {length} B out", line);
         Assert.Contains("Route=native;Model=" + model, line); // structured: each part is a named property

@@ -37,6 +37,27 @@ public sealed class StartupValidationTests
         Assert.Contains("DEFAULT_MAX_RETRIES is 0", stderr);
     }
 
+    [Fact]
+    public async Task A_bad_clients_file_stops_the_start_naming_the_line_and_never_the_token()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"gemini-party-bad-clients-{Guid.NewGuid():N}.txt");
+        await File.WriteAllTextAsync(path, "# team\nalice alice-token rpm=30\nbob bob-very-secret-token rpm=lots\n", TestContext.Current.CancellationToken);
+        try
+        {
+            var (exitCode, stderr) = await RunFrontendAsync(new() { ["AUTH_TOKEN"] = "", ["CLIENTS_FILE"] = path, ["GEMINI_API_KEY"] = "AIzaStartupKey" });
+
+            Assert.Equal(2, exitCode);
+            Assert.Contains($"CLIENTS_FILE {path}: line 3: 'rpm' must be a whole number", stderr);
+            Assert.DoesNotContain("AUTH_TOKEN is empty", stderr); // a clients file is enough
+            Assert.DoesNotContain("bob-very-secret-token", stderr);
+            Assert.DoesNotContain("   at ", stderr);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static async Task<(int ExitCode, string Stderr)> RunFrontendAsync(Dictionary<string, string?> environment, string? dotEnv = null)
     {
         environment["PORT"] = "0";

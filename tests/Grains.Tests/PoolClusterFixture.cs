@@ -20,21 +20,31 @@ public sealed class PoolClusterFixture : IAsyncLifetime
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
+    /// <summary>The silo's key list: tests that change it use pools of their own, and put it back.</summary>
+    public PoolKeyAliases KeyList { get; private set; } = null!;
+
+    public FakeKeyProber Prober { get; } = new();
+
     public IGrainFactory Grains => Cluster.Client;
 
     public async ValueTask InitializeAsync()
     {
+        KeyList = new PoolKeyAliases(Aliases);
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddMemoryGrainStorage(StorageNames.KeyPool);
+            silo.AddMemoryGrainStorage(StorageNames.Clients);
             silo.AddMemoryGrainStorage(StorageNames.Resources);
             silo.Services.AddKeyedSingleton<TimeProvider>(ServiceKeys.PoolClock, Clock);
-            silo.Services.AddSingleton(new PoolKeyAliases(Aliases));
+            silo.Services.AddSingleton(KeyList);
+            silo.Services.AddSingleton<IKeyProber>(Prober);
             silo.Services.Configure<KeyPoolOptions>(options =>
             {
                 options.BlacklistTimeoutMs = (long)BlacklistTimeout.TotalMilliseconds;
                 options.CounterFlushIntervalMs = 100;
+                options.KeyCheckIntervalMs = 100;
+                options.KeyProbeIntervalMs = 60_000;
             });
         });
         Cluster = builder.Build();

@@ -16,6 +16,11 @@ public sealed class StatusPageFixture : IAsyncLifetime
 {
     public const string Token = "status-page-token";
     public const string Chromium = "/usr/bin/chromium";
+    public const string AdminToken = "status-page-admin-token";
+    public const string ClientToken = "status-page-client-token";
+
+    /// <summary>One named client with a per-minute limit, so the page has a client row and rate-limited bars to show.</summary>
+    public string ClientsPath { get; } = Path.Combine(Path.GetTempPath(), $"gemini-party-page-clients-{Guid.NewGuid():N}.txt");
 
     public static readonly string[] Keys =
     [
@@ -38,6 +43,7 @@ public sealed class StatusPageFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Upstream = await FakeGeminiServer.StartAsync(new FakeGeminiOptions { ValidKeys = Keys });
+        await File.WriteAllTextAsync(ClientsPath, $"pagebob {ClientToken} rpm=2 tpd=5000000\n");
         var settings = new Dictionary<string, string>
         {
             ["GEMINI_API_KEY"] = string.Join(",", Keys),
@@ -46,6 +52,8 @@ public sealed class StatusPageFixture : IAsyncLifetime
             ["ORLEANS_SILO_PORT"] = FreeTcpPort.Next().ToString(),
             ["ORLEANS_GATEWAY_PORT"] = FreeTcpPort.Next().ToString(),
             ["LOG_REQUESTS"] = "false",
+            ["CLIENTS_FILE"] = ClientsPath,
+            ["ADMIN_TOKEN"] = AdminToken,
             ["urls"] = "http://127.0.0.1:0",
         };
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>

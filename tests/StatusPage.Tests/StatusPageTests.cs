@@ -54,6 +54,40 @@ public sealed class StatusPageTests(StatusPageFixture gateway) : IClassFixture<S
     }
 
     [Fact]
+    public async Task With_the_admin_token_the_page_shows_the_clients_and_draws_their_charts()
+    {
+        var model = "gemini-page-" + Guid.NewGuid().ToString("N")[..8];
+        var statuses = new List<int>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1beta/models/{model}:generateContent")
+            {
+                Content = new StringContent(Prompt, Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Authorization = new("Bearer", StatusPageFixture.ClientToken);
+            using var response = await gateway.Client.SendAsync(request, TestContext.Current.CancellationToken);
+            statuses.Add((int)response.StatusCode);
+        }
+        Assert.Equal([200, 200, 429], statuses);
+
+        var page = await gateway.Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1400 } });
+        await LogInAsync(page, StatusPageFixture.AdminToken);
+
+        var row = page.Locator("tr.client-row[data-client='pagebob']");
+        await Assertions.Expect(row).ToContainTextAsync("2 rpm");
+        await Assertions.Expect(row).ToContainTextAsync("2 · 1 · "); // today: 2 requests, 1 refused
+        await Assertions.Expect(page.Locator(".chart")).ToHaveCountAsync(4);
+        var perMinute = page.Locator(".chart[data-chart='Requests per minute, last hour']");
+        await Assertions.Expect(perMinute.Locator("rect[data-series='requests']")).ToHaveCountAsync(1);
+        await Assertions.Expect(perMinute.Locator("rect[data-series='rate limited (429)']")).ToHaveCountAsync(1);
+
+        await page.SelectOptionAsync("#usage-of", "pagebob");
+        await Assertions.Expect(page.Locator(".chart[data-chart='Tokens per day, last 31 days'] rect[data-series='tokens']")).ToHaveCountAsync(1);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = StatusPageFixture.ArtifactPath("status-page-clients.png"), FullPage = true });
+        await page.CloseAsync();
+    }
+
+    [Fact]
     public async Task A_wrong_token_shows_an_error_and_asks_again()
     {
         var context = await gateway.Browser.NewContextAsync();

@@ -365,7 +365,10 @@ function analyse({ o, tag, plan, results: answered, records, silo, baseline, fin
   // 6. counts: /rotation-status lifetime attempts against what the fake counted
   const countRows = o.keys.map((key, index) => {
     const leases = (leasesOf(finalStatus, index) ?? 0) - (leasesOf(baseline.status, index) ?? 0);
-    const fake = (fakeStats.perKey[key] ?? 0) - (baseline.fake.perKey[key] ?? 0);
+    // health probes (a key that failed transiently five times in a row is probed) are upstream calls, not attempts
+    const probes = records.filter((r) => r.apiKey === key && Object.entries(r.headers ?? {})
+      .some(([name, value]) => name.toLowerCase() === 'user-agent' && String(value).startsWith('gemini-party-key-probe'))).length;
+    const fake = (fakeStats.perKey[key] ?? 0) - (baseline.fake.perKey[key] ?? 0) - probes;
     // a killed pool loses the attempts it had not flushed yet (COUNTER_FLUSH_INTERVAL, 1 s; 1.5 s allowed for a late
     // timer on a busy machine), and a lease whose answer died with a silo may be counted twice (+2)
     const tolerance = killWindow ? attempts.filter((a) => a.key === index

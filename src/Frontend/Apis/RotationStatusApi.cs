@@ -1,8 +1,13 @@
 using System.Globalization;
 using System.Reflection;
 using GeminiParty.Frontend.Auth;
+using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Forwarding;
 using GeminiParty.Frontend.Observability;
+using GeminiParty.Frontend.Hosting;
+using GeminiParty.Hosting;
+using Microsoft.Extensions.Options;
+using GeminiParty.Hosting.ListFiles;
 
 namespace GeminiParty.Frontend.Apis;
 
@@ -18,17 +23,18 @@ public static class RotationStatusApi
 
     public static IEndpointRouteBuilder MapRotationStatusApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/rotation-status", GetAsync).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative);
-        var prefix = app.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Hosting.FrontendOptions>>().Value.NormalizedPrefix;
+        app.MapGet("/rotation-status", GetAsync).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative, allowAdmin: true);
+        var prefix = app.ServiceProvider.GetRequiredService<IOptions<FrontendOptions>>().Value.NormalizedPrefix;
         if (prefix.Length > 0)
         {
             // under API_PREFIX too, as the original serves it; the root one stays for dashboards that know it there
-            app.MapGet(prefix + "/rotation-status", GetAsync).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative);
+            app.MapGet(prefix + "/rotation-status", GetAsync).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative, allowAdmin: true);
         }
         return app;
     }
 
-    public static async Task<IResult> GetAsync(HttpContext context, KeyPoolReference pool, UpstreamKeySecrets keys, ClusterMembership cluster)
+    public static async Task<IResult> GetAsync(HttpContext context, KeyPoolReference pool, UpstreamKeySecrets keys, ClusterMembership cluster,
+        UpstreamKeySource source, AdminToken admin, IOptions<FrontendOptions> options, ClientsFile clients)
     {
         var silos = cluster.SilosAsync();
         PoolStatus status;
@@ -44,7 +50,7 @@ public static class RotationStatusApi
             return TypedResults.Empty;
         }
         var clusterView = new ClusterView(cluster.Mode, cluster.Storage, cluster.ClusterId, cluster.ServiceId, status.Silo, Environment.MachineName, await silos);
-        return TypedResults.Json(Describe(status, keys, clusterView));
+        return TypedResults.Json(Describe(status, keys, clusterView, source.FileStatus, AdminKeysApi.PathFor(admin, options.Value), clients));
     }
 
     /// <summary>What /rotation-status says about the cluster.</summary>
@@ -53,13 +59,14 @@ public static class RotationStatusApi
     /// <param name="Silos">Null when the membership could not be read.</param>
     internal sealed record ClusterView(string Mode, string Storage, string ClusterId, string ServiceId, string? PoolSilo, string Frontend, SiloView[]? Silos);
 
-    internal static object Describe(PoolStatus status, UpstreamKeySecrets keys, ClusterView cluster)
+    internal static object Describe(PoolStatus status, UpstreamKeySecrets keys, ClusterView cluster, ReloadingFileStatus? keyFile = null,
+        string? adminPath = null, ClientsFile? clients = null)
     {
         var now = status.At;
         var models = new SortedDictionary<string, ModelView>(StringComparer.Ordinal);
         var everything = new ModelCounters();
         var keyViews = new object[status.Keys.Count];
-        int active = 0, cooling = 0, invalid = 0, liveSessions = 0;
+        int active = 0, cooling = 0, invalid = 0, disabled = 0, removed = 0, liveSessions = 0;
         for (var i = 0; i < status.Keys.Count; i++)
         {
             var key = status.Keys[i];
@@ -68,6 +75,8 @@ public static class RotationStatusApi
             {
                 case "active": active++; break;
                 case "cooling": cooling++; break;
+                case "disabled": disabled++; break;
+                case "removed": removed++; break;
                 default: invalid++; break;
             }
 
@@ -87,9 +96,9 @@ public static class RotationStatusApi
             foreach (var model in key.Cooldowns.Keys)
             {
                 var view = ModelFor(models, model);
-                if (key.Invalid is null)
+                if (state is "active" or "cooling")
                 {
-                    view.CoolingKeys++; // an invalid key is already out of every model
+                    view.CoolingKeys++; // an invalid, disabled or removed key is already out of every model
                 }
             }
             everything.Add(totals);
@@ -118,10 +127,24 @@ public static class RotationStatusApi
                 }),
                 invalid = key.Invalid is { } mark ? new { reason = mark.Reason, since = mark.Since } : null,
                 liveSessions = key.LiveSessions,
+                disabled = key.Disabled is { } off ? new { by = off.By, since = off.Since } : null,
+                removed = key.Removed,
+                attributes = Attributes(key.Attributes),
+                probe = key.Probe is { } probe
+                    ? new
+                    {
+                        lastAt = probe.LastAt,
+                        lastResult = probe.LastResult is { } result ? ProbeResultName(result) : null,
+                        nextAt = probe.NextAt,
+                        failedInARow = probe.FailedInARow,
+                        passed = probe.Passed,
+                        failed = probe.Failed,
+                    }
+                    : null,
             };
         }
 
-        var usableAll = status.Keys.Count - invalid;
+        var usableAll = active + cooling;
         return new
         {
             status = "success",
@@ -130,10 +153,15 @@ public static class RotationStatusApi
             {
                 summary = new
                 {
-                    totalKeys = status.Keys.Count,
+                    totalKeys = status.Keys.Count - removed,
                     activeKeys = active,
                     blacklistedKeys = cooling,
                     invalidKeys = invalid,
+                    disabledKeys = disabled,
+                    removedKeys = removed,
+                    paidFirst = status.PaidFirst,
+                    adminPath,
+                    keyFile = keyFile is null ? null : new { loadedAt = keyFile.LoadedAt, error = keyFile.Error, errorAt = keyFile.ErrorAt },
                     resetIn = (long)Math.Max(0, status.ResetIn.TotalMilliseconds),
                     storage = cluster.Storage,
                     at = now,
@@ -161,6 +189,10 @@ public static class RotationStatusApi
                     lifetime = Totals(pair.Value.Lifetime),
                 }),
                 keys = keyViews,
+                // this frontend's copy of CLIENTS_FILE: a refused change shows here while the last good list stays in force
+                clientsFile = clients?.Status is { } file
+                    ? new { path = file.Path, loadedAt = file.LoadedAt, clients = clients.Current.Clients.Count, error = file.Error, errorAt = file.ErrorAt }
+                    : null,
             },
         };
     }
@@ -197,8 +229,27 @@ public static class RotationStatusApi
         return view;
     }
 
-    private static string State(KeyStatus key) =>
-        key.Invalid is not null ? "invalid" : key.Cooldowns.Count > 0 ? "cooling" : "active";
+    /// <summary>One word per key: removed, disabled, invalid, cooling (for at least one model) or active.</summary>
+    internal static string State(KeyStatus key) =>
+        key.Removed ? "removed"
+        : key.Disabled is not null ? "disabled"
+        : key.Invalid is not null ? "invalid"
+        : key.Cooldowns.Count > 0 ? "cooling"
+        : "active";
+
+    internal static object Attributes(KeyAttributes? attributes)
+    {
+        var value = attributes ?? KeyAttributes.Default;
+        return new { project = value.Project, tier = value.Tier == KeyTier.Paid ? "paid" : "free", weight = value.Weight, note = value.Note };
+    }
+
+    internal static string ProbeResultName(KeyProbeResult result) => result switch
+    {
+        KeyProbeResult.Passed => "passed",
+        KeyProbeResult.Invalid => "invalid",
+        KeyProbeResult.Inconclusive => "inconclusive",
+        _ => "not_held",
+    };
 
     private sealed class ModelView
     {

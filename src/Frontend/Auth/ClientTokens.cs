@@ -1,45 +1,53 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
+using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace GeminiParty.Frontend.Auth;
 
 /// <summary>
-/// Checks client tokens (AUTH_TOKEN). Tokens are compared as SHA-256 digests with a fixed-time comparison, so neither
-/// the content nor the length of a token leaks through timing.
+/// Checks client tokens: those of AUTH_TOKEN (unnamed clients) and those of CLIENTS_FILE (named clients, as the file
+/// is now). Tokens are compared as SHA-256 digests with a fixed-time comparison against every known digest, so neither
+/// the content nor the length of a token, nor which client it belongs to, leaks through timing.
 /// </summary>
-public sealed class ClientTokens(IOptions<FrontendOptions> options)
+public sealed class ClientTokens(IOptions<FrontendOptions> options, ClientsFile clients)
 {
     private const int MaxTokenLength = 4096;
 
     private readonly byte[][] _digests = options.Value.Tokens.Select(token => SHA256.HashData(Encoding.UTF8.GetBytes(token))).ToArray();
 
-    /// <summary>
-    /// Whether the request carries one of the client tokens in any of the places a client may put it: a Bearer header
-    /// that is not a client token (an SDK's placeholder key, say) does not hide a valid <c>x-goog-api-key</c> or <c>key</c>.
-    /// </summary>
-    public bool IsValid(HttpRequest request)
+    /// <summary>Whether the request carries a client token (see <see cref="Identify(HttpRequest)"/> for where).</summary>
+    public bool IsValid(HttpRequest request) => Identify(request) is not null;
+
+    public bool IsValid(ReadOnlySpan<char> token) => Identify(token) is not null;
+
+    /// <summary>The client a request's token belongs to, or null for no (or an unknown) token.</summary>
+    /// <remarks>
+    /// Every place a client may put its token is tried: a Bearer header that is not a client token (an SDK's placeholder
+    /// key, say) does not hide a valid <c>x-goog-api-key</c> or <c>key</c>.
+    /// </remarks>
+    public ClientPolicy? Identify(HttpRequest request)
     {
         var authorization = request.Headers.Authorization.ToString();
-        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && IsValid(authorization.AsSpan(7).Trim()))
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && Identify(authorization.AsSpan(7).Trim()) is { } bearer)
         {
-            return true;
+            return bearer;
         }
         var googKey = request.Headers["x-goog-api-key"].ToString();
-        if (googKey.Length > 0 && IsValid(googKey.AsSpan().Trim()))
+        if (googKey.Length > 0 && Identify(googKey.AsSpan().Trim()) is { } header)
         {
-            return true;
+            return header;
         }
-        return request.QueryString.HasValue && request.Query.TryGetValue("key", out var key) && IsValid(key.ToString());
+        return request.QueryString.HasValue && request.Query.TryGetValue("key", out var key) ? Identify(key.ToString()) : null;
     }
 
-    public bool IsValid(ReadOnlySpan<char> token)
+    public ClientPolicy? Identify(ReadOnlySpan<char> token)
     {
         if (token.IsEmpty || token.Length > MaxTokenLength)
         {
-            return false;
+            return null;
         }
         // hashed from a buffer on the stack, or rented: checking a token allocates nothing
         byte[]? rented = null;
@@ -49,12 +57,23 @@ public sealed class ClientTokens(IOptions<FrontendOptions> options)
         {
             Span<byte> digest = stackalloc byte[32];
             SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(token, utf8)], digest);
-            var match = false;
+            ClientPolicy? found = null;
             foreach (var expected in _digests)
             {
-                match |= CryptographicOperations.FixedTimeEquals(digest, expected);
+                if (CryptographicOperations.FixedTimeEquals(digest, expected))
+                {
+                    found = ClientPolicy.Unnamed;
+                }
             }
-            return match;
+            var named = clients.Current.Clients; // an indexed loop: a foreach over the interface would box its enumerator
+            for (var i = 0; i < named.Count; i++)
+            {
+                if (CryptographicOperations.FixedTimeEquals(digest, named[i].TokenDigest))
+                {
+                    found = named[i];
+                }
+            }
+            return found;
         }
         finally
         {

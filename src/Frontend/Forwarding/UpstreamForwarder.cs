@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Hosting;
 using GeminiParty.Frontend.Observability;
 using GeminiParty.Frontend.Resources;
@@ -25,6 +26,7 @@ public sealed partial class UpstreamForwarder(
     FrontendMetrics metrics,
     AttemptReporter reporter,
     RequestLog requestLog,
+    ClientAdmission clients,
     ResourceAffinity affinity,
     ILogger<UpstreamForwarder> logger)
 {
@@ -58,6 +60,11 @@ public sealed partial class UpstreamForwarder(
     {
         var aborted = context.RequestAborted;
         var started = Stopwatch.GetTimestamp();
+        if (!(await clients.AdmitAsync(context, call.Surface, call.Model)).Admitted)
+        {
+            Complete(context, call, null, 0, started, 0); // refused by the client's limits: answered, nothing upstream
+            return;
+        }
         var transformer = new AttemptTransformer(call, new Uri(_baseUri, call.PathAndQuery), context.Features.Get<ServerTiming>());
         TriedKeys? tried = null;
         UpstreamFailure? last = null;
@@ -95,12 +102,12 @@ public sealed partial class UpstreamForwarder(
                 }
                 else
                 {
-                lease = await leases.NextAsync(call.Model, tried, aborted);
-                if (lease.Key is null && tried is not null && last?.Classification.Outcome == UpstreamOutcome.Transient)
-                {
-                    // every key left was tried, the last failure blamed none (a one-key pool's 503): try them again
-                    lease = await leases.NextAsync(call.Model, null, aborted);
-                }
+                    lease = await leases.NextAsync(call.Model, tried, aborted);
+                    if (lease.Key is null && tried is not null && last?.Classification.Outcome == UpstreamOutcome.Transient)
+                    {
+                        // every key left was tried, the last failure blamed none (a one-key pool's 503): try them again
+                        lease = await leases.NextAsync(call.Model, null, aborted);
+                    }
                 }
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
@@ -184,8 +191,14 @@ public sealed partial class UpstreamForwarder(
     private void Complete(HttpContext context, UpstreamCall call, KeyAlias? alias, int attempts, long started, long responseBytes)
     {
         var status = context.Response.StatusCode;
-        metrics.RequestCompleted(call.Surface.Name, call.Model, status, started);
-        requestLog.Completed(call.Surface.Name, call.Model, call.Streaming, alias?.Index ?? -1, attempts, status,
+        var client = ClientRequest.Of(context);
+        if (client is not null)
+        {
+            clients.Complete(client, status);
+        }
+        var clientName = client?.Client.Name ?? ClientPolicy.UnnamedName;
+        metrics.RequestCompleted(call.Surface.Name, call.Model, status, started, clientName);
+        requestLog.Completed(clientName, call.Surface.Name, call.Model, call.Streaming, alias?.Index ?? -1, attempts, status,
             Stopwatch.GetElapsedTime(started).TotalMilliseconds, call.Body.Length, responseBytes);
     }
 
@@ -312,7 +325,9 @@ public sealed partial class UpstreamForwarder(
             context.Abort(); // a truncated answer must not look complete
             return (null, 0);
         }
-        Record(alias, call.Model, UpstreamOutcome.Success, null, body?.Usage);
+        var request = ClientRequest.Of(context);
+        request?.Used(body?.Usage);
+        Record(alias, call.Model, UpstreamOutcome.Success, null, body?.Usage, request?.Client.Name);
         await RecordResourcesAsync(call, alias, body);
         return (null, 0);
     }
@@ -402,9 +417,9 @@ public sealed partial class UpstreamForwarder(
             new UpstreamClassification(UpstreamOutcome.Transient, null, message)));
     }
 
-    private void Record(KeyAlias alias, string model, UpstreamOutcome outcome, string? reason, TokenCounts? tokens = null)
+    private void Record(KeyAlias alias, string model, UpstreamOutcome outcome, string? reason, TokenCounts? tokens = null, string? client = null)
     {
-        metrics.AttemptCompleted(alias, outcome, tokens, model);
+        metrics.AttemptCompleted(alias, outcome, tokens, model, client);
         reporter.Report(new AttemptReport(alias, model, outcome, null, reason, tokens)); // batched, off the request path
     }
 

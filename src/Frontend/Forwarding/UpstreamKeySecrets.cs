@@ -2,35 +2,42 @@ using System.Collections.Frozen;
 using System.Text;
 using System.Text.RegularExpressions;
 using GeminiParty.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace GeminiParty.Frontend.Forwarding;
 
 /// <summary>
-/// The only holder of upstream secrets in the frontend: maps a leased alias to its key, and masks keys out of any text
-/// that upstream sends back (Google's 403 names the suspended key).
+/// The only holder of upstream secrets in the frontend: maps a leased alias to its key (by fingerprint, so a key file
+/// reload that moves keys around changes nothing here), and masks keys out of any text that upstream sends back
+/// (Google's 403 names the suspended key). Follows the key file: a reload swaps the whole table at once.
 /// </summary>
 public sealed partial class UpstreamKeySecrets
 {
-    private readonly FrozenDictionary<string, string> _byFingerprint;
-    private readonly string[] _keys;
+    private FrozenDictionary<string, string> _byFingerprint;
+    private string[] _keys;
 
-    public UpstreamKeySecrets(IOptions<UpstreamKeysOptions> options)
+    public UpstreamKeySecrets(UpstreamKeySource source)
     {
-        _keys = [.. options.Value.Keys];
-        _byFingerprint = _keys.ToFrozenDictionary(UpstreamKeyList.Fingerprint, key => key, StringComparer.Ordinal);
+        _byFingerprint = source.Current.SecretByFingerprint;
+        _keys = [.. source.Current.Keys.Select(key => key.Secret)];
         Aliases = UpstreamKeyList.Aliases(_keys);
+        source.Changed += set =>
+        {
+            // masking may read the old keys a moment longer than leasing: both tables hold every key in force
+            Volatile.Write(ref _keys, [.. set.Keys.Select(key => key.Secret)]);
+            Volatile.Write(ref _byFingerprint, set.SecretByFingerprint);
+        };
     }
 
+    /// <summary>The keys as configured at start (indexes for metric labels).</summary>
     public IReadOnlyList<KeyAlias> Aliases { get; }
 
     /// <summary>The secret for an alias, if this process holds it (during a rolling update it may not).</summary>
     public bool TryGetSecret(KeyAlias alias, out string secret) =>
-        _byFingerprint.TryGetValue(alias.Fingerprint, out secret!);
+        Volatile.Read(ref _byFingerprint).TryGetValue(alias.Fingerprint, out secret!);
 
     /// <summary>How the key shows in status: <c>AIza...x9Q1</c>, or the fingerprint when this process lacks the key.</summary>
     public string Masked(KeyAlias alias) =>
-        _byFingerprint.TryGetValue(alias.Fingerprint, out var key) ? UpstreamKeyList.Mask(key) : $"#{alias.Fingerprint}";
+        Volatile.Read(ref _byFingerprint).TryGetValue(alias.Fingerprint, out var key) ? UpstreamKeyList.Mask(key) : $"#{alias.Fingerprint}";
 
     /// <summary>Replaces every pool key, and anything shaped like a Google API key, with its masked form.</summary>
     public ReadOnlyMemory<byte> MaskSecrets(ReadOnlyMemory<byte> body)
@@ -41,7 +48,7 @@ public sealed partial class UpstreamKeySecrets
         }
         var text = Encoding.UTF8.GetString(body.Span);
         var masked = text;
-        foreach (var key in _keys)
+        foreach (var key in Volatile.Read(ref _keys))
         {
             if (masked.Contains(key, StringComparison.Ordinal))
             {

@@ -1,8 +1,10 @@
 using System.Net;
 using GeminiParty.Frontend.Auth;
+using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Forwarding;
 using GeminiParty.Frontend.Live;
 using GeminiParty.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
@@ -35,8 +37,15 @@ public static class FrontendHostingExtensions
         services.AddSingleton<IValidateOptions<FrontendOptions>, FrontendOptionsValidator>();
         services.AddKeyPoolOptions(configuration);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ClientsFile>();
         services.AddSingleton<ClientTokens>();
+        services.AddSingleton<ClientAdmission>();
+        services.AddSingleton<ClientUsageReporter>();
+        services.AddHostedService(provider => provider.GetRequiredService<ClientUsageReporter>());
+        services.AddSingleton<ClientSlotLeases>();
+        services.AddHostedService(provider => provider.GetRequiredService<ClientSlotLeases>());
         services.AddSingleton<AdminToken>();
+        services.TryAddSingleton<UpstreamKeySource>();
         services.AddSingleton<UpstreamKeySecrets>();
         services.AddSingleton(_ => new HttpMessageInvoker(CreateUpstreamHandler()));
         services.AddHttpForwarder();

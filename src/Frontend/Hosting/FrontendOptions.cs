@@ -7,6 +7,13 @@ public sealed class FrontendOptions
     [ConfigurationKeyName("AUTH_TOKEN")]
     public string? AuthTokens { get; set; }
 
+    /// <summary>
+    /// CLIENTS_FILE: a file of named clients, one per line (name, token or sha256:hex, then rpm= rpd= tpd= concurrency=
+    /// models= live=), re-read every second. With it set, AUTH_TOKEN may be empty.
+    /// </summary>
+    [ConfigurationKeyName("CLIENTS_FILE")]
+    public string? ClientsFile { get; set; }
+
     /// <summary>ADMIN_TOKEN: the token of admin routes, apart from client tokens; unset means no admin routes.</summary>
     [ConfigurationKeyName("ADMIN_TOKEN")]
     public string? AdminToken { get; set; }

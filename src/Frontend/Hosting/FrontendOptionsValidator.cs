@@ -1,3 +1,5 @@
+using GeminiParty.Frontend.Clients;
+using GeminiParty.Hosting.ListFiles;
 using Microsoft.Extensions.Options;
 
 namespace GeminiParty.Frontend.Hosting;
@@ -13,9 +15,25 @@ internal sealed class FrontendOptionsValidator : IValidateOptions<FrontendOption
     public ValidateOptionsResult Validate(string? name, FrontendOptions options)
     {
         List<string> failures = [];
-        if (options.Tokens.Count == 0)
+        var clientsFile = options.ClientsFile?.Trim();
+        if (options.Tokens.Count == 0 && string.IsNullOrEmpty(clientsFile))
         {
-            failures.Add("AUTH_TOKEN is empty: set it to one or more client tokens separated by commas; clients send one as 'Authorization: Bearer <token>'.");
+            failures.Add("AUTH_TOKEN is empty: set it to one or more client tokens separated by commas, or set CLIENTS_FILE to a file of named clients (then AUTH_TOKEN may stay empty); clients send a token as 'Authorization: Bearer <token>'.");
+        }
+        if (!string.IsNullOrEmpty(clientsFile))
+        {
+            try
+            {
+                ClientList.Parse(File.ReadAllText(clientsFile));
+            }
+            catch (ListFileFormatException ex)
+            {
+                failures.Add($"CLIENTS_FILE {clientsFile}: {ex.Message}. Each line is: name token-or-sha256:hex [rpm=N] [rpd=N] [tpd=N] [concurrency=N] [models=a,b-*] [live=false].");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                failures.Add($"CLIENTS_FILE {clientsFile} cannot be read ({ex.GetType().Name}): point it at a readable file of named clients, or unset it.");
+            }
         }
         if (!Uri.TryCreate(options.GeminiBaseUrl, UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
         {

@@ -7,7 +7,8 @@ namespace GeminiParty.Frontend.Hosting;
 /// silo died, the silo hosting the pool died, the response never came) until the pool answers again from another
 /// silo. Without it, every request in flight when a silo dies fails, and requests sent to the dead gateway fail until
 /// membership declares it dead. Pool calls may repeat safely: a lease that got lost only counts one lease too many, and
-/// penalties and reads are idempotent.
+/// penalties and reads are idempotent. Client grain calls ride it too: an admission sent twice counts the request twice
+/// (a stricter limit for a moment, never a looser one).
 /// </summary>
 internal sealed partial class KeyPoolCallRetryFilter(TimeProvider time, ILogger<KeyPoolCallRetryFilter> logger) : IOutgoingGrainCallFilter
 {
@@ -18,7 +19,7 @@ internal sealed partial class KeyPoolCallRetryFilter(TimeProvider time, ILogger<
 
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
-        if (context.Grain is not IKeyPoolGrain)
+        if (context.Grain is not (IKeyPoolGrain or IClientGrain))
         {
             await context.Invoke();
             return;

@@ -28,10 +28,16 @@ public static class LiveApi
     {
         var surface = ApiSurface.GeminiNative;
         // the token is checked before the upgrade: a client without one never gets a WebSocket
-        if (!tokens.IsValid(context.Request))
+        if (tokens.Identify(context.Request) is not { } client)
         {
             await surface.WriteErrorAsync(context, StatusCodes.Status401Unauthorized,
                 "Missing or invalid client token: send one of AUTH_TOKEN as '?key=', 'x-goog-api-key' or 'Authorization: Bearer <token>'.");
+            return;
+        }
+        if (!client.AllowsLiveSessions())
+        {
+            await surface.WriteErrorAsync(context, StatusCodes.Status403Forbidden,
+                $"Client '{client.Name}' may not open Live API sessions (live=false in CLIENTS_FILE).");
             return;
         }
         if (!LiveRpc.TryParse(context.Request.RouteValues["rpc"] as string, out var rpc))

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Forwarding;
 
 namespace GeminiParty.Frontend.Observability;
@@ -24,16 +25,16 @@ public sealed class FrontendMetrics
 
     private readonly KnownModels _known;
     private readonly string[] _keyLabels;
-    private readonly LocalCounter<(string Route, string Model, string Status)> _requests =
-        new(labels => new TagList { { "route", labels.Route }, { "model", labels.Model }, { "status", labels.Status } });
+    private readonly LocalCounter<(string Route, string Model, string Status, string Client)> _requests =
+        new(labels => new TagList { { "route", labels.Route }, { "model", labels.Model }, { "status", labels.Status }, { "client", labels.Client } });
     private readonly Histogram<double> _requestDuration;
     private readonly LocalCounter<(string Key, string Outcome)> _attempts =
         new(labels => new TagList { { "key", labels.Key }, { "outcome", labels.Outcome } });
     private readonly Histogram<double> _upstreamDuration;
     private readonly Counter<long> _retries;
     private readonly Counter<long> _cooldowns;
-    private readonly LocalCounter<(string Key, string Model, string Type)> _tokens =
-        new(labels => new TagList { { "key", labels.Key }, { "model", labels.Model }, { "type", labels.Type } });
+    private readonly LocalCounter<(string Key, string Model, string Type, string Client)> _tokens =
+        new(labels => new TagList { { "key", labels.Key }, { "model", labels.Model }, { "type", labels.Type }, { "client", labels.Client } });
     private readonly Counter<long> _leaseCalls;
     private readonly Counter<long> _leasedKeys;
     private readonly Counter<long> _leaseWaits;
@@ -46,7 +47,7 @@ public sealed class FrontendMetrics
         _keyLabels = keys.Aliases.Select(alias => alias.Index.ToString(CultureInfo.InvariantCulture)).ToArray();
         var meter = meters.Create(MeterName);
         meter.CreateObservableCounter("gemini_party.requests", _requests.Observe, "{request}",
-            "Client requests forwarded upstream, by route (native or openai), model and final HTTP status.");
+            "Client requests, by route (native or openai), model, final HTTP status and client (its CLIENTS_FILE name; _auth_token for AUTH_TOKEN).");
         _requestDuration = meter.CreateHistogram("gemini_party.request.duration", "s",
             "Time from the request reaching the forwarder to the end of its answer, retries included.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
@@ -60,7 +61,7 @@ public sealed class FrontendMetrics
         _cooldowns = meter.CreateCounter<long>("gemini_party.cooldowns", "{cooldown}",
             "Keys this frontend benched: rate_limited and daily_quota_exhausted for one model, invalid_key for all.");
         meter.CreateObservableCounter("gemini_party.tokens", _tokens.Observe, "{token}",
-            "Tokens upstream reported, by key index, model and type (prompt, candidates, total; total includes thinking, so do not sum over type).");
+            "Tokens upstream reported, by key index, model, client and type (prompt, candidates, total; total includes thinking, so do not sum over type).");
         _leaseCalls = meter.CreateCounter<long>("gemini_party.pool.lease_calls", "{call}",
             "Lease calls this frontend made to the pool grain, by model: far fewer than requests while keys are leased ahead.");
         _leasedKeys = meter.CreateCounter<long>("gemini_party.pool.leased_keys", "{key}",
@@ -74,13 +75,18 @@ public sealed class FrontendMetrics
         meter.CreateObservableGauge("gemini_party.keys.usable", gauges.UsableKeys, "{key}",
             "Keys the pool can lease for a model now (not invalid, not cooling for it), from the pool status of at most a few seconds ago.");
         meter.CreateObservableGauge("gemini_party.keys", gauges.KeysByState, "{key}",
-            "Keys by state: active, cooling (for at least one model), invalid.");
+            "Keys by state: active, cooling (for at least one model), invalid, disabled (by an operator), removed (from the key file).");
+        meter.CreateObservableGauge("gemini_party.cluster.silos", gauges.Silos, "{silo}",
+            "Silos in the cluster's membership by status (active, joining, shutting_down, stopping, dead; dead ones stay listed for an hour).");
+        meter.CreateObservableCounter("gemini_party.key_probes", gauges.Probes, "{probe}",
+            "Health probes of keys the cluster ran (each key probed by one silo, so every frontend shows the same totals), by result: passed, failed.");
     }
 
-    public void RequestCompleted(string route, string model, int status, long startedTimestamp)
+    /// <param name="client">The client's name (bounded by the clients file), never its token.</param>
+    public void RequestCompleted(string route, string model, int status, long startedTimestamp, string client = ClientPolicy.UnnamedName)
     {
         var label = Model(model);
-        _requests.Add((route, label, Status(status)), 1);
+        _requests.Add((route, label, Status(status), client), 1);
         if (_requestDuration.Enabled)
         {
             _requestDuration.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds,
@@ -99,16 +105,18 @@ public sealed class FrontendMetrics
         }
     }
 
-    public void AttemptCompleted(KeyAlias key, UpstreamOutcome outcome, TokenCounts? tokens, string model)
+    /// <param name="client">The client's name for the token counter; null for AUTH_TOKEN clients.</param>
+    public void AttemptCompleted(KeyAlias key, UpstreamOutcome outcome, TokenCounts? tokens, string model, string? client = null)
     {
         var keyLabel = Key(key);
         _attempts.Add((keyLabel, OutcomeLabels[(int)outcome]), 1);
         if (tokens is { } used)
         {
             var label = Model(model);
-            _tokens.Add((keyLabel, label, "prompt"), used.Prompt);
-            _tokens.Add((keyLabel, label, "candidates"), used.Candidates);
-            _tokens.Add((keyLabel, label, "total"), used.Total);
+            client ??= ClientPolicy.UnnamedName;
+            _tokens.Add((keyLabel, label, "prompt", client), used.Prompt);
+            _tokens.Add((keyLabel, label, "candidates", client), used.Candidates);
+            _tokens.Add((keyLabel, label, "total", client), used.Total);
         }
     }
 

@@ -8,7 +8,7 @@ namespace GeminiParty.Frontend.Observability;
 /// refreshes it first when it is stale (one grain call for all models, shared by concurrent scrapes); gauge callbacks
 /// never call a grain, they read the last snapshot.
 /// </summary>
-public sealed partial class PoolGauges(KeyPoolReference pool, TimeProvider time, ILogger<PoolGauges> logger)
+public sealed partial class PoolGauges(KeyPoolReference pool, ClusterMembership membership, TimeProvider time, ILogger<PoolGauges> logger)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 
@@ -41,12 +41,26 @@ public sealed partial class PoolGauges(KeyPoolReference pool, TimeProvider time,
 
     public IEnumerable<Measurement<int>> KeysByState() => _snapshot?.ByState ?? [];
 
+    /// <summary>Silos in the cluster's membership by status (active, joining, shutting_down, stopping, dead), from the same refresh.</summary>
+    public IEnumerable<Measurement<int>> Silos() => _silos;
+
+    private Measurement<int>[] _silos = [];
+
+    /// <summary>Key probes the cluster ran (the pool's totals, persisted with the keys), by result.</summary>
+    public IEnumerable<Measurement<long>> Probes() => _snapshot?.Probes ?? [];
+
     private async Task RefreshAsync()
     {
         try
         {
+            var silos = membership.SilosAsync();
             var status = await pool.Reference.GetStatusAsync();
             _snapshot = Summarize(status, time.GetUtcNow());
+            if (await silos is { } views)
+            {
+                _silos = [.. new[] { "Active", "Joining", "ShuttingDown", "Stopping", "Dead" }.Select(state => new Measurement<int>(
+                    views.Count(view => view.Status == state), new KeyValuePair<string, object?>("status", Snake(state))))];
+            }
         }
         catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
         {
@@ -54,15 +68,31 @@ public sealed partial class PoolGauges(KeyPoolReference pool, TimeProvider time,
         }
     }
 
+    private static string Snake(string state) =>
+        string.Concat(state.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+
     internal static Snapshot Summarize(PoolStatus status, DateTimeOffset at)
     {
         var cooling = new Dictionary<string, int>(StringComparer.Ordinal);
-        int invalid = 0, coolingKeys = 0;
+        int invalid = 0, coolingKeys = 0, disabled = 0, removed = 0;
+        long passed = 0, failed = 0;
         foreach (var key in status.Keys)
         {
+            passed += key.Probe?.Passed ?? 0;
+            failed += key.Probe?.Failed ?? 0;
             foreach (var model in key.Lifetime.Keys)
             {
                 cooling.TryAdd(model, 0);
+            }
+            if (key.Removed)
+            {
+                removed++;
+                continue;
+            }
+            if (key.Disabled is not null)
+            {
+                disabled++;
+                continue;
             }
             if (key.Invalid is not null)
             {
@@ -78,7 +108,7 @@ public sealed partial class PoolGauges(KeyPoolReference pool, TimeProvider time,
                 cooling[model] = cooling.GetValueOrDefault(model) + 1;
             }
         }
-        var usable = status.Keys.Count - invalid;
+        var usable = status.Keys.Count - invalid - disabled - removed;
         return new Snapshot(
             at,
             cooling.Select(pair => new Measurement<int>(usable - pair.Value, new KeyValuePair<string, object?>("model", pair.Key))).ToArray(),
@@ -86,10 +116,16 @@ public sealed partial class PoolGauges(KeyPoolReference pool, TimeProvider time,
                 new Measurement<int>(usable - coolingKeys, new KeyValuePair<string, object?>("state", "active")),
                 new Measurement<int>(coolingKeys, new KeyValuePair<string, object?>("state", "cooling")),
                 new Measurement<int>(invalid, new KeyValuePair<string, object?>("state", "invalid")),
+                new Measurement<int>(disabled, new KeyValuePair<string, object?>("state", "disabled")),
+                new Measurement<int>(removed, new KeyValuePair<string, object?>("state", "removed")),
+            ],
+            [
+                new Measurement<long>(passed, new KeyValuePair<string, object?>("result", "passed")),
+                new Measurement<long>(failed, new KeyValuePair<string, object?>("result", "failed")),
             ]);
     }
 
-    internal sealed record Snapshot(DateTimeOffset At, Measurement<int>[] Usable, Measurement<int>[] ByState);
+    internal sealed record Snapshot(DateTimeOffset At, Measurement<int>[] Usable, Measurement<int>[] ByState, Measurement<long>[] Probes);
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Could not read the pool status for the key gauges ({Error}); /metrics shows the last one")]
     private static partial void LogRefreshFailed(ILogger logger, string error);

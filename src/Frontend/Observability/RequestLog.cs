@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
+using GeminiParty.Frontend.Clients;
 
 namespace GeminiParty.Frontend.Observability;
 
 /// <summary>
 /// One line per forwarded request, in a category of its own (<see cref="Category"/>) so operators can turn it down
 /// without losing the gateway's other logs: LOG_REQUESTS=false, or <c>Logging__LogLevel__GeminiParty.Requests=Warning</c>.
-/// It names the key by index and never holds a path or query (a client may put its token in <c>?key=</c>).
+/// It names the client (its name, never its token) and the key by index, and never holds a path or query (a client may put its token in <c>?key=</c>).
 /// </summary>
 /// <remarks>
 /// A request only queues its line; the lines are formatted and handed to the logging providers together every
@@ -35,13 +36,18 @@ public sealed partial class RequestLog : IDisposable
 
     /// <param name="keyIndex">The last key tried, -1 when none was leased.</param>
     /// <param name="responseBytes">Body bytes relayed from upstream (0 when the gateway wrote the answer itself).</param>
-    public void Completed(string route, string model, bool streaming, int keyIndex, int attempts, int status, double elapsedMs, int requestBytes, long responseBytes)
+    /// <summary>A line without a client name (a route that does not identify its client yet): counted as the unnamed client.</summary>
+    public void Completed(string route, string model, bool streaming, int keyIndex, int attempts, int status, double elapsedMs, int requestBytes, long responseBytes) =>
+        Completed(ClientPolicy.UnnamedName, route, model, streaming, keyIndex, attempts, status, elapsedMs, requestBytes, responseBytes);
+
+    /// <param name="client">The client's name from CLIENTS_FILE, or _auth_token.</param>
+    public void Completed(string client, string route, string model, bool streaming, int keyIndex, int attempts, int status, double elapsedMs, int requestBytes, long responseBytes)
     {
         if (!_logger.IsEnabled(LogLevel.Information))
         {
             return;
         }
-        var line = new Line(route, model, streaming, keyIndex, attempts, status, elapsedMs, requestBytes, responseBytes);
+        var line = new Line(client, route, model, streaming, keyIndex, attempts, status, elapsedMs, requestBytes, responseBytes);
         if (_queued.Count >= MaxQueued)
         {
             Write(line);
@@ -77,11 +83,11 @@ public sealed partial class RequestLog : IDisposable
     }
 
     private void Write(Line line) =>
-        LogCompleted(_logger, line.Route, line.Model, line.Streaming, line.KeyIndex, line.Attempts, line.Status, line.ElapsedMs, line.RequestBytes, line.ResponseBytes);
+        LogCompleted(_logger, line.Client, line.Route, line.Model, line.Streaming, line.KeyIndex, line.Attempts, line.Status, line.ElapsedMs, line.RequestBytes, line.ResponseBytes);
 
-    private sealed record Line(string Route, string Model, bool Streaming, int KeyIndex, int Attempts, int Status, double ElapsedMs, int RequestBytes, long ResponseBytes);
+    private sealed record Line(string Client, string Route, string Model, bool Streaming, int KeyIndex, int Attempts, int Status, double ElapsedMs, int RequestBytes, long ResponseBytes);
 
     [LoggerMessage(EventId = 3000, Level = LogLevel.Information,
-        Message = "{Route} {Model} stream={Streaming} key #{KeyIndex} attempts {Attempts} -> {Status} in {ElapsedMs:0.0} ms, {RequestBytes} B in, {ResponseBytes} B out")]
-    private static partial void LogCompleted(ILogger logger, string route, string model, bool streaming, int keyIndex, int attempts, int status, double elapsedMs, int requestBytes, long responseBytes);
+        Message = "{Client} {Route} {Model} stream={Streaming} key #{KeyIndex} attempts {Attempts} -> {Status} in {ElapsedMs:0.0} ms, {RequestBytes} B in, {ResponseBytes} B out")]
+    private static partial void LogCompleted(ILogger logger, string client, string route, string model, bool streaming, int keyIndex, int attempts, int status, double elapsedMs, int requestBytes, long responseBytes);
 }

@@ -1,0 +1,25 @@
+namespace GeminiParty.Frontend.Clients;
+
+/// <summary>
+/// One request as its client's limits and usage see it, from admission to completion. The forwarding engine finds it
+/// on the request (<see cref="Of"/>) to hand over the tokens upstream reported (<see cref="Used"/>).
+/// </summary>
+public sealed class ClientRequest(ClientPolicy client, string model, ClientDecision? decision)
+{
+    public ClientPolicy Client { get; } = client;
+
+    public string Model { get; } = model;
+
+    /// <summary>The client grain's decision; null when the client has no limits and no grain was asked.</summary>
+    public ClientDecision? Decision { get; } = decision;
+
+    /// <summary>False when the client's limits or allowlist refused the request: it was answered and goes no further.</summary>
+    public bool Admitted { get; init; } = true;
+
+    /// <summary>The tokens of the answer, as upstream's usage reported them.</summary>
+    public TokenCounts? Tokens { get; private set; }
+
+    public void Used(TokenCounts? tokens) => Tokens = tokens;
+
+    public static ClientRequest? Of(HttpContext context) => context.Features.Get<ClientRequest>();
+}
