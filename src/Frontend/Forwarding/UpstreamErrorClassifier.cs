@@ -58,7 +58,7 @@ public static class UpstreamErrorClassifier
             429 => new(UpstreamOutcome.RateLimited, error.RetryDelay,
                 error.RetryDelay is { } delay ? $"429 rate limited, retry in {delay.TotalSeconds:0.#}s" : "429 rate limited"),
             400 or 401 or 403 when error.Reasons.FirstOrDefault(KeyReasons.Contains) is { } reason =>
-                new(UpstreamOutcome.InvalidKey, null, $"{status} {reason}"),
+                new(UpstreamOutcome.InvalidKey, null, reason == "API_KEY_INVALID" ? $"{status} API key not valid" : $"{status} {reason}"),
             400 or 403 when !resourceInPlay && error.Message is { } message && Array.Exists(KeyMessages, m => message.Contains(m, StringComparison.OrdinalIgnoreCase)) =>
                 new(UpstreamOutcome.InvalidKey, null, $"{status} API key refused"),
             401 when !resourceInPlay => new(UpstreamOutcome.InvalidKey, null, "401 unauthenticated"),
