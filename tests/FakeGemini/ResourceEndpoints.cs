@@ -36,6 +36,9 @@ internal static class ResourceEndpoints
 
     private static string BaseUrl(HttpContext context) => $"{context.Request.Scheme}://{context.Request.Host}";
 
+    /// <summary>Resource URIs name Google's host whatever address the fake listens on, as Google's answers do.</summary>
+    private const string GoogleBase = "https://generativelanguage.googleapis.com";
+
     private static Task DeniedAsync(HttpContext context, string name) =>
         ResponseWriter.WriteErrorAsync(context, GoogleErrors.ResourceDenied(Kind(name), name[(name.LastIndexOf('/') + 1)..]));
 
@@ -120,12 +123,12 @@ internal static class ResourceEndpoints
         {
             json.WriteStartObject();
             json.WritePropertyName("file");
-            WriteFile(json, resource, BaseUrl(context), session.DisplayName);
+            WriteFile(json, resource, session.DisplayName);
             json.WriteEndObject();
         }));
     }
 
-    private static void WriteFile(Utf8JsonWriter json, FakeResource file, string baseUrl, string? displayName = null)
+    private static void WriteFile(Utf8JsonWriter json, FakeResource file, string? displayName = null)
     {
         json.WriteStartObject();
         json.WriteString("name", file.Name);
@@ -137,8 +140,8 @@ internal static class ResourceEndpoints
         json.WriteString("sizeBytes", (file.Content?.Length ?? 0).ToString(CultureInfo.InvariantCulture));
         json.WriteString("createTime", file.Created.ToString("O", CultureInfo.InvariantCulture));
         json.WriteString("expirationTime", file.Created.AddHours(48).ToString("O", CultureInfo.InvariantCulture));
-        json.WriteString("uri", $"{baseUrl}/v1beta/{file.Name}");
-        json.WriteString("downloadUri", $"{baseUrl}/download/v1beta/{file.Name}:download?alt=media");
+        json.WriteString("uri", $"{GoogleBase}/v1beta/{file.Name}");
+        json.WriteString("downloadUri", $"{GoogleBase}/download/v1beta/{file.Name}:download?alt=media");
         json.WriteString("state", "ACTIVE");
         json.WriteEndObject();
     }
@@ -157,7 +160,7 @@ internal static class ResourceEndpoints
             await context.Response.Body.WriteAsync(file.Content ?? []);
             return;
         }
-        await ResponseWriter.WriteJsonAsync(context, 200, JsonBytes.Write(json => WriteFile(json, file, BaseUrl(context))));
+        await ResponseWriter.WriteJsonAsync(context, 200, JsonBytes.Write(json => WriteFile(json, file)));
     }
 
     private static async Task DeleteAsync(HttpContext context, FakeResources resources, string name)
@@ -179,7 +182,7 @@ internal static class ResourceEndpoints
             {
                 if (kind == "file")
                 {
-                    WriteFile(json, resource, BaseUrl(context));
+                    WriteFile(json, resource);
                 }
                 else
                 {
@@ -315,7 +318,7 @@ internal static class ResourceEndpoints
                 json.WriteStartArray("generatedSamples");
                 json.WriteStartObject();
                 json.WriteStartObject("video");
-                json.WriteString("uri", $"{BaseUrl(context)}/v1beta/{operation.Output}:download?alt=media");
+                json.WriteString("uri", $"{GoogleBase}/v1beta/{operation.Output}:download?alt=media");
                 json.WriteEndObject();
                 json.WriteEndObject();
                 json.WriteEndArray();
