@@ -185,6 +185,38 @@ public sealed class ResourceAffinityTests(FrontendFixture gateway) : IDisposable
         }
     }
 
+    /// <summary>
+    /// Many requests naming one file while its key cools briefly: every one waits for that key (none goes to a key that
+    /// cannot see the file), all succeed, and no key is marked invalid.
+    /// </summary>
+    [Fact]
+    public async Task Fifty_requests_naming_a_file_wait_out_its_keys_short_cooldown_and_no_key_becomes_invalid()
+    {
+        var (file, _) = await UploadAsync(Encoding.UTF8.GetBytes("shared file"), 4096);
+        var name = file.GetProperty("name").GetString()!;
+        var model = FrontendFixture.NewModel();
+        using (var first = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GenerateWith($$$"""{"fileData":{"fileUri":"{{{name}}}"}}""")))
+        {
+            Assert.Equal(200, (int)first.StatusCode);
+        }
+        var owner = gateway.KeysSeenFor(model).Single();
+        gateway.Upstream.SetFault(Keys[owner], FakeFault.RateLimitPerMinute(2), times: 1);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(async _ =>
+        {
+            using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GenerateWith($$$"""{"fileData":{"fileUri":"{{{name}}}"}}"""));
+            return (int)response.StatusCode;
+        }));
+
+        Assert.All(responses, status => Assert.Equal(200, status));
+        Assert.All(gateway.KeysSeenFor(model), seen => Assert.Equal(owner, seen));
+        var status = await gateway.RotationStatusAsync();
+        for (var i = 0; i < Keys.Length; i++)
+        {
+            Assert.Equal(JsonValueKind.Null, status.KeyStatus(i).GetProperty("invalid").ValueKind);
+        }
+    }
+
     [Fact]
     public async Task Resources_of_two_keys_in_one_request_are_refused_with_both_named()
     {
