@@ -13,6 +13,7 @@ public sealed partial class ClientAdmission(
     IGrainFactory grains,
     ClientUsageReporter usage,
     ClientSlotLeases slots,
+    KnownModels known,
     ILogger<ClientAdmission> logger)
 {
     /// <summary>The pseudo-model of model listing: every client may list models.</summary>
@@ -29,7 +30,7 @@ public sealed partial class ClientAdmission(
         ClientRequest request;
         if (model != ListModels && !client.AllowsModel(model))
         {
-            usage.Add(client.Name, model, new UsageCounts { Refused = 1 });
+            usage.Add(client.Name, known.Bucket(model), new UsageCounts { Refused = 1 });
             request = new ClientRequest(client, model, null) { Admitted = false };
             context.Features.Set(request);
             await surface.WriteErrorAsync(context, StatusCodes.Status403Forbidden,
@@ -46,7 +47,7 @@ public sealed partial class ClientAdmission(
         ClientDecision decision;
         try
         {
-            decision = await grains.GetGrain<IClientGrain>(client.Name).AdmitAsync(model, client.Limits);
+            decision = await grains.GetGrain<IClientGrain>(client.Name).AdmitAsync(known.Bucket(model), client.Limits);
         }
         catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
         {
@@ -94,11 +95,11 @@ public sealed partial class ClientAdmission(
         {
             // at once, not batched: the slot frees and the tokens count before the client's next request is decided
             slots.Release(slot);
-            _ = CompleteAsync(request.Client.Name, slot, request.Model, counts);
+            _ = CompleteAsync(request.Client.Name, slot, known.Bucket(request.Model), counts);
         }
         else
         {
-            usage.Add(request.Client.Name, request.Model, counts);
+            usage.Add(request.Client.Name, known.Bucket(request.Model), counts);
         }
     }
 
