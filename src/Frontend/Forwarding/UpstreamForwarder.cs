@@ -63,7 +63,8 @@ public sealed partial class UpstreamForwarder(
             Complete(context, call, null, 0, started, 0); // refused by the client's limits: answered, nothing upstream
             return;
         }
-        var transformer = new AttemptTransformer(call, new Uri(_baseUri, call.PathAndQuery), context.Features.Get<ServerTiming>());
+        var transformer = new AttemptTransformer(call, new Uri(_baseUri, call.PathAndQuery), context.Features.Get<ServerTiming>(),
+            time, _options.StreamKeepAlive, _options.StreamIdleTimeout);
         TriedKeys? tried = null;
         UpstreamFailure? last = null;
         var attempts = 0;
@@ -269,6 +270,11 @@ public sealed partial class UpstreamForwarder(
             if (!context.Response.HasStarted)
             {
                 ResetResponse(context);
+                if (body?.Empty == true)
+                {
+                    metrics.EmptyAnswer(call.Model); // Gemini's 200 without a candidate: another key usually answers
+                    return (await FailTransientAsync(alias, call, "answered with no candidate"), 0);
+                }
                 return (await FailTransientAsync(alias, call, "upstream answer broke off before its first byte"), 0);
             }
             LogStreamBroken(logger, context.Features.Get<IForwarderErrorFeature>()?.Exception, alias.Index, call.Model, error.ToString());

@@ -51,6 +51,13 @@ public sealed class FrontendOptions
     [ConfigurationKeyName("STREAM_IDLE_TIMEOUT")]
     public long StreamIdleTimeoutMs { get; set; } = 300_000;
 
+    /// <summary>
+    /// STREAM_KEEPALIVE: the silence (ms) after which an SSE comment line goes to a streaming client, so proxies in front
+    /// of the gateway do not close a stream a thinking model keeps silent; 0 turns it off.
+    /// </summary>
+    [ConfigurationKeyName("STREAM_KEEPALIVE")]
+    public long StreamKeepAliveMs { get; set; } = 15_000;
+
     [ConfigurationKeyName("HARM_CATEGORY_HARASSMENT")]
     public string? HarmCategoryHarassment { get; set; }
 
@@ -75,6 +82,9 @@ public sealed class FrontendOptions
     public TimeSpan UpstreamTimeout => TimeSpan.FromMilliseconds(UpstreamTimeoutMs);
 
     public TimeSpan StreamIdleTimeout => TimeSpan.FromMilliseconds(StreamIdleTimeoutMs);
+
+    /// <summary>STREAM_KEEPALIVE as a span; null when turned off.</summary>
+    public TimeSpan? StreamKeepAlive => StreamKeepAliveMs > 0 ? TimeSpan.FromMilliseconds(StreamKeepAliveMs) : null;
 
     public long MaxRequestBodyBytes => MaxRequestBodyMb * 1024L * 1024L;
 

@@ -59,6 +59,10 @@ internal sealed class FrontendOptionsValidator : IValidateOptions<FrontendOption
         {
             failures.Add("UPSTREAM_TIMEOUT and STREAM_IDLE_TIMEOUT are milliseconds and must be at least 1000 (defaults 600000 and 300000).");
         }
+        if (options.StreamKeepAliveMs < 0 || options.StreamKeepAliveMs is > 0 and < 100)
+        {
+            failures.Add($"STREAM_KEEPALIVE is {options.StreamKeepAliveMs}: set it to the milliseconds of silence after which a stream gets a keep-alive comment, at least 100 (default 15000), or 0 to turn keep-alives off.");
+        }
         if (options.ApiPrefix is { } prefix && prefix.Trim().Trim('/').Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '/' or '.')))
         {
             failures.Add($"API_PREFIX '{prefix}' has characters a path cannot hold: use letters, digits, '-', '_', '.' and '/'.");

@@ -38,6 +38,7 @@ public sealed class FrontendMetrics
     private readonly Counter<long> _leaseCalls;
     private readonly Counter<long> _leasedKeys;
     private readonly Counter<long> _leaseWaits;
+    private readonly Counter<long> _emptyAnswers;
 
     public FrontendMetrics(IMeterFactory meters, UpstreamKeySecrets keys, PoolGauges gauges, KnownModels known)
     {
@@ -66,6 +67,8 @@ public sealed class FrontendMetrics
             "Keys those calls brought, by model: the requests served plus the keys held ahead (at most LEASE_BATCH).");
         _leaseWaits = meter.CreateCounter<long>("gemini_party.pool.lease_waits", "{request}",
             "Requests that found no leased key in hand and waited for a lease call, by model.");
+        _emptyAnswers = meter.CreateCounter<long>("gemini_party.upstream.empty_answers", "{answer}",
+            "Upstream 200s with no candidate and no block reason (or a stream that ended before its first), by model: each counts as a transient failure of its key and is retried on another.");
         meter.CreateObservableGauge("gemini_party.keys.usable", gauges.UsableKeys, "{key}",
             "Keys the pool can lease for a model now (not invalid, not cooling for it), from the pool status of at most a few seconds ago.");
         meter.CreateObservableGauge("gemini_party.keys", gauges.KeysByState, "{key}",
@@ -126,6 +129,8 @@ public sealed class FrontendMetrics
         _leaseCalls.Add(1, tags);
         _leasedKeys.Add(keys, tags);
     }
+
+    public void EmptyAnswer(string model) => _emptyAnswers.Add(1, new TagList { { "model", Model(model) } });
 
     public void LeaseWaited(string model) => _leaseWaits.Add(1, new TagList { { "model", Model(model) } });
 
