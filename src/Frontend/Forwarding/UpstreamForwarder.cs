@@ -26,6 +26,7 @@ public sealed partial class UpstreamForwarder(
     AttemptReporter reporter,
     RequestLog requestLog,
     ClientAdmission clients,
+    CapacityWaits waits,
     ILogger<UpstreamForwarder> logger)
 {
     private static readonly TimeSpan TransientBackoff = TimeSpan.FromMilliseconds(100);
@@ -70,6 +71,7 @@ public sealed partial class UpstreamForwarder(
         var attempts = 0;
         long relayed = 0;
         KeyAlias? alias = null;
+        DateTimeOffset? waitDeadline = null;
         while (attempts < _options.MaxAttempts)
         {
             if (alias is not null)
@@ -99,6 +101,25 @@ public sealed partial class UpstreamForwarder(
                     "The key pool is not reachable right now; retry shortly.", TimeSpan.FromSeconds(1));
                 Complete(context, call, alias, attempts, started, relayed);
                 return;
+            }
+            if (lease.Key is null && lease.RetryAt is { } retryAt)
+            {
+                // every key cools for this model: wait for the first to come back if it does so within the request's wait
+                waitDeadline ??= time.GetUtcNow() + waits.WaitFor(context.Request);
+                try
+                {
+                    if (await waits.WaitAsync(call.Model, retryAt, waitDeadline.Value, context.Features.Get<ServerTiming>(), aborted))
+                    {
+                        tried = null; // the keys that failed this request may be the ones back now
+                        alias = null;
+                        continue;
+                    }
+                }
+                catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+                {
+                    ClientLeft(context, call, alias, attempts, started, 0); // the client left while waiting: its place goes
+                    return;
+                }
             }
             if (lease.Key is null)
             {

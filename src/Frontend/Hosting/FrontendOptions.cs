@@ -58,6 +58,17 @@ public sealed class FrontendOptions
     [ConfigurationKeyName("STREAM_KEEPALIVE")]
     public long StreamKeepAliveMs { get; set; } = 15_000;
 
+    /// <summary>
+    /// MAX_WAIT: the longest (ms) a request waits for a key of its model to come back when every key is cooling, instead
+    /// of an immediate 429; 0 keeps the immediate 429. A client shortens it with <c>x-gemini-party-max-wait</c>.
+    /// </summary>
+    [ConfigurationKeyName("MAX_WAIT")]
+    public long MaxWaitMs { get; set; } = 30_000;
+
+    /// <summary>MAX_WAITING: the most requests of one model waiting on this frontend; past it, 429 at once.</summary>
+    [ConfigurationKeyName("MAX_WAITING")]
+    public int MaxWaiting { get; set; } = 1000;
+
     [ConfigurationKeyName("HARM_CATEGORY_HARASSMENT")]
     public string? HarmCategoryHarassment { get; set; }
 
