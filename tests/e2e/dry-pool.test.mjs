@@ -9,7 +9,7 @@ import { POOL_KEYS, freshModel, startEnvironment } from './harness.mjs';
 let env;
 
 before(async () => {
-  env = await startEnvironment({ settings: { STREAM_KEEPALIVE: '200' } });
+  env = await startEnvironment({ settings: { STREAM_KEEPALIVE: '200', MAX_WAIT: '5000' } });
 }, { timeout: 120_000 });
 
 after(async () => {
@@ -152,5 +152,33 @@ describe('a stream that breaks after its first byte', { timeout: 60_000 }, () =>
     } finally {
       await env.fake.clearFaults();
     }
+  });
+});
+
+describe('waiting for a cooling key (MAX_WAIT)', { timeout: 60_000 }, () => {
+  it('with every key cooling 2 s, requests from both SDKs wait and are served once keys return, none sent early', async () => {
+    const model = freshModel();
+    for (const key of POOL_KEYS) {
+      await env.fake.setFault(key, 'RateLimitPerMinute', { times: 1, retryDelaySeconds: 2 });
+    }
+    // this request meets the three 429s and, asking for no wait, gets the 429 at once: now every key cools for 2 s
+    const first = await fetch(`${env.gateway}/v1beta/models/${model}:generateContent`, {
+      method: 'POST',
+      headers: { 'x-goog-api-key': env.token, 'content-type': 'application/json', 'x-gemini-party-max-wait': '0' },
+      body: JSON.stringify({ contents: [{ parts: [{ text: 'hi' }] }] }),
+    });
+    assert.equal(first.status, 429);
+    const cooledAt = Date.now();
+    const before = (await modelsSeen(model)).length;
+
+    const native = Array.from({ length: 3 }, () => genai().models.generateContent({ model, contents: 'Say hi' }));
+    const chat = Array.from({ length: 3 }, () => openai().chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }));
+    const answers = await Promise.all([...native, ...chat]);
+
+    assert.ok(Date.now() - cooledAt >= 1500, `served after ${Date.now() - cooledAt} ms`);
+    assert.ok(answers.slice(0, 3).every((answer) => answer.text.length > 0));
+    assert.ok(answers.slice(3).every((answer) => answer.choices[0].message.content.length > 0));
+    const sent = (await modelsSeen(model)).slice(before);
+    assert.equal(sent.length, 6); // one upstream call each: nothing went upstream while the keys cooled
   });
 });

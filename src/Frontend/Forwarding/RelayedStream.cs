@@ -124,7 +124,7 @@ public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null) :
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var silence = Task.Delay(interval, policy.Time, stop.Token);
-            if (await Task.WhenAny(reading, silence) != reading)
+            if (await Task.WhenAny(reading, silence) != reading && !cancellationToken.IsCancellationRequested)
             {
                 if (policy.Time.GetElapsedTime(_heardAt) >= policy.IdleTimeout)
                 {
