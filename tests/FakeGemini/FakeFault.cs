@@ -22,6 +22,7 @@ public sealed record FakeFault(FakeFaultKind Kind, int? RetryDelaySeconds = null
     public static FakeFault NonJson { get; } = new(FakeFaultKind.NonJson);
     public static FakeFault Truncated { get; } = new(FakeFaultKind.Truncated);
     public static FakeFault MidStreamFailure { get; } = new(FakeFaultKind.MidStreamFailure);
+    public static FakeFault EmptyAnswer { get; } = new(FakeFaultKind.EmptyAnswer);
 
     /// <summary>
     /// Parses the wire form used by the control endpoint and the <c>x-fake-fault</c> header:

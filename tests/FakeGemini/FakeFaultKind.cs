@@ -33,4 +33,9 @@ public enum FakeFaultKind
     MidStreamFailure,
     /// <summary>The Google error object wrapped in a one-element JSON array (seen on the OpenAI-compatible path).</summary>
     ArrayWrappedError,
+    /// <summary>
+    /// 200 with no candidates and no block reason, as Gemini sometimes answers: a body with usage only (OpenAI: an empty
+    /// <c>choices</c>), or a stream that ends before its first candidate.
+    /// </summary>
+    EmptyAnswer,
 }
