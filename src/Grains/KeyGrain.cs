@@ -125,7 +125,7 @@ public sealed partial class KeyGrain(
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Serving from memory beats failing requests: the pool already acts on the new state.
-            LogWriteFailed(logger, this.GetPrimaryKeyString(), ex.Message);
+            LogWriteFailed(logger, ex, this.GetPrimaryKeyString());
             _retryTimer ??= this.RegisterGrainTimer(
                 static (grain, _) => grain.PersistAsync(), this,
                 new GrainTimerCreationOptions { DueTime = RetryWriteEvery, Period = RetryWriteEvery, Interleave = false });
@@ -133,6 +133,6 @@ public sealed partial class KeyGrain(
     }
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning,
-        Message = "Key {Fingerprint}: state not persisted ({Error}); kept in memory, retrying every second")]
-    private static partial void LogWriteFailed(ILogger logger, string fingerprint, string error);
+        Message = "Key {Fingerprint}: state not persisted; kept in memory, retrying every second")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception, string fingerprint);
 }

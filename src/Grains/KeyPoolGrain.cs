@@ -230,7 +230,7 @@ public sealed partial class KeyPoolGrain(
 
     public Task SiloStoppingAsync(SiloAddress silo) =>
         silo.Equals(localSilo.SiloAddress)
-            ? Task.WhenAll(_subscribers.AnnounceMoveAsync(ex => LogMoveNotHeard(logger, ex.GetType().Name)), FlushCountersAsync())
+            ? Task.WhenAll(_subscribers.AnnounceMoveAsync(ex => LogMoveNotHeard(logger, ex)), FlushCountersAsync())
             : FlushCountersAsync();
 
     public ValueTask<PoolStatus> GetStatusAsync()
@@ -589,7 +589,7 @@ public sealed partial class KeyPoolGrain(
 
     /// <summary>Tells the frontends holding leased keys to drop this one (for the model, or everywhere), and waits for them.</summary>
     private Task Withdraw(KeyAlias key, string? model) =>
-        _subscribers.NotifyAsync(new KeyWithdrawal(key, model, ++_version), ex => LogNotifyFailed(logger, ex.GetType().Name));
+        _subscribers.NotifyAsync(new KeyWithdrawal(key, model, ++_version), ex => LogNotifyFailed(logger, ex));
 
     private ModelRotation RotationFor(string model, DateTimeOffset now)
     {
@@ -724,7 +724,7 @@ public sealed partial class KeyPoolGrain(
         catch (Exception ex)
         {
             slot.RestorePending(batch);
-            LogFlushFailed(logger, slot.Alias.Index, ex.Message);
+            LogFlushFailed(logger, ex, slot.Alias.Index);
         }
     }
 
@@ -767,12 +767,12 @@ public sealed partial class KeyPoolGrain(
     [LoggerMessage(EventId = 1018, Level = LogLevel.Information, Message = "Key #{Index} ({Fingerprint}): counters reset by {By}")]
     private static partial void LogCountersReset(ILogger logger, int index, string fingerprint, string by);
 
-    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "A frontend could not be told of a withdrawn key ({Error}); its subscription is dropped until its next lease")]
-    private static partial void LogNotifyFailed(ILogger logger, string error);
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "A frontend could not be told of a withdrawn key; its subscription is dropped until its next lease")]
+    private static partial void LogNotifyFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "A frontend did not confirm it heard the pool is moving ({Error}); it reaches the next activation at its next renewal")]
-    private static partial void LogMoveNotHeard(ILogger logger, string error);
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "A frontend did not confirm it heard the pool is moving; it reaches the next activation at its next renewal")]
+    private static partial void LogMoveNotHeard(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Counters of key #{Index} not flushed, kept for the next flush: {Error}")]
-    private static partial void LogFlushFailed(ILogger logger, int index, string error);
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Counters of key #{Index} not flushed, kept for the next flush")]
+    private static partial void LogFlushFailed(ILogger logger, Exception exception, int index);
 }

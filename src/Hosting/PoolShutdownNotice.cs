@@ -24,10 +24,10 @@ internal sealed partial class PoolShutdownNotice(IGrainFactory grains, ILocalSil
         }
         catch (Exception ex) when (ex is OrleansException or TimeoutException or OperationCanceledException)
         {
-            LogFlushFailed(logger, ex.Message);
+            LogFlushFailed(logger, ex);
         }
     }
 
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Pool counters not flushed at shutdown: {Error}")]
-    private static partial void LogFlushFailed(ILogger logger, string error);
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Pool counters not flushed at shutdown")]
+    private static partial void LogFlushFailed(ILogger logger, Exception exception);
 }

@@ -37,7 +37,7 @@ public sealed partial class RedisStartupGate(ConfigurationOptions redis, ILogger
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
-                LogUnreachable(logger, target, Describe(ex), RetryEvery.TotalSeconds);
+                LogUnreachable(logger, ex, target, Describe(ex), RetryEvery.TotalSeconds);
             }
             await Task.Delay(RetryEvery, cancellationToken);
         }
@@ -54,7 +54,7 @@ public sealed partial class RedisStartupGate(ConfigurationOptions redis, ILogger
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Warning,
         Message = "Redis at {Target} (REDIS_CONNECTION_STRING) is not reachable: {Error}. Retrying every {Seconds} s; the process joins the cluster once Redis answers")]
-    private static partial void LogUnreachable(ILogger logger, string target, string error, double seconds);
+    private static partial void LogUnreachable(ILogger logger, Exception exception, string target, string error, double seconds);
 
     [LoggerMessage(EventId = 1202, Level = LogLevel.Information, Message = "Redis at {Target} answered after {Attempts} attempts")]
     private static partial void LogReachable(ILogger logger, string target, int attempts);

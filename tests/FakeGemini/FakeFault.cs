@@ -24,6 +24,7 @@ public sealed record FakeFault(FakeFaultKind Kind, int? RetryDelaySeconds = null
     public static FakeFault MidStreamFailure { get; } = new(FakeFaultKind.MidStreamFailure);
     public static FakeFault PermissionDenied { get; } = new(FakeFaultKind.PermissionDenied);
     public static FakeFault LocationNotSupported { get; } = new(FakeFaultKind.LocationNotSupported);
+    public static FakeFault EmptyAnswer { get; } = new(FakeFaultKind.EmptyAnswer);
 
     /// <summary>
     /// Parses the wire form used by the control endpoint and the <c>x-fake-fault</c> header:

@@ -40,4 +40,9 @@ public enum FakeFaultKind
     PermissionDenied,
     /// <summary>400 FAILED_PRECONDITION "User location is not supported for the API use."</summary>
     LocationNotSupported,
+    /// <summary>
+    /// 200 with no candidates and no block reason, as Gemini sometimes answers: a body with usage only (OpenAI: an empty
+    /// <c>choices</c>), or a stream that ends before its first candidate.
+    /// </summary>
+    EmptyAnswer,
 }

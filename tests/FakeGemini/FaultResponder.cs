@@ -72,6 +72,9 @@ internal static class FaultResponder
             case FakeFaultKind.Truncated:
                 await WriteTruncatedAsync(context, call);
                 return true;
+            case FakeFaultKind.EmptyAnswer:
+                await WriteEmptyAsync(context, call);
+                return true;
             default:
                 throw new ArgumentOutOfRangeException(nameof(fault), fault.Kind, "Unknown fault kind");
         }
@@ -88,6 +91,22 @@ internal static class FaultResponder
         {
             call.Abort(context);
         }
+    }
+
+    private static async Task WriteEmptyAsync(HttpContext context, FakeCall call)
+    {
+        var model = call.Model ?? "gemini-2.0-flash";
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        var body = (call.Surface, call.IsStream) switch
+        {
+            (FakeCall.OpenAi, true) => "data: [DONE]\n\n",
+            (FakeCall.OpenAi, false) => $$"""{"id":"chatcmpl-empty","object":"chat.completion","created":0,"model":"{{model}}","choices":[]}""",
+            // Google's stream ends with a usage-only event and no candidate
+            (_, true) => $$"""data: {"usageMetadata":{"promptTokenCount":8,"totalTokenCount":8},"modelVersion":"{{model}}"}""" + "\r\n\r\n",
+            _ => $$"""{"usageMetadata":{"promptTokenCount":8,"totalTokenCount":8},"modelVersion":"{{model}}"}""",
+        };
+        context.Response.ContentType = call.IsStream ? "text/event-stream" : ResponseWriter.JsonContentType;
+        await context.Response.WriteAsync(body, context.RequestAborted);
     }
 
     private static async Task WriteTruncatedAsync(HttpContext context, FakeCall call)

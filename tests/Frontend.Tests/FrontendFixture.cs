@@ -61,6 +61,7 @@ public class FrontendFixture : IAsyncLifetime
             ["ORLEANS_GATEWAY_PORT"] = FreeTcpPort.Next().ToString(),
             ["BLACKLIST_TIMEOUT"] = "300000",
             ["DEFAULT_MAX_RETRIES"] = "3",
+            ["MAX_WAIT"] = "0", // today's immediate 429 unless a test asks for waiting
             ["urls"] = "http://127.0.0.1:0",
         };
         foreach (var (name, value) in ExtraSettings)

@@ -13,6 +13,9 @@ public sealed class StartupValidationTests
             ["BLACKLIST_TIMEOUT"] = "-5",
             ["HARM_CATEGORY_HARASSMENT"] = "BLOCK_SOMETIMES",
             ["LEASE_BATCH"] = "0",
+            ["STREAM_KEEPALIVE"] = "50",
+            ["MAX_WAIT"] = "-1",
+            ["MAX_WAITING"] = "0",
         });
 
         Assert.Equal(2, exitCode);
@@ -21,6 +24,9 @@ public sealed class StartupValidationTests
         Assert.Contains("BLACKLIST_TIMEOUT is -5", stderr);
         Assert.Contains("HARM_CATEGORY_HARASSMENT is 'BLOCK_SOMETIMES'", stderr);
         Assert.Contains("LEASE_BATCH is 0", stderr);
+        Assert.Contains("STREAM_KEEPALIVE is 50", stderr);
+        Assert.Contains("MAX_WAIT is -1", stderr);
+        Assert.Contains("MAX_WAITING is 0", stderr);
         Assert.DoesNotContain("   at ", stderr); // no stack trace
     }
 

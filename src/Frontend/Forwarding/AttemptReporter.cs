@@ -58,7 +58,7 @@ public sealed partial class AttemptReporter(KeyPoolReference pool, TimeProvider 
             catch (Exception ex)
             {
                 // the cluster is unreachable (or stopping): keep the batch, and the reports behind it, for the next try
-                LogBatchNotAcknowledged(logger, batch.Reports.Length, batch.Sequence, ex.GetType().Name);
+                LogBatchNotAcknowledged(logger, ex, batch.Reports.Length, batch.Sequence);
                 return;
             }
         }
@@ -91,8 +91,8 @@ public sealed partial class AttemptReporter(KeyPoolReference pool, TimeProvider 
         }
     }
 
-    [LoggerMessage(EventId = 3200, Level = LogLevel.Warning, Message = "{Count} outcome reports (batch {Sequence}) not acknowledged by the pool ({Error}); sending them again")]
-    private static partial void LogBatchNotAcknowledged(ILogger logger, int count, long sequence, string error);
+    [LoggerMessage(EventId = 3200, Level = LogLevel.Warning, Message = "{Count} outcome reports (batch {Sequence}) not acknowledged by the pool; sending them again")]
+    private static partial void LogBatchNotAcknowledged(ILogger logger, Exception exception, int count, long sequence);
 
     [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "{Count} outcome reports dropped: more than {Max} waited for the pool")]
     private static partial void LogReportsDropped(ILogger logger, int count, int max);

@@ -11,11 +11,15 @@ namespace GeminiParty.Frontend.Forwarding;
 /// is read here (small: an error body) for the classifier and not copied, so the client has received nothing and the
 /// next key can still be tried.
 /// </summary>
-public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTiming? timing) : HttpTransformer
+/// <param name="keepAlive">STREAM_KEEPALIVE for server-sent-event answers; null for none.</param>
+public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTiming? timing,
+    TimeProvider? time = null, TimeSpan? keepAlive = null, TimeSpan? idleTimeout = null) : HttpTransformer
 {
     private const int MaxErrorBodyBytes = 64 * 1024;
 
     private const string UploadUrlHeader = "x-goog-upload-url";
+
+    private readonly EmptyAnswerCheck? _check = EmptyAnswerCheck.For(call);
 
     private string _secret = "";
     private long _sentAt;
@@ -102,7 +106,8 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTimi
                 UploadId = System.Web.HttpUtility.ParseQueryString(session.Query)["upload_id"];
                 httpContext.Response.Headers[UploadUrlHeader] = rewrite(session.PathAndQuery);
             }
-            proxyResponse.Content = Relay = new RelayedContent(proxyResponse.Content, call.RecordAnswer ? Resources.ResourceAffinity.AnswerCaptureBytes : 0);
+            proxyResponse.Content = Relay = new RelayedContent(proxyResponse.Content, PolicyFor(proxyResponse),
+                call.RecordAnswer ? Resources.ResourceAffinity.AnswerCaptureBytes : 0);
             return true;
         }
 
@@ -122,6 +127,16 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTimi
             ErrorBodyBroken = true;
         }
         return false;
+    }
+
+    /// <summary>What the relay of this success does besides counting; null when it only counts.</summary>
+    private RelayPolicy? PolicyFor(HttpResponseMessage response)
+    {
+        var eventStream = response.Content.Headers.ContentType?.MediaType?.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
+        var alive = eventStream ? keepAlive : null;
+        return _check is null && alive is null
+            ? null
+            : new RelayPolicy(_check, call.Streaming, alive, idleTimeout ?? Timeout.InfiniteTimeSpan, time ?? TimeProvider.System);
     }
 
     private static async Task<byte[]> ReadErrorBodyAsync(HttpContent content, CancellationToken cancellationToken)

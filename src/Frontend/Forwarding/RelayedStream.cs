@@ -6,7 +6,13 @@ namespace GeminiParty.Frontend.Forwarding;
 /// such a failure; ending the copy instead lets the forwarder close a stream with an error event (SSE) or abort a
 /// truncated JSON answer itself. A failure before the first byte is thrown as it came, so another key may be tried.
 /// </summary>
-public sealed class RelayedStream(Stream upstream, int captureLimit = 0) : Stream
+/// <remarks>
+/// With a <see cref="RelayPolicy"/> it also holds a generated answer back until it shows a reply, so an empty one
+/// (<see cref="EmptyAnswerException"/>) is thrown before anything reached the client and another key is tried; and
+/// during a stream's silence it hands YARP an SSE comment, only between upstream reads with nothing held and after a
+/// whole event, so a comment never splits an event. The upstream read goes on meanwhile, into a buffer of its own.
+/// </remarks>
+public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null, int captureLimit = 0) : Stream
 {
     private MemoryStream? _captured;
 
@@ -16,15 +22,32 @@ public sealed class RelayedStream(Stream upstream, int captureLimit = 0) : Strea
         : ReadOnlyMemory<byte>.Empty; // a partial answer would not parse
 
     private ResponseTail _tail;
+    private readonly MemoryStream? _held = policy?.Check is null ? null : new MemoryStream();
+    private readonly byte[]? _own = policy?.Check is null && policy?.KeepAlive is null ? null : new byte[16 * 1024];
+    private ReadOnlyMemory<byte> _ready;
+    private bool _readyIsKeepAlive;
+    private Task<int>? _pending;
+    private bool _released = policy?.Check is null;
+    private bool _ended;
+    private long _heardAt = policy?.Time.GetTimestamp() ?? 0;
+    private int _lastBytes; // the last bytes handed on, to tell whether a whole event has passed
 
-    /// <summary>Body bytes handed on to the client.</summary>
+    /// <summary>Body bytes handed on to the client (keep-alive comments not included).</summary>
     public long Bytes { get; private set; }
+
+    /// <summary>Keep-alive comments handed on during the stream's silences.</summary>
+    public int KeepAlives { get; private set; }
 
     /// <summary>Why the body ended early after its first byte; null when it ended normally (or not yet).</summary>
     public Exception? Broken { get; private set; }
 
     /// <summary>The token use the answer's last usage object names, read when the body ended normally.</summary>
     public TokenCounts? Usage { get; private set; }
+
+    /// <summary>Upstream's answer had no reply (see <see cref="EmptyAnswerCheck"/>).</summary>
+    public bool Empty { get; private set; }
+
+    private bool Started => Bytes > 0 || KeepAlives > 0;
 
     public override bool CanRead => true;
 
@@ -42,6 +65,48 @@ public sealed class RelayedStream(Stream upstream, int captureLimit = 0) : Strea
         {
             return 0;
         }
+        if (_own is null)
+        {
+            return await ReadDirectAsync(buffer, cancellationToken);
+        }
+        try
+        {
+            while (_ready.IsEmpty && !_ended)
+            {
+                await FillAsync(cancellationToken);
+            }
+        }
+        catch (Exception ex) when (Started && ex is HttpRequestException or IOException or OperationCanceledException or TimeoutException or EmptyAnswerException)
+        {
+            Broken = ex;
+            _tail.Dispose();
+            return 0;
+        }
+        if (_ready.IsEmpty)
+        {
+            Counted([]);
+            return 0;
+        }
+        var count = Math.Min(buffer.Length, _ready.Length);
+        _ready.Span[..count].CopyTo(buffer.Span);
+        if (_readyIsKeepAlive)
+        {
+            if (count == _ready.Length)
+            {
+                KeepAlives++;
+            }
+        }
+        else
+        {
+            Counted(buffer.Span[..count]);
+        }
+        _ready = _ready[count..];
+        return count;
+    }
+
+    /// <summary>Without a policy: upstream's bytes straight into YARP's buffer.</summary>
+    private async ValueTask<int> ReadDirectAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
         int read;
         try
         {
@@ -57,11 +122,78 @@ public sealed class RelayedStream(Stream upstream, int captureLimit = 0) : Strea
         return read;
     }
 
+    /// <summary>Makes bytes ready for the client: upstream's (once the answer shows a reply), or a keep-alive comment.</summary>
+    private async Task FillAsync(CancellationToken cancellationToken)
+    {
+        _readyIsKeepAlive = false;
+        var reading = _pending ??= upstream.ReadAsync(_own, cancellationToken).AsTask();
+        if (policy!.KeepAlive is { } interval && !reading.IsCompleted && _released && AtEventBoundary)
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var silence = Task.Delay(interval, policy.Time, stop.Token);
+            if (await Task.WhenAny(reading, silence) != reading && !cancellationToken.IsCancellationRequested)
+            {
+                if (policy.Time.GetElapsedTime(_heardAt) >= policy.IdleTimeout)
+                {
+                    // keep-alives reset YARP's idle limit, so the stream's own silence is measured here
+                    throw new TimeoutException("STREAM_IDLE_TIMEOUT");
+                }
+                _ready = RelayPolicy.KeepAliveComment;
+                _readyIsKeepAlive = true;
+                return;
+            }
+            await stop.CancelAsync();
+        }
+        var read = await reading;
+        _pending = null;
+        _heardAt = policy.Time.GetTimestamp();
+        if (read == 0)
+        {
+            _ended = true;
+            if (!_released)
+            {
+                var held = _held!.GetBuffer().AsMemory(0, (int)_held.Length);
+                if (policy.Streaming || !policy.Check!.AnswerHasReply(held.Span))
+                {
+                    Empty = true;
+                    throw new EmptyAnswerException();
+                }
+                Release();
+            }
+            return;
+        }
+        if (_released)
+        {
+            _ready = _own.AsMemory(0, read);
+            return;
+        }
+        _held!.Write(_own!, 0, read);
+        var span = _held.GetBuffer().AsSpan(0, (int)_held.Length);
+        if (_held.Length > EmptyAnswerCheck.MaxHeldBytes || (policy.Streaming && policy.Check!.StreamHasReply(span)))
+        {
+            Release();
+        }
+    }
+
+    private void Release()
+    {
+        _released = true;
+        _ready = _held!.GetBuffer().AsMemory(0, (int)_held.Length);
+    }
+
+    /// <summary>Nothing handed on yet, or the last bytes closed an event (a blank line).</summary>
+    private bool AtEventBoundary => Bytes == 0 || (_lastBytes & 0xFFFF) == 0x0A0A || _lastBytes == 0x0D0A0D0A;
+
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
+    /// <summary>Only without a policy: holding back and keep-alives need the asynchronous reads YARP makes.</summary>
     public override int Read(byte[] buffer, int offset, int count)
     {
+        if (_own is not null)
+        {
+            throw new NotSupportedException("A relayed answer with a relay policy is read asynchronously.");
+        }
         var read = upstream.Read(buffer, offset, count);
         Counted(buffer.AsSpan(offset, read));
         return read;
@@ -76,6 +208,10 @@ public sealed class RelayedStream(Stream upstream, int captureLimit = 0) : Strea
             return;
         }
         Bytes += chunk.Length;
+        foreach (var b in chunk.Length > 4 ? chunk[^4..] : chunk)
+        {
+            _lastBytes = (_lastBytes << 8) | b;
+        }
         _tail.Append(chunk);
         if (captureLimit > 0 && Bytes <= captureLimit)
         {
@@ -103,6 +239,7 @@ public sealed class RelayedStream(Stream upstream, int captureLimit = 0) : Strea
         if (disposing)
         {
             _tail.Dispose();
+            _held?.Dispose();
             upstream.Dispose();
         }
         base.Dispose(disposing);
@@ -111,6 +248,7 @@ public sealed class RelayedStream(Stream upstream, int captureLimit = 0) : Strea
     public override async ValueTask DisposeAsync()
     {
         _tail.Dispose();
+        _held?.Dispose();
         await upstream.DisposeAsync();
         await base.DisposeAsync();
     }

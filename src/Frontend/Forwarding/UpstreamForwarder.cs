@@ -27,6 +27,7 @@ public sealed partial class UpstreamForwarder(
     AttemptReporter reporter,
     RequestLog requestLog,
     ClientAdmission clients,
+    CapacityWaits waits,
     ResourceAffinity affinity,
     ILogger<UpstreamForwarder> logger)
 {
@@ -65,7 +66,8 @@ public sealed partial class UpstreamForwarder(
             Complete(context, call, null, 0, started, 0); // refused by the client's limits: answered, nothing upstream
             return;
         }
-        var transformer = new AttemptTransformer(call, new Uri(_baseUri, call.PathAndQuery), context.Features.Get<ServerTiming>());
+        var transformer = new AttemptTransformer(call, new Uri(_baseUri, call.PathAndQuery), context.Features.Get<ServerTiming>(),
+            time, _options.StreamKeepAlive, _options.StreamIdleTimeout);
         TriedKeys? tried = null;
         UpstreamFailure? last = null;
         var attempts = 0;
@@ -81,6 +83,7 @@ public sealed partial class UpstreamForwarder(
         }
         // a streamed body cannot be sent twice; resources the gateway has no record of get one attempt, and Google's answer
         var maxAttempts = call.StreamRequestBody || (call.Resources.Names.Count > 0 && owner is null) ? 1 : _options.MaxAttempts;
+        DateTimeOffset? waitDeadline = null;
         while (attempts < maxAttempts)
         {
             if (alias is not null)
@@ -123,6 +126,25 @@ public sealed partial class UpstreamForwarder(
                     "The key pool is not reachable right now; retry shortly.", TimeSpan.FromSeconds(1));
                 Complete(context, call, alias, attempts, started, relayed);
                 return;
+            }
+            if (lease.Key is null && lease.RetryAt is { } retryAt)
+            {
+                // every key cools for this model: wait for the first to come back if it does so within the request's wait
+                waitDeadline ??= time.GetUtcNow() + waits.WaitFor(context.Request);
+                try
+                {
+                    if (await waits.WaitAsync(call.Model, retryAt, waitDeadline.Value, context.Features.Get<ServerTiming>(), aborted))
+                    {
+                        tried = null; // the keys that failed this request may be the ones back now
+                        alias = null;
+                        continue;
+                    }
+                }
+                catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+                {
+                    ClientLeft(context, call, alias, attempts, started, 0); // the client left while waiting: its place goes
+                    return;
+                }
             }
             if (lease.Key is null)
             {
@@ -305,6 +327,11 @@ public sealed partial class UpstreamForwarder(
             if (!context.Response.HasStarted)
             {
                 ResetResponse(context);
+                if (body?.Empty == true)
+                {
+                    metrics.EmptyAnswer(call.Model); // Gemini's 200 without a candidate: another key usually answers
+                    return (await FailTransientAsync(alias, call, "answered with no candidate"), 0);
+                }
                 return (await FailTransientAsync(alias, call, "upstream answer broke off before its first byte"), 0);
             }
             LogStreamBroken(logger, context.Features.Get<IForwarderErrorFeature>()?.Exception, alias.Index, call.Model, error.ToString());

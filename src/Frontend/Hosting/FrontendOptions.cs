@@ -74,6 +74,24 @@ public sealed class FrontendOptions
     [ConfigurationKeyName("STREAM_IDLE_TIMEOUT")]
     public long StreamIdleTimeoutMs { get; set; } = 300_000;
 
+    /// <summary>
+    /// STREAM_KEEPALIVE: the silence (ms) after which an SSE comment line goes to a streaming client, so proxies in front
+    /// of the gateway do not close a stream a thinking model keeps silent; 0 turns it off.
+    /// </summary>
+    [ConfigurationKeyName("STREAM_KEEPALIVE")]
+    public long StreamKeepAliveMs { get; set; } = 15_000;
+
+    /// <summary>
+    /// MAX_WAIT: the longest (ms) a request waits for a key of its model to come back when every key is cooling, instead
+    /// of an immediate 429; 0 keeps the immediate 429. A client shortens it with <c>x-gemini-party-max-wait</c>.
+    /// </summary>
+    [ConfigurationKeyName("MAX_WAIT")]
+    public long MaxWaitMs { get; set; } = 30_000;
+
+    /// <summary>MAX_WAITING: the most requests of one model waiting on this frontend; past it, 429 at once.</summary>
+    [ConfigurationKeyName("MAX_WAITING")]
+    public int MaxWaiting { get; set; } = 1000;
+
     [ConfigurationKeyName("HARM_CATEGORY_HARASSMENT")]
     public string? HarmCategoryHarassment { get; set; }
 
@@ -98,6 +116,9 @@ public sealed class FrontendOptions
     public TimeSpan UpstreamTimeout => TimeSpan.FromMilliseconds(UpstreamTimeoutMs);
 
     public TimeSpan StreamIdleTimeout => TimeSpan.FromMilliseconds(StreamIdleTimeoutMs);
+
+    /// <summary>STREAM_KEEPALIVE as a span; null when turned off.</summary>
+    public TimeSpan? StreamKeepAlive => StreamKeepAliveMs > 0 ? TimeSpan.FromMilliseconds(StreamKeepAliveMs) : null;
 
     public long MaxRequestBodyBytes => MaxRequestBodyMb * 1024L * 1024L;
 

@@ -72,6 +72,18 @@ internal sealed class FrontendOptionsValidator : IValidateOptions<FrontendOption
         {
             failures.Add("UPSTREAM_TIMEOUT and STREAM_IDLE_TIMEOUT are milliseconds and must be at least 1000 (defaults 600000 and 300000).");
         }
+        if (options.StreamKeepAliveMs < 0 || options.StreamKeepAliveMs is > 0 and < 100)
+        {
+            failures.Add($"STREAM_KEEPALIVE is {options.StreamKeepAliveMs}: set it to the milliseconds of silence after which a stream gets a keep-alive comment, at least 100 (default 15000), or 0 to turn keep-alives off.");
+        }
+        if (options.MaxWaitMs is < 0 or > 600_000)
+        {
+            failures.Add($"MAX_WAIT is {options.MaxWaitMs}: set it to the milliseconds a request may wait for a cooling key to come back, between 0 (answer 429 at once) and 600000 (default 30000).");
+        }
+        if (options.MaxWaiting is < 1 or > 1_000_000)
+        {
+            failures.Add($"MAX_WAITING is {options.MaxWaiting}: set it to the most requests of one model that may wait on a frontend, between 1 and 1000000 (default 1000).");
+        }
         if (options.ApiPrefix is { } prefix && prefix.Trim().Trim('/').Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '/' or '.')))
         {
             failures.Add($"API_PREFIX '{prefix}' has characters a path cannot hold: use letters, digits, '-', '_', '.' and '/'.");

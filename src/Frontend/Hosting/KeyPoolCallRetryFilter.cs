@@ -43,7 +43,7 @@ internal sealed partial class KeyPoolCallRetryFilter(TimeProvider time, ILogger<
                 thrown?.Throw();
                 return;
             }
-            LogRetrying(logger, context.MethodName, attempt, failure.GetType().Name, delay.TotalMilliseconds);
+            LogRetrying(logger, failure, context.MethodName, attempt, delay.TotalMilliseconds);
             await Task.Delay(delay, time);
             delay = delay * 2 < MaxDelay ? delay * 2 : MaxDelay;
         }
@@ -54,6 +54,6 @@ internal sealed partial class KeyPoolCallRetryFilter(TimeProvider time, ILogger<
         failure is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException;
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Warning,
-        Message = "Pool call {Method} not delivered (attempt {Attempt}, {Error}); retrying in {DelayMs} ms")]
-    private static partial void LogRetrying(ILogger logger, string method, int attempt, string error, double delayMs);
+        Message = "Pool call {Method} not delivered (attempt {Attempt}); retrying in {DelayMs} ms")]
+    private static partial void LogRetrying(ILogger logger, Exception exception, string method, int attempt, double delayMs);
 }

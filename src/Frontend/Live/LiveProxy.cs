@@ -119,7 +119,7 @@ public sealed partial class LiveProxy(
                 }
                 catch (Exception ex) when (ex is OrleansException or TimeoutException or ArgumentException or InvalidOperationException)
                 {
-                    LogPoolUnreachable(logger, ex.GetType().Name);
+                    LogPoolUnreachable(logger, ex);
                     return await FailAsync(LiveCloseClassifier.TryAgainLater, "The key pool is not reachable right now; retry shortly.");
                 }
                 if (lease.Key is null)
@@ -265,8 +265,8 @@ public sealed partial class LiveProxy(
         }
     }
 
-    [LoggerMessage(EventId = 3501, Level = LogLevel.Warning, Message = "The key pool is not reachable ({Error}); closed a Live session with 1013")]
-    private static partial void LogPoolUnreachable(ILogger logger, string error);
+    [LoggerMessage(EventId = 3501, Level = LogLevel.Warning, Message = "The key pool is not reachable; closed a Live session with 1013")]
+    private static partial void LogPoolUnreachable(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 3502, Level = LogLevel.Information, Message = "Key #{KeyIndex} refused a Live session for {Model}: {Reason}")]
     private static partial void LogAttemptRefused(ILogger logger, int keyIndex, string model, string reason);

@@ -46,13 +46,13 @@ public sealed partial class ClusterMembership(IGrainFactory grains, IOptions<Clu
             // best effort, for display: whatever stops the read leaves the silos out of the answer. Not only Orleans'
             // own exceptions: with Redis restarting, the silo's Redis exception has no Orleans codec and arrives as a
             // CodecNotFoundException (seen in CI as a 500 from /rotation-status)
-            LogMembershipUnavailable(logger, ex.GetType().Name);
+            LogMembershipUnavailable(logger, ex);
             return null;
         }
     }
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Could not read the cluster membership for /rotation-status ({Error})")]
-    private static partial void LogMembershipUnavailable(ILogger logger, string error);
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Could not read the cluster membership for /rotation-status")]
+    private static partial void LogMembershipUnavailable(ILogger logger, Exception exception);
 }
 
 /// <summary>One silo as /rotation-status shows it.</summary>

@@ -38,6 +38,10 @@ public sealed class FrontendMetrics
     private readonly Counter<long> _leaseCalls;
     private readonly Counter<long> _leasedKeys;
     private readonly Counter<long> _leaseWaits;
+    private readonly Counter<long> _emptyAnswers;
+    private readonly UpDownCounter<long> _waiting;
+    private readonly Histogram<double> _waitDuration;
+    private readonly Counter<long> _waitsRefused;
     private readonly Counter<long> _affinityWaits;
     private readonly Counter<long> _affinityRefusals;
 
@@ -68,6 +72,15 @@ public sealed class FrontendMetrics
             "Keys those calls brought, by model: the requests served plus the keys held ahead (at most LEASE_BATCH).");
         _leaseWaits = meter.CreateCounter<long>("gemini_party.pool.lease_waits", "{request}",
             "Requests that found no leased key in hand and waited for a lease call, by model.");
+        _emptyAnswers = meter.CreateCounter<long>("gemini_party.upstream.empty_answers", "{answer}",
+            "Upstream 200s with no candidate and no block reason (or a stream that ended before its first), by model: each counts as a transient failure of its key and is retried on another.");
+        _waiting = meter.CreateUpDownCounter<long>("gemini_party.waiting", "{request}",
+            "Requests waiting on this frontend for a key of their model to come back (MAX_WAIT), by model.");
+        _waitDuration = meter.CreateHistogram("gemini_party.wait.duration", "s",
+            "Time requests waited for a key to come back, by model (each wait until a cooldown's end; a request may wait more than once).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        _waitsRefused = meter.CreateCounter<long>("gemini_party.waits_refused", "{request}",
+            "Requests that found MAX_WAITING requests of their model already waiting on this frontend and got 429 at once, by model.");
         _affinityWaits = meter.CreateCounter<long>("gemini_party.affinity.waits", "{request}",
             "Requests naming a resource that waited for its owning key to come back from a cooldown (within MAX_AFFINITY_WAIT), by model.");
         _affinityRefusals = meter.CreateCounter<long>("gemini_party.affinity.refusals", "{request}",
@@ -132,6 +145,19 @@ public sealed class FrontendMetrics
         _leaseCalls.Add(1, tags);
         _leasedKeys.Add(keys, tags);
     }
+
+    public void EmptyAnswer(string model) => _emptyAnswers.Add(1, new TagList { { "model", Model(model) } });
+
+    public void WaitStarted(string model) => _waiting.Add(1, new TagList { { "model", Model(model) } });
+
+    public void WaitEnded(string model, TimeSpan waited)
+    {
+        var tags = new TagList { { "model", Model(model) } };
+        _waiting.Add(-1, tags);
+        _waitDuration.Record(waited.TotalSeconds, tags);
+    }
+
+    public void WaitRefused(string model) => _waitsRefused.Add(1, new TagList { { "model", Model(model) } });
 
     public void LeaseWaited(string model) => _leaseWaits.Add(1, new TagList { { "model", Model(model) } });
 

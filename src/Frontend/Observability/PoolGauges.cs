@@ -64,7 +64,7 @@ public sealed partial class PoolGauges(KeyPoolReference pool, ClusterMembership 
         }
         catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
         {
-            LogRefreshFailed(logger, ex.GetType().Name); // keep the last snapshot: a gap is worse than a stale value
+            LogRefreshFailed(logger, ex); // keep the last snapshot: a gap is worse than a stale value
         }
     }
 
@@ -127,6 +127,6 @@ public sealed partial class PoolGauges(KeyPoolReference pool, ClusterMembership 
 
     internal sealed record Snapshot(DateTimeOffset At, Measurement<int>[] Usable, Measurement<int>[] ByState, Measurement<long>[] Probes);
 
-    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Could not read the pool status for the key gauges ({Error}); /metrics shows the last one")]
-    private static partial void LogRefreshFailed(ILogger logger, string error);
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Could not read the pool status for the key gauges; /metrics shows the last one")]
+    private static partial void LogRefreshFailed(ILogger logger, Exception exception);
 }
