@@ -29,6 +29,14 @@ public interface IKeyPoolGrain : IGrainWithStringKey
     ValueTask<KeyLease> LeaseAsync(string model, int count = 1, TriedKeys? tried = null, IKeyPoolObserver? holder = null);
 
     /// <summary>
+    /// The key with <paramref name="fingerprint"/> for <paramref name="model"/> if it is usable now: for a request that
+    /// names a resource only that key can see. Otherwise no key, with <see cref="KeyLease.RetryAt"/> when it is cooling
+    /// for the model, or <see cref="KeyLease.AllInvalid"/> when it is invalid or no longer in the pool.
+    /// </summary>
+    [Alias("LeaseKey"), ResponseTimeout("00:00:05")]
+    ValueTask<KeyLease> LeaseKeyAsync(string model, string fingerprint);
+
+    /// <summary>
     /// Renews the subscription of a frontend that holds leased keys (a lease subscribes it too), so it keeps hearing of
     /// withdrawals while it leases nothing. A subscription lapses unless renewed within <see cref="SubscriptionLifetime"/>.
     /// </summary>

@@ -8,6 +8,9 @@ public static class StorageNames
 
     /// <summary>The grain storage provider that holds every <see cref="IClientGrain"/>'s usage.</summary>
     public const string Clients = "clients";
+
+    /// <summary>The grain storage provider that holds every <see cref="IResourceGrain"/>'s binding.</summary>
+    public const string Resources = "resources";
 }
 
 /// <summary>Keys of services the grains resolve by name.</summary>

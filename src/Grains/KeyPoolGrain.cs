@@ -130,6 +130,19 @@ public sealed partial class KeyPoolGrain(
         return ValueTask.FromResult(new KeyLease(keys, null, false, _version));
     }
 
+    public ValueTask<KeyLease> LeaseKeyAsync(string model, string fingerprint)
+    {
+        var slot = Array.Find(_slots, slot => slot.Alias.Fingerprint == fingerprint);
+        if (slot is null || slot.IsOut) // invalid, disabled or removed: the resource must be re-created
+        {
+            return ValueTask.FromResult(new KeyLease([], null, true, _version));
+        }
+        var now = time.GetUtcNow();
+        return ValueTask.FromResult(slot.CoolingUntil(model, now) is { } until
+            ? new KeyLease([], until, false, _version)
+            : new KeyLease([slot.Alias], null, false, _version));
+    }
+
     public Task SubscribeAsync(IKeyPoolObserver observer)
     {
         _subscribers.Renew(observer);

@@ -46,6 +46,8 @@ public static class KeyPoolSiloExtensions
                 (storage, serializer) => storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
             silo.AddMemoryGrainStorage(StorageNames.Clients, options => options.Configure<Serializer>(
                 (storage, serializer) => storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
+            silo.AddMemoryGrainStorage(StorageNames.Resources, options => options.Configure<Serializer>(
+                (storage, serializer) => storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
             return silo;
         }
 
@@ -63,6 +65,7 @@ public static class KeyPoolSiloExtensions
         silo.UseRedisClustering(options => options.ConfigurationOptions = redis);
         silo.AddRedisGrainStorage(StorageNames.KeyPool, options => options.ConfigurationOptions = redis);
         silo.AddRedisGrainStorage(StorageNames.Clients, options => options.ConfigurationOptions = redis);
+        silo.AddRedisGrainStorage(StorageNames.Resources, options => options.ConfigurationOptions = redis);
         silo.Configure<ClusterMembershipOptions>(ConfigureFastFailureDetection);
         return silo;
     }

@@ -137,7 +137,7 @@ internal sealed class ApiRequestPipeline(FakeGeminiState state)
             return;
         }
 
-        if (!state.FastMode && call.Body.Length > 0 && call.FormFields is null && !call.TryGetJson(out _))
+        if (!state.FastMode && call.Body.Length > 0 && call.FormFields is null && !context.Request.Query.ContainsKey("upload_id") && !call.TryGetJson(out _))
         {
             await ResponseWriter.WriteErrorAsync(context, GoogleErrors.MalformedJson());
             return;

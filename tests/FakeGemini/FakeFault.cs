@@ -22,6 +22,8 @@ public sealed record FakeFault(FakeFaultKind Kind, int? RetryDelaySeconds = null
     public static FakeFault NonJson { get; } = new(FakeFaultKind.NonJson);
     public static FakeFault Truncated { get; } = new(FakeFaultKind.Truncated);
     public static FakeFault MidStreamFailure { get; } = new(FakeFaultKind.MidStreamFailure);
+    public static FakeFault PermissionDenied { get; } = new(FakeFaultKind.PermissionDenied);
+    public static FakeFault LocationNotSupported { get; } = new(FakeFaultKind.LocationNotSupported);
     public static FakeFault EmptyAnswer { get; } = new(FakeFaultKind.EmptyAnswer);
 
     /// <summary>

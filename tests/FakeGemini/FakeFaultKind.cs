@@ -34,6 +34,13 @@ public enum FakeFaultKind
     /// <summary>The Google error object wrapped in a one-element JSON array (seen on the OpenAI-compatible path).</summary>
     ArrayWrappedError,
     /// <summary>
+    /// 403 PERMISSION_DENIED without ErrorInfo, as Google answers a key that asks for a resource another key made
+    /// ("You do not have permission to access the File ... or it may not exist").
+    /// </summary>
+    PermissionDenied,
+    /// <summary>400 FAILED_PRECONDITION "User location is not supported for the API use."</summary>
+    LocationNotSupported,
+    /// <summary>
     /// 200 with no candidates and no block reason, as Gemini sometimes answers: a body with usage only (OpenAI: an empty
     /// <c>choices</c>), or a stream that ends before its first candidate.
     /// </summary>

@@ -31,6 +31,7 @@ internal static class FakeGeminiApp
         var app = builder.Build();
         app.Lifetime.ApplicationStopping.Register(state.SignalStopping);
         app.Use(new ApiRequestPipeline(state).InvokeAsync);
+        app.MapResourceApi(state);
         app.MapNativeApi(state);
         app.MapOpenAiApi(state);
         app.MapFakeControlApi(state);

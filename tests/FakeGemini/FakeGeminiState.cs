@@ -20,6 +20,9 @@ internal sealed class FakeGeminiState(FakeGeminiOptions options)
 
     public FakeLiveState Live { get; } = new();
 
+    /// <summary>Files, caches, batches and operations, each owned by the key that made it.</summary>
+    public FakeResources Resources { get; } = new();
+
     private readonly ConcurrentDictionary<string, byte[]> _fixedBodies = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
 

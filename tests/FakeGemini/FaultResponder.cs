@@ -44,6 +44,12 @@ internal static class FaultResponder
             case FakeFaultKind.BadRequest400:
                 await ResponseWriter.WriteErrorAsync(context, GoogleErrors.BadRequest());
                 return true;
+            case FakeFaultKind.PermissionDenied:
+                await ResponseWriter.WriteErrorAsync(context, GoogleErrors.ResourceDenied("File", "abc123"));
+                return true;
+            case FakeFaultKind.LocationNotSupported:
+                await ResponseWriter.WriteErrorAsync(context, GoogleErrors.LocationNotSupported());
+                return true;
             case FakeFaultKind.ArrayWrappedError:
                 await ResponseWriter.WriteErrorAsync(context, GoogleErrors.ForStatus(fault.Status, call.ApiKey, call.Model), wrapInArray: true);
                 return true;

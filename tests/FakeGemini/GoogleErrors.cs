@@ -86,6 +86,12 @@ internal static class GoogleErrors
 
     public static GoogleError NotFound(string message) => new(404, "NOT_FOUND", message, []);
 
+    /// <summary>What a key gets for a resource another key's project made: no ErrorInfo, nothing about the key.</summary>
+    public static GoogleError ResourceDenied(string kind, string id) => new(403, "PERMISSION_DENIED",
+        $"You do not have permission to access the {kind} {id} or it may not exist.", []);
+
+    public static GoogleError LocationNotSupported() => new(400, "FAILED_PRECONDITION", "User location is not supported for the API use.", []);
+
     /// <summary>The usual error for a status code, for faults that only name a status.</summary>
     public static GoogleError ForStatus(int status, string? apiKey, string? model) => status switch
     {

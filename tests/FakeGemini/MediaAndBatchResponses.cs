@@ -91,6 +91,26 @@ internal static class MediaAndBatchResponses
     });
 
     /// <summary>The number of inline requests of a <c>:batchGenerateContent</c> or <c>:asyncBatchEmbedContent</c> body.</summary>
+    /// <summary>A batch's input file (<c>batch.inputConfig.fileName</c>), or null for inline requests.</summary>
+    public static string? InputFile(JsonElement root)
+    {
+        var batch = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("batch", out var b) ? b : root;
+        foreach (var config in new[] { "inputConfig", "input_config" })
+        {
+            if (batch.ValueKind == JsonValueKind.Object && batch.TryGetProperty(config, out var input) && input.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var field in new[] { "fileName", "file_name" })
+                {
+                    if (input.TryGetProperty(field, out var file) && file.ValueKind == JsonValueKind.String)
+                    {
+                        return file.GetString();
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
     public static int InlineRequestCount(JsonElement root) =>
         root.ValueKind == JsonValueKind.Object
         && root.TryGetProperty("batch", out var batch) && batch.ValueKind == JsonValueKind.Object

@@ -64,6 +64,13 @@ internal static class NativeEndpoints
             return ResponseWriter.WriteErrorAsync(context, GoogleErrors.ModelNotFound(call.Model, call.Method));
         }
 
+        // a resource belongs to the key that made it: any other key is refused, with nothing said about the key
+        if (call.Body.Length > 0 && state.Resources.ForeignIn(System.Text.Encoding.UTF8.GetString(call.Body), call.ApiKey!) is { } foreign)
+        {
+            return ResponseWriter.WriteErrorAsync(context, GoogleErrors.ResourceDenied(
+                foreign.StartsWith("files/", StringComparison.Ordinal) ? "File" : "CachedContent", foreign[(foreign.IndexOf('/') + 1)..]));
+        }
+
         return call.Method switch
         {
             "generateContent" => GenerateAsync(context, call, state),
@@ -72,9 +79,9 @@ internal static class NativeEndpoints
             "batchEmbedContents" => BatchEmbedAsync(context, call),
             "countTokens" => CountTokensAsync(context, call),
             "predict" => ResponseWriter.WriteJsonAsync(context, 200, MediaAndBatchResponses.Predictions(SampleCount(call))),
-            "predictLongRunning" => ResponseWriter.WriteJsonAsync(context, 200, MediaAndBatchResponses.Operation(call.Model!)),
-            "batchGenerateContent" => BatchAsync(context, call, "GenerateContentBatch"),
-            "asyncBatchEmbedContent" => BatchAsync(context, call, "EmbedContentBatch"),
+            "predictLongRunning" => OperationAsync(context, call, state),
+            "batchGenerateContent" => BatchAsync(context, call, state, "GenerateContentBatch"),
+            "asyncBatchEmbedContent" => BatchAsync(context, call, state, "EmbedContentBatch"),
             _ => ResponseWriter.WriteErrorAsync(context, GoogleErrors.NotFound($"Method not found: {call.Method}.")),
         };
     }
@@ -141,16 +148,28 @@ internal static class NativeEndpoints
         return ResponseWriter.WriteJsonAsync(context, 200, GeminiResponses.BatchEmbeddings(embeddings));
     }
 
-    /// <summary>A batch from inline requests; Google refuses one with none.</summary>
-    private static Task BatchAsync(HttpContext context, FakeCall call, string type)
+    /// <summary>A batch from inline requests or an uploaded file; Google refuses one with neither. It belongs to the key.</summary>
+    private static Task BatchAsync(HttpContext context, FakeCall call, FakeGeminiState state, string type)
     {
-        if (!call.TryGetJson(out var root) || MediaAndBatchResponses.InlineRequestCount(root) == 0)
+        var inputFile = call.TryGetJson(out var root) ? MediaAndBatchResponses.InputFile(root) : null;
+        if (!call.TryGetJson(out root) || (MediaAndBatchResponses.InlineRequestCount(root) == 0 && inputFile is null))
         {
             return ResponseWriter.WriteErrorAsync(context, GoogleErrors.BadRequest("* batch.input_config: input_config is not specified\n"));
         }
 
-        return ResponseWriter.WriteJsonAsync(context, 200,
-            MediaAndBatchResponses.Batch(call.Model!, type, MediaAndBatchResponses.DisplayName(root), MediaAndBatchResponses.InlineRequestCount(root)));
+        var body = MediaAndBatchResponses.Batch(call.Model!, type, MediaAndBatchResponses.DisplayName(root), MediaAndBatchResponses.InlineRequestCount(root));
+        using var created = JsonDocument.Parse(body);
+        state.Resources.Add(created.RootElement.GetProperty("name").GetString()!, call.ApiKey!, "batch", mimeType: "models/" + call.Model, inputFile: inputFile);
+        return ResponseWriter.WriteJsonAsync(context, 200, body);
+    }
+
+    /// <summary>A long-running operation (Veo), owned by the key; done on its second poll.</summary>
+    private static Task OperationAsync(HttpContext context, FakeCall call, FakeGeminiState state)
+    {
+        var body = MediaAndBatchResponses.Operation(call.Model!);
+        using var created = JsonDocument.Parse(body);
+        state.Resources.Add(created.RootElement.GetProperty("name").GetString()!, call.ApiKey!, "operation");
+        return ResponseWriter.WriteJsonAsync(context, 200, body);
     }
 
     /// <summary>Imagen's <c>parameters.sampleCount</c>, 1 when absent.</summary>

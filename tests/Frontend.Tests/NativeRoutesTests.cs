@@ -70,7 +70,7 @@ public sealed class NativeRoutesTests(FrontendFixture gateway)
     {
         var model = FrontendFixture.NewModel();
         // odd spacing, key order and fields the gateway has never heard of must all survive
-        var body = """{ "contents":[{"role":"user","parts":[{"text":"héllo \u2603"}]}],  "toolConfig":{"functionCallingConfig":{"mode":"ANY"}},"cachedContent":"cachedContents/abc","generationConfig":{"thinkingConfig":{"thinkingBudget":1024},"temperature":0.2},"someFieldFromTheFuture":{"x":[1,2,3]} }""";
+        var body = """{ "contents":[{"role":"user","parts":[{"text":"héllo \u2603"}]}],  "toolConfig":{"functionCallingConfig":{"mode":"ANY"}},"labels":{"team":"abc"},"generationConfig":{"thinkingConfig":{"thinkingBudget":1024},"temperature":0.2},"someFieldFromTheFuture":{"x":[1,2,3]} }""";
         using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", body);
         Assert.Equal(200, (int)response.StatusCode);
         var recorded = gateway.Upstream.Requests.Single(r => r.Model == model);

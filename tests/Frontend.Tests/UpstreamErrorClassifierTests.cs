@@ -35,6 +35,17 @@ public sealed class UpstreamErrorClassifierTests
         "details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"CONSUMER_SUSPENDED","domain":"googleapis.com"}]}}
         """;
 
+    private const string FileOfAnotherKey = """
+        {"error":{"code":403,"message":"You do not have permission to access the File abc123 or it may not exist.","status":"PERMISSION_DENIED"}}
+        """;
+
+    private const string LocationNotSupported = """
+        {"error":{"code":400,"message":"User location is not supported for the API use.","status":"FAILED_PRECONDITION"}}
+        """;
+
+    private static string KeyReason(int status, string reason) =>
+        $$$"""{"error":{"code":{{{status}}},"message":"m","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"{{{reason}}}","domain":"googleapis.com"}]}}""";
+
     public static TheoryData<int, string, UpstreamOutcome> Table => new()
     {
         { 200, "{}", UpstreamOutcome.Success },
@@ -45,6 +56,16 @@ public sealed class UpstreamErrorClassifierTests
         { 400, InvalidKey, UpstreamOutcome.InvalidKey },
         { 401, """{"error":{"code":401,"status":"UNAUTHENTICATED","message":"x"}}""", UpstreamOutcome.InvalidKey },
         { 403, Suspended, UpstreamOutcome.InvalidKey },
+        { 400, KeyReason(400, "API_KEY_EXPIRED"), UpstreamOutcome.InvalidKey },
+        { 403, KeyReason(403, "SERVICE_DISABLED"), UpstreamOutcome.InvalidKey },
+        { 403, KeyReason(403, "API_KEY_SERVICE_BLOCKED"), UpstreamOutcome.InvalidKey },
+        { 403, KeyReason(403, "API_KEY_HTTP_REFERRER_BLOCKED"), UpstreamOutcome.InvalidKey },
+        { 403, KeyReason(403, "API_KEY_IP_ADDRESS_BLOCKED"), UpstreamOutcome.InvalidKey },
+        { 403, """{"error":{"code":403,"message":"Your API key was reported as leaked. Please use another API key.","status":"PERMISSION_DENIED"}}""", UpstreamOutcome.InvalidKey },
+        { 403, FileOfAnotherKey, UpstreamOutcome.ClientError },
+        { 403, KeyReason(403, "SOMETHING_ELSE"), UpstreamOutcome.ClientError },
+        { 403, "", UpstreamOutcome.ClientError },
+        { 400, LocationNotSupported, UpstreamOutcome.ClientError },
         { 400, BadRequest, UpstreamOutcome.ClientError },
         { 404, """{"error":{"code":404,"message":"models/nope is not found","status":"NOT_FOUND"}}""", UpstreamOutcome.ClientError },
         { 413, "", UpstreamOutcome.ClientError },
@@ -58,6 +79,14 @@ public sealed class UpstreamErrorClassifierTests
     [MemberData(nameof(Table))]
     public void Each_row_of_the_table(int status, string body, UpstreamOutcome expected) =>
         Assert.Equal(expected, UpstreamErrorClassifier.Classify(status, Encoding.UTF8.GetBytes(body)).Outcome);
+
+    [Theory]
+    [InlineData(401, """{"error":{"code":401,"status":"UNAUTHENTICATED","message":"x"}}""", UpstreamOutcome.ClientError)]
+    [InlineData(403, FileOfAnotherKey, UpstreamOutcome.ClientError)]
+    [InlineData(404, """{"error":{"code":404,"message":"File abc123 not found.","status":"NOT_FOUND"}}""", UpstreamOutcome.ClientError)]
+    [InlineData(403, Suspended, UpstreamOutcome.InvalidKey)]
+    public void With_a_resource_in_play_only_a_key_reason_blames_the_key(int status, string body, UpstreamOutcome expected) =>
+        Assert.Equal(expected, UpstreamErrorClassifier.Classify(status, Encoding.UTF8.GetBytes(body), resourceInPlay: true).Outcome);
 
     [Fact]
     public void The_retry_delay_comes_from_RetryInfo()
@@ -106,7 +135,7 @@ public sealed class UpstreamErrorClassifierTests
             {
                 Assert.Equal(UpstreamOutcome.ClientError, result.Outcome);
             }
-            if (status == 400 && !body.Contains("API_KEY_INVALID", StringComparison.Ordinal))
+            if (status is 400 or 403 && !body.Contains("API_KEY_INVALID", StringComparison.Ordinal))
             {
                 Assert.Equal(UpstreamOutcome.ClientError, result.Outcome);
             }

@@ -89,6 +89,8 @@ public sealed class UpstreamFailureTests(FrontendFixture gateway) : IDisposable
     [Theory]
     [InlineData(FakeFaultKind.DeadlineExceeded504, 504)]
     [InlineData(FakeFaultKind.BadRequest400, 400)]
+    [InlineData(FakeFaultKind.PermissionDenied, 403)]
+    [InlineData(FakeFaultKind.LocationNotSupported, 400)]
     public async Task Timeouts_and_client_errors_return_as_they_are_with_no_retry_and_no_blame(FakeFaultKind kind, int status)
     {
         var model = FrontendFixture.NewModel();
@@ -105,6 +107,35 @@ public sealed class UpstreamFailureTests(FrontendFixture gateway) : IDisposable
         using var again = await GenerateAsync(model);
         Assert.Equal(200, (int)again.StatusCode);
         Assert.Equal([0, 1], gateway.KeysSeenFor(model)); // the next request simply takes the next key in turn
+    }
+
+    /// <summary>
+    /// A client names a file it does not own, many times over: every key answers 403 without a key reason, the client
+    /// gets that 403 each time, and no key is marked invalid or cooled.
+    /// </summary>
+    [Fact]
+    public async Task Naming_resources_one_does_not_own_never_makes_a_key_invalid()
+    {
+        var model = FrontendFixture.NewModel();
+        foreach (var key in Keys)
+        {
+            gateway.Upstream.SetFault(key, FakeFault.PermissionDenied, times: 4);
+        }
+        var body = """{"contents":[{"parts":[{"text":"hi"},{"fileData":{"fileUri":"files/abc123","mimeType":"text/plain"}}]}]}""";
+
+        for (var i = 0; i < 3 * Keys.Length; i++)
+        {
+            using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", body);
+            var error = await response.AssertGoogleErrorAsync(403);
+            Assert.Equal("PERMISSION_DENIED", error.GetProperty("status").GetString());
+        }
+
+        Assert.Equal(3 * Keys.Length, gateway.KeysSeenFor(model).Length); // one attempt each, no retry
+        var status = await gateway.RotationStatusAsync();
+        for (var i = 0; i < Keys.Length; i++)
+        {
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, status.KeyStatus(i).GetProperty("invalid").ValueKind);
+        }
     }
 
     [Fact]

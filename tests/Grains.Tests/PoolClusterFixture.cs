@@ -35,6 +35,7 @@ public sealed class PoolClusterFixture : IAsyncLifetime
         {
             silo.AddMemoryGrainStorage(StorageNames.KeyPool);
             silo.AddMemoryGrainStorage(StorageNames.Clients);
+            silo.AddMemoryGrainStorage(StorageNames.Resources);
             silo.Services.AddKeyedSingleton<TimeProvider>(ServiceKeys.PoolClock, Clock);
             silo.Services.AddSingleton(KeyList);
             silo.Services.AddSingleton<IKeyProber>(Prober);

@@ -2,6 +2,7 @@ using System.Text;
 using GeminiParty.Frontend.Auth;
 using GeminiParty.Frontend.Forwarding;
 using GeminiParty.Frontend.Hosting;
+using GeminiParty.Frontend.Resources;
 using Microsoft.Extensions.Options;
 
 namespace GeminiParty.Frontend.Apis;
@@ -16,6 +17,12 @@ public static class GeminiNativeApi
     /// <summary>The methods whose requests get the configured safety settings.</summary>
     private static readonly HashSet<string> GenerateMethods = new(StringComparer.Ordinal) { "generateContent", "streamGenerateContent" };
 
+    /// <summary>The methods whose answer is a new resource (a batch, a long-running operation), bound to the key that made it.</summary>
+    private static readonly HashSet<string> CreateMethods = new(StringComparer.Ordinal)
+    {
+        "batchGenerateContent", "asyncBatchEmbedContent", "predictLongRunning",
+    };
+
     /// <summary>The pseudo-model that model listing rotates under: it consumes no generation quota.</summary>
     internal const string ListModels = "models.list";
 
@@ -24,12 +31,13 @@ public static class GeminiNativeApi
         var gateway = app.ServiceProvider.GetRequiredService<IOptions<FrontendOptions>>().Value;
         var safety = gateway.SafetyThresholds; // built once: the HARM_CATEGORY_* settings are read at start only
         var forwarder = app.ServiceProvider.GetRequiredService<UpstreamForwarder>(); // a singleton: no per-request scope to find it
+        var affinity = app.ServiceProvider.GetRequiredService<ResourceAffinity>();
         foreach (var version in new[] { "v1beta", "v1" })
         {
             var api = app.MapGroup($"{gateway.NormalizedPrefix}/{version}/models")
                 .RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative)
                 .WithTags("Gemini native");
-            api.MapPost("/{**target}", (string target, HttpContext context) => PostAsync(version, target, context, forwarder, gateway, safety));
+            api.MapPost("/{**target}", (string target, HttpContext context) => PostAsync(version, target, context, forwarder, gateway, safety, affinity));
             if (version == "v1beta")
             {
                 api.MapGet("/", ListAsync);
@@ -41,7 +49,7 @@ public static class GeminiNativeApi
 
     /// <summary><c>POST /{version}/models/{model}:{method}</c>, for any method upstream has.</summary>
     public static async Task PostAsync(string version, string target, HttpContext context, UpstreamForwarder forwarder, FrontendOptions gateway,
-        IReadOnlyDictionary<string, string> safety)
+        IReadOnlyDictionary<string, string> safety, ResourceAffinity affinity)
     {
         var colon = target.LastIndexOf(':');
         if (colon < 0)
@@ -82,8 +90,17 @@ public static class GeminiNativeApi
                     return;
                 }
             }
+            // a body naming no resource costs one byte scan here, and no grain call
+            if (await ResourceRoutesApi.ResolveBodyAsync(context, ApiSurface.GeminiNative, affinity, body.Memory.Span) is not { } owner)
+            {
+                return;
+            }
             var path = $"{version}/models/{model}:{method}{ForwardedQuery(context.Request)}";
-            var call = new UpstreamCall(ApiSurface.GeminiNative, HttpMethod.Post, path, model, payload, method == "streamGenerateContent", rewritten);
+            var call = new UpstreamCall(ApiSurface.GeminiNative, HttpMethod.Post, path, model, payload, method == "streamGenerateContent", rewritten)
+            {
+                Resources = owner,
+                RecordAnswer = CreateMethods.Contains(method),
+            };
             await forwarder.ForwardAsync(context, call);
         }
     }

@@ -1,6 +1,7 @@
 using GeminiParty.Frontend.Auth;
 using GeminiParty.Frontend.Forwarding;
 using GeminiParty.Frontend.Hosting;
+using GeminiParty.Frontend.Resources;
 using Microsoft.Extensions.Options;
 
 namespace GeminiParty.Frontend.Apis;
@@ -22,6 +23,7 @@ public static class OpenAiCompatibleApi
     {
         var gateway = app.ServiceProvider.GetRequiredService<IOptions<FrontendOptions>>().Value;
         var forwarder = app.ServiceProvider.GetRequiredService<UpstreamForwarder>(); // a singleton: no per-request scope to find it
+        var affinity = app.ServiceProvider.GetRequiredService<ResourceAffinity>();
         foreach (var root in new[] { "/v1", "/v1beta/openai" })
         {
             var api = app.MapGroup(gateway.NormalizedPrefix + root)
@@ -29,13 +31,14 @@ public static class OpenAiCompatibleApi
                 .WithTags("OpenAI compatible");
             api.MapGet("/models", ListAsync);
             api.MapGet("/models/{**model}", GetAsync);
-            api.Map("/{**operation}", (string operation, HttpContext context) => ForwardAsync(operation, context, forwarder, gateway));
+            api.Map("/{**operation}", (string operation, HttpContext context) => ForwardAsync(operation, context, forwarder, gateway, affinity));
         }
         return app;
     }
 
     /// <summary>Any other operation, any method: the model comes from the body (JSON or form), else from the path.</summary>
-    private static async Task ForwardAsync(string operation, HttpContext context, UpstreamForwarder forwarder, FrontendOptions options)
+    private static async Task ForwardAsync(string operation, HttpContext context, UpstreamForwarder forwarder, FrontendOptions options,
+        ResourceAffinity affinity)
     {
         if (!UpstreamPath.IsSafe(operation))
         {
@@ -77,8 +80,13 @@ public static class OpenAiCompatibleApi
                 : "Invalid 'model': use letters, digits, '.', '-' and '_' (optionally prefixed by 'models/'), at most 256 characters.");
             return;
         }
+        // a chat part may point at an uploaded file: the file's key answers (one byte scan when the body names none)
+        if (await ResourceRoutesApi.ResolveBodyAsync(context, ApiSurface.OpenAi, affinity, payload.Span) is not { } owner)
+        {
+            return;
+        }
         var path = $"v1beta/openai/{operation}{GeminiNativeApi.ForwardedQuery(context.Request)}";
-        await forwarder.ForwardAsync(context, new UpstreamCall(ApiSurface.OpenAi, method, path, model, payload, facts.Stream));
+        await forwarder.ForwardAsync(context, new UpstreamCall(ApiSurface.OpenAi, method, path, model, payload, facts.Stream) { Resources = owner });
     }
 
     /// <summary>

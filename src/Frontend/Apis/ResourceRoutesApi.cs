@@ -1,14 +1,17 @@
 using GeminiParty.Frontend.Auth;
 using GeminiParty.Frontend.Forwarding;
 using GeminiParty.Frontend.Hosting;
+using GeminiParty.Frontend.Resources;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace GeminiParty.Frontend.Apis;
 
 /// <summary>
-/// Routes to resources that belong to the key that made them (files, cached contents, batches, operations, file search
-/// stores, uploads, downloads). Rotated like the model routes, a resource made with one key would be asked for with
-/// another and not be found; until those routes follow the key that made each resource, they answer a clear 501.
+/// Routes to resources that belong to the key that made them (files, cached contents, batches, operations, File Search
+/// stores, uploads, downloads). A request about one resource goes to its owning key (<see cref="ResourceAffinity"/>); a
+/// create, an upload and a resource's metadata are read for the names they carry, which are bound to the key that
+/// answered. Collections (lists) rotate like the model routes.
 /// </summary>
 public static class ResourceRoutesApi
 {
@@ -16,39 +19,248 @@ public static class ResourceRoutesApi
 
     public static IEndpointRouteBuilder MapResourceRoutesApi(this IEndpointRouteBuilder app)
     {
-        var prefix = app.ServiceProvider.GetRequiredService<IOptions<FrontendOptions>>().Value.NormalizedPrefix;
-        var native = app.MapGroup(prefix).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative).WithTags("Resources (not yet)");
+        var gateway = app.ServiceProvider.GetRequiredService<IOptions<FrontendOptions>>().Value;
+        var forwarder = app.ServiceProvider.GetRequiredService<UpstreamForwarder>();
+        var affinity = app.ServiceProvider.GetRequiredService<ResourceAffinity>();
+        var prefix = gateway.NormalizedPrefix;
+        var native = app.MapGroup(prefix).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative).WithTags("Resources");
         foreach (var version in new[] { "v1beta", "v1" })
         {
             foreach (var collection in Collections)
             {
-                native.Map($"/{version}/{collection}", NativeAsync);
-                native.Map($"/{version}/{collection}/{{**rest}}", NativeAsync);
+                native.Map($"/{version}/{collection}", (HttpContext context) =>
+                    ResourceAsync(context, ApiSurface.GeminiNative, $"{version}/{collection}", collection, forwarder, affinity, gateway));
+                native.Map($"/{version}/{collection}/{{**rest}}", (string rest, HttpContext context) =>
+                    ResourceAsync(context, ApiSurface.GeminiNative, $"{version}/{collection}/{rest}", $"{collection}/{rest}", forwarder, affinity, gateway));
             }
-            native.Map($"/{version}/models/{{model}}/operations/{{**rest}}", NativeAsync); // long-running video generations
+            native.Map($"/{version}/models/{{model}}/operations/{{**rest}}", (string model, string rest, HttpContext context) =>
+                ResourceAsync(context, ApiSurface.GeminiNative, $"{version}/models/{model}/operations/{rest}", $"models/{model}/operations/{rest}",
+                    forwarder, affinity, gateway));
         }
-        native.Map("/upload/{**rest}", NativeAsync);
-        native.Map("/download/{**rest}", NativeAsync);
+        native.Map("/upload/{**rest}", (string rest, HttpContext context) => UploadAsync(context, rest, forwarder, affinity, gateway));
+        native.Map("/download/{**rest}", (string rest, HttpContext context) =>
+            ResourceAsync(context, ApiSurface.GeminiNative, $"download/{rest}", rest[(rest.IndexOf('/') + 1)..], forwarder, affinity, gateway));
 
         // OpenAI's files and batches are key-bound the same way
-        var openAi = app.MapGroup(prefix + "/v1beta/openai").RequireClientToken(app.ServiceProvider, ApiSurface.OpenAi).WithTags("Resources (not yet)");
+        var openAi = app.MapGroup(prefix + "/v1beta/openai").RequireClientToken(app.ServiceProvider, ApiSurface.OpenAi).WithTags("Resources");
         foreach (var collection in new[] { "files", "batches" })
         {
-            openAi.Map($"/{collection}", OpenAiAsync);
-            openAi.Map($"/{collection}/{{**rest}}", OpenAiAsync);
+            openAi.Map($"/{collection}", (HttpContext context) =>
+                ResourceAsync(context, ApiSurface.OpenAi, $"v1beta/openai/{collection}", collection, forwarder, affinity, gateway));
+            openAi.Map($"/{collection}/{{**rest}}", (string rest, HttpContext context) =>
+                ResourceAsync(context, ApiSurface.OpenAi, $"v1beta/openai/{collection}/{rest}", $"{collection}/{rest}", forwarder, affinity, gateway));
         }
         return app;
     }
 
-    private const string Message =
-        "This gateway does not serve {0} yet: a resource belongs to the upstream key that made it, and routing each one back to its key is not built yet. Call this route on the Gemini API directly for now.";
+    /// <summary>
+    /// One request about a collection or a resource: to the resource's owner (and the owner of any resource its body
+    /// names), with the answer read for the names it carries.
+    /// </summary>
+    /// <param name="upstreamPath">The path upstream, without the query.</param>
+    /// <param name="resourcePath">The path after the API version, e.g. <c>files/abc:download</c>.</param>
+    private static async Task ResourceAsync(HttpContext context, ApiSurface surface, string upstreamPath, string resourcePath,
+        UpstreamForwarder forwarder, ResourceAffinity affinity, FrontendOptions gateway)
+    {
+        if (!UpstreamPath.IsSafe(upstreamPath))
+        {
+            await surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "Invalid path: use segments of letters, digits, '.', '-', '_' and ':'.");
+            return;
+        }
+        var method = HttpMethod.Parse(context.Request.Method);
+        var subject = ResourceNames.FromPath(resourcePath);
+        var download = resourcePath.EndsWith(":download", StringComparison.Ordinal) || context.Request.Query["alt"] == "media";
+        using var body = await RequestBody.ReadOrRejectAsync(context, surface, gateway.MaxRequestBodyBytes);
+        if (body is null)
+        {
+            return;
+        }
+        var names = new List<string>();
+        if (subject is not null)
+        {
+            names.Add(subject);
+        }
+        foreach (var name in ResourceNames.InBody(body.Memory.Span))
+        {
+            if (!names.Contains(name))
+            {
+                names.Add(name);
+            }
+        }
+        if (await ResolveOrRejectAsync(context, surface, affinity, names) is not { } owner)
+        {
+            return;
+        }
+        // a deletion is of the resource itself (files/abc), not of something under it (a store's document)
+        var deletes = method == HttpMethod.Delete && subject is not null && resourcePath.TrimEnd('/') == subject ? subject : null;
+        var call = new UpstreamCall(surface, method, upstreamPath + GeminiNativeApi.ForwardedQuery(context.Request),
+            Bucket(resourcePath), body.Memory, Streaming: download)
+        {
+            Resources = owner,
+            // a list names many resources; each get of one (or a create) records the key that answered
+            RecordAnswer = !download && method != HttpMethod.Delete && !(method == HttpMethod.Get && subject is null),
+            Deletes = deletes,
+        };
+        await forwarder.ForwardAsync(context, call);
+    }
 
-    private static Task NativeAsync(HttpContext context) =>
-        ApiSurface.GeminiNative.WriteErrorAsync(context, StatusCodes.Status501NotImplemented, string.Format(null, Message, Describe(context)));
+    /// <summary>
+    /// <c>/upload/...</c>: the start of a resumable upload (small metadata; upstream's session URL is rewritten to this
+    /// gateway and the session bound to the key), its chunks (streamed to the session's key as they arrive, whichever
+    /// frontend they reach), or a multipart upload (streamed, one attempt).
+    /// </summary>
+    private static async Task UploadAsync(HttpContext context, string rest, UpstreamForwarder forwarder, ResourceAffinity affinity, FrontendOptions gateway)
+    {
+        var surface = ApiSurface.GeminiNative;
+        var upstreamPath = "upload/" + rest;
+        if (!UpstreamPath.IsSafe(upstreamPath))
+        {
+            await surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "Invalid path: use segments of letters, digits, '.', '-', '_' and ':'.");
+            return;
+        }
+        var method = HttpMethod.Parse(context.Request.Method);
+        var path = upstreamPath + GeminiNativeApi.ForwardedQuery(context.Request);
+        var resourcePath = rest[(rest.IndexOf('/') + 1)..]; // after the API version
+        var store = ResourceNames.FromPath(resourcePath); // uploadToFileSearchStore: the store's key
+        var uploadId = context.Request.Query["upload_id"].ToString();
+        var command = context.Request.Headers["X-Goog-Upload-Command"].ToString();
+        var protocol = context.Request.Headers["X-Goog-Upload-Protocol"].ToString();
+        if (uploadId.Length > 0 || !command.Contains("start", StringComparison.OrdinalIgnoreCase) && !protocol.Equals("resumable", StringComparison.OrdinalIgnoreCase))
+        {
+            // a chunk, a query or a multipart upload: the body streams through, never held whole
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            {
+                size.MaxRequestBodySize = gateway.MaxUploadBytes;
+            }
+            if (context.Request.ContentLength > gateway.MaxUploadBytes)
+            {
+                await surface.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge,
+                    $"The upload is larger than the {gateway.MaxUploadMb} MB this gateway accepts (MAX_UPLOAD_MB).");
+                return;
+            }
+            List<string> names = [];
+            if (uploadId.Length > 0)
+            {
+                if (uploadId.Length > 512 || uploadId.Any(char.IsControl))
+                {
+                    await surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "Invalid upload_id.");
+                    return;
+                }
+                names.Add("uploads/" + uploadId);
+            }
+            else if (store is not null)
+            {
+                names.Add(store);
+            }
+            if (await ResolveOrRejectAsync(context, surface, affinity, names) is not { } owner)
+            {
+                return;
+            }
+            await forwarder.ForwardAsync(context, new UpstreamCall(surface, method, path, Bucket(resourcePath), default, Streaming: true)
+            {
+                Resources = owner,
+                StreamRequestBody = true,
+                RecordAnswer = true,
+            });
+            return;
+        }
 
-    private static Task OpenAiAsync(HttpContext context) =>
-        ApiSurface.OpenAi.WriteErrorAsync(context, StatusCodes.Status501NotImplemented, string.Format(null, Message, Describe(context)));
+        using var body = await RequestBody.ReadOrRejectAsync(context, surface, gateway.MaxRequestBodyBytes);
+        if (body is null)
+        {
+            return;
+        }
+        List<string> startNames = store is null ? [] : [store];
+        if (await ResolveOrRejectAsync(context, surface, affinity, startNames) is not { } startOwner)
+        {
+            return;
+        }
+        var publicBase = PublicBase(context.Request, gateway) + gateway.NormalizedPrefix;
+        var upstreamBase = gateway.BaseUri.AbsolutePath.TrimEnd('/');
+        await forwarder.ForwardAsync(context, new UpstreamCall(surface, method, path, Bucket(resourcePath), body.Memory, Streaming: false)
+        {
+            Resources = startOwner,
+            UploadUrl = pathAndQuery => publicBase + (upstreamBase.Length > 0 && pathAndQuery.StartsWith(upstreamBase, StringComparison.Ordinal)
+                ? pathAndQuery[upstreamBase.Length..]
+                : pathAndQuery),
+        });
+    }
 
-    private static string Describe(HttpContext context) =>
-        $"{context.Request.Method} {new string((context.Request.Path.Value ?? "").Take(120).Where(c => !char.IsControl(c)).ToArray())}";
+    /// <summary>
+    /// The gateway's address as the client sees it: PUBLIC_BASE_URL, else the trusted Forwarded / X-Forwarded-* headers,
+    /// else the request's own scheme and host. Clients such as <c>@google/genai</c> replace the scheme, host and port with
+    /// their own base URL anyway; the path and query must route here.
+    /// </summary>
+    internal static string PublicBase(HttpRequest request, FrontendOptions gateway)
+    {
+        if (!string.IsNullOrWhiteSpace(gateway.PublicBaseUrl))
+        {
+            return gateway.PublicBaseUrl.TrimEnd('/');
+        }
+        var scheme = request.Scheme;
+        var host = request.Host.Value ?? "localhost";
+        if (gateway.TrustForwardedHeaders)
+        {
+            if (request.Headers["Forwarded"].ToString() is { Length: > 0 } forwarded)
+            {
+                foreach (var part in forwarded.Split(',')[0].Split(';', StringSplitOptions.TrimEntries))
+                {
+                    if (part.StartsWith("proto=", StringComparison.OrdinalIgnoreCase))
+                    {
+                        scheme = part[6..].Trim('"');
+                    }
+                    else if (part.StartsWith("host=", StringComparison.OrdinalIgnoreCase))
+                    {
+                        host = part[5..].Trim('"');
+                    }
+                }
+            }
+            else
+            {
+                scheme = request.Headers["X-Forwarded-Proto"].ToString().Split(',')[0].Trim() is { Length: > 0 } proto ? proto : scheme;
+                host = request.Headers["X-Forwarded-Host"].ToString().Split(',')[0].Trim() is { Length: > 0 } forwardedHost ? forwardedHost : host;
+            }
+        }
+        if (scheme is not ("http" or "https") || host.Any(c => char.IsControl(c) || c is '/' or '\\' or '@' or ' '))
+        {
+            scheme = request.Scheme; // a forged header must not send uploads elsewhere
+            host = request.Host.Value ?? "localhost";
+        }
+        return $"{scheme}://{host}";
+    }
+
+    /// <summary>The owner of <paramref name="names"/>, or null after answering 400 (too many names) or 503 (pool unreachable).</summary>
+    private static async Task<ResourceOwner?> ResolveOrRejectAsync(HttpContext context, ApiSurface surface, ResourceAffinity affinity, IReadOnlyList<string> names)
+    {
+        if (names.Count > ResourceNames.MaxNamesPerRequest)
+        {
+            await surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
+                $"This request names {names.Count} resources; at most {ResourceNames.MaxNamesPerRequest} are accepted in one request.");
+            return null;
+        }
+        try
+        {
+            return await affinity.ResolveAsync(names);
+        }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+        {
+            await surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
+                "The gateway's resource records are not reachable right now; retry shortly.", TimeSpan.FromSeconds(1));
+            return null;
+        }
+    }
+
+    /// <summary>What rotation and cooldowns count a resource request under: its collection (it spends no model's quota).</summary>
+    private static string Bucket(string resourcePath)
+    {
+        var end = resourcePath.IndexOfAny(['/', ':', '?']);
+        return end < 0 ? resourcePath : resourcePath[..end];
+    }
+
+    /// <summary>Resolves the owner of the resources a generate body names, or answers and returns null.</summary>
+    internal static Task<ResourceOwner?> ResolveBodyAsync(HttpContext context, ApiSurface surface, ResourceAffinity affinity, ReadOnlySpan<byte> body)
+    {
+        var names = ResourceNames.InBody(body);
+        return names.Count == 0 ? Task.FromResult<ResourceOwner?>(ResourceOwner.None) : ResolveOrRejectAsync(context, surface, affinity, names);
+    }
 }

@@ -19,7 +19,7 @@ public abstract class ApiSurface
     public abstract void Authorize(HttpRequestMessage request, string key);
 
     /// <summary>Writes an error the gateway itself produces, in this surface's error shape; returns the body's length.</summary>
-    public async Task<int> WriteErrorAsync(HttpContext context, int status, string message, TimeSpan? retryAfter = null)
+    public async Task<int> WriteErrorAsync(HttpContext context, int status, string message, TimeSpan? retryAfter = null, string? googleStatus = null)
     {
         var response = context.Response;
         response.StatusCode = status;
@@ -28,7 +28,7 @@ public abstract class ApiSurface
         {
             response.Headers.RetryAfter = RetryAfterSeconds(delay);
         }
-        var body = ErrorBody(status, message);
+        var body = ErrorBody(status, message, googleStatus);
         await response.Body.WriteAsync(body);
         return body.Length;
     }
@@ -38,7 +38,8 @@ public abstract class ApiSurface
         Math.Max(1, (long)Math.Ceiling(delay.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The JSON body of an error in this surface's shape.</summary>
-    public abstract byte[] ErrorBody(int status, string message);
+    /// <param name="googleStatus">Google's status name when the HTTP status alone does not say it (FAILED_PRECONDITION).</param>
+    public abstract byte[] ErrorBody(int status, string message, string? googleStatus = null);
 
     /// <summary>Turns an upstream error body into what this surface's clients can read (already masked).</summary>
     public virtual ReadOnlyMemory<byte> AdaptUpstreamError(ReadOnlyMemory<byte> body) => body;
@@ -69,9 +70,9 @@ public abstract class ApiSurface
         public override void Authorize(HttpRequestMessage request, string key) =>
             request.Headers.TryAddWithoutValidation("x-goog-api-key", key);
 
-        public override byte[] ErrorBody(int status, string message) =>
+        public override byte[] ErrorBody(int status, string message, string? googleStatus = null) =>
             JsonSerializer.SerializeToUtf8Bytes(
-                new GoogleError(new GoogleErrorDetail(status, message, GoogleStatus(status))), ErrorJsonContext.Default.GoogleError);
+                new GoogleError(new GoogleErrorDetail(status, message, googleStatus ?? GoogleStatus(status))), ErrorJsonContext.Default.GoogleError);
     }
 
     private sealed class OpenAiSurface : ApiSurface
@@ -81,7 +82,7 @@ public abstract class ApiSurface
         public override void Authorize(HttpRequestMessage request, string key) =>
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
 
-        public override byte[] ErrorBody(int status, string message)
+        public override byte[] ErrorBody(int status, string message, string? googleStatus = null)
         {
             var (type, code) = status switch
             {

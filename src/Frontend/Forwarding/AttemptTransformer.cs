@@ -17,6 +17,8 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTimi
 {
     private const int MaxErrorBodyBytes = 64 * 1024;
 
+    private const string UploadUrlHeader = "x-goog-upload-url";
+
     private readonly EmptyAnswerCheck? _check = EmptyAnswerCheck.For(call);
 
     private string _secret = "";
@@ -39,6 +41,9 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTimi
     /// <summary>The failed answer's body broke off while it was read.</summary>
     public bool ErrorBodyBroken { get; private set; }
 
+    /// <summary>The upload session upstream opened (the <c>upload_id</c> of its <c>x-goog-upload-url</c>), if any.</summary>
+    public string? UploadId { get; private set; }
+
     /// <summary>Starts an attempt with another key: what the last one learnt is forgotten.</summary>
     public void Begin(string secret)
     {
@@ -49,6 +54,7 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTimi
         ErrorBody = null;
         ErrorContentType = null;
         ErrorBodyBroken = false;
+        UploadId = null;
     }
 
     /// <summary>
@@ -59,7 +65,7 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTimi
     /// </summary>
     public void ReplayBody(HttpRequest request)
     {
-        if (!call.HasBody)
+        if (!call.HasBody || call.StreamRequestBody)
         {
             return;
         }
@@ -94,7 +100,14 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTimi
         {
             await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
             ProxyHeaders.PrepareResponse(proxyResponse, httpContext.Response);
-            proxyResponse.Content = Relay = new RelayedContent(proxyResponse.Content, PolicyFor(proxyResponse));
+            if (call.UploadUrl is { } rewrite && httpContext.Response.Headers.TryGetValue(UploadUrlHeader, out var url)
+                && Uri.TryCreate(url.ToString(), UriKind.Absolute, out var session))
+            {
+                UploadId = System.Web.HttpUtility.ParseQueryString(session.Query)["upload_id"];
+                httpContext.Response.Headers[UploadUrlHeader] = rewrite(session.PathAndQuery);
+            }
+            proxyResponse.Content = Relay = new RelayedContent(proxyResponse.Content, PolicyFor(proxyResponse),
+                call.RecordAnswer ? Resources.ResourceAffinity.AnswerCaptureBytes : 0);
             return true;
         }
 

@@ -12,8 +12,15 @@ namespace GeminiParty.Frontend.Forwarding;
 /// during a stream's silence it hands YARP an SSE comment, only between upstream reads with nothing held and after a
 /// whole event, so a comment never splits an event. The upstream read goes on meanwhile, into a buffer of its own.
 /// </remarks>
-public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null) : Stream
+public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null, int captureLimit = 0) : Stream
 {
+    private MemoryStream? _captured;
+
+    /// <summary>The answer's first bytes (up to the capture limit), for answers read for the resources they name.</summary>
+    public ReadOnlyMemory<byte> Captured => _captured is { } captured && captured.Length < captureLimit
+        ? captured.GetBuffer().AsMemory(0, (int)captured.Length)
+        : ReadOnlyMemory<byte>.Empty; // a partial answer would not parse
+
     private ResponseTail _tail;
     private readonly MemoryStream? _held = policy?.Check is null ? null : new MemoryStream();
     private readonly byte[]? _own = policy?.Check is null && policy?.KeepAlive is null ? null : new byte[16 * 1024];
@@ -206,6 +213,15 @@ public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null) :
             _lastBytes = (_lastBytes << 8) | b;
         }
         _tail.Append(chunk);
+        if (captureLimit > 0 && Bytes <= captureLimit)
+        {
+            (_captured ??= new MemoryStream()).Write(chunk);
+        }
+        else if (captureLimit > 0)
+        {
+            _captured = new MemoryStream(); // too large: nothing kept, and Captured stays empty
+            captureLimit = -1;
+        }
     }
 
     public override void Flush()

@@ -1,3 +1,5 @@
+using GeminiParty.Frontend.Resources;
+
 namespace GeminiParty.Frontend.Forwarding;
 
 /// <summary>One client request, ready to send upstream with whichever key the pool leases.</summary>
@@ -19,6 +21,23 @@ public sealed record UpstreamCall(
     bool Streaming,
     bool BodyRewritten = false)
 {
+    /// <summary>The resources the request names and the key that owns them; none for most requests.</summary>
+    public ResourceOwner Resources { get; init; } = ResourceOwner.None;
+
+    /// <summary>Read the success answer for resources it names (a create, a resource's metadata) and bind them to the key.</summary>
+    public bool RecordAnswer { get; init; }
+
+    /// <summary>
+    /// The body streams from the client as it arrives (an upload chunk), not read into <see cref="Body"/>: one attempt only.
+    /// </summary>
+    public bool StreamRequestBody { get; init; }
+
+    /// <summary>Rewrites upstream's <c>x-goog-upload-url</c> answer header to point at this gateway.</summary>
+    public Func<string, string?>? UploadUrl { get; init; }
+
+    /// <summary>A resource the request deletes: its binding goes once upstream confirms.</summary>
+    public string? Deletes { get; init; }
+
     /// <summary>Whether a body goes upstream: any bytes, or a method whose requests carry one (even empty).</summary>
     public bool HasBody => !Body.IsEmpty || Method == HttpMethod.Post || Method == HttpMethod.Put || Method == HttpMethod.Patch;
 }

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Globalization;
 using System.Text.Json;
 
@@ -11,7 +12,12 @@ public readonly record struct UpstreamClassification(UpstreamOutcome Outcome, Ti
 /// <list type="table">
 /// <item>429 with a QuotaFailure quotaId containing PerDay: daily quota, benched until the Pacific midnight.</item>
 /// <item>other 429: rate limited, cooling for RetryInfo.retryDelay (else BLACKLIST_TIMEOUT).</item>
-/// <item>400 with ErrorInfo API_KEY_INVALID, 401, 403: invalid key, out for every model.</item>
+/// <item>an ErrorInfo reason about the key itself (<see cref="KeyReasons"/>), or 401 with no resource in play: invalid
+/// key, out for every model.</item>
+/// <item>403 or 404 about a resource, 403 without a key reason, 401 naming a resource, FAILED_PRECONDITION (user location
+/// not supported): the client's answer, returned as is, the key untouched. A resource belongs to the key that made it,
+/// so another key's 403 for it says nothing about that key: a client must not be able to spend the pool by naming
+/// resources it does not own.</item>
 /// <item>500, 502, 503 and other 5xx: transient, retried elsewhere, no penalty.</item>
 /// <item>504: timeout, returned as is.</item>
 /// <item>other 4xx: the client's error, returned as is, not counted against the key.</item>
@@ -19,7 +25,26 @@ public readonly record struct UpstreamClassification(UpstreamOutcome Outcome, Ti
 /// </summary>
 public static class UpstreamErrorClassifier
 {
-    public static UpstreamClassification Classify(int status, ReadOnlySpan<byte> body)
+    /// <summary>
+    /// ErrorInfo reasons by which upstream says the key itself is unusable (invalid, expired, suspended, blocked for this
+    /// caller, its project's API disabled). The one list: any other 403 is about the request, not the key.
+    /// </summary>
+    public static readonly FrozenSet<string> KeyReasons = new[]
+    {
+        "API_KEY_INVALID", "API_KEY_EXPIRED", "API_KEY_SERVICE_BLOCKED", "API_KEY_HTTP_REFERRER_BLOCKED",
+        "API_KEY_IP_ADDRESS_BLOCKED", "API_KEY_ANDROID_APP_BLOCKED", "API_KEY_IOS_APP_BLOCKED", "CONSUMER_SUSPENDED",
+        "CONSUMER_INVALID", "SERVICE_DISABLED", "BILLING_DISABLED", "PROJECT_DENIED",
+    }.ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>Messages that speak about the key when Google sends no ErrorInfo (a key reported as leaked).</summary>
+    private static readonly string[] KeyMessages = ["API key was reported as leaked", "API key expired", "API key not valid"];
+
+    /// <param name="status">Upstream's status.</param>
+    /// <param name="body">The error body (only read when <paramref name="status"/> is not a success).</param>
+    /// <param name="resourceInPlay">
+    /// The request names a resource (file, cache, batch, operation, store): a 401 or 403 is then about that resource.
+    /// </param>
+    public static UpstreamClassification Classify(int status, ReadOnlySpan<byte> body, bool resourceInPlay = false)
     {
         if (status is >= 200 and < 300)
         {
@@ -32,9 +57,11 @@ public static class UpstreamErrorClassifier
                 new(UpstreamOutcome.DailyQuotaExhausted, null, "429 daily quota exhausted"),
             429 => new(UpstreamOutcome.RateLimited, error.RetryDelay,
                 error.RetryDelay is { } delay ? $"429 rate limited, retry in {delay.TotalSeconds:0.#}s" : "429 rate limited"),
-            400 when error.Reasons.Contains("API_KEY_INVALID") => new(UpstreamOutcome.InvalidKey, null, "400 API key not valid"),
-            401 => new(UpstreamOutcome.InvalidKey, null, "401 unauthenticated"),
-            403 => new(UpstreamOutcome.InvalidKey, null, "403 permission denied"),
+            400 or 401 or 403 when error.Reasons.FirstOrDefault(KeyReasons.Contains) is { } reason =>
+                new(UpstreamOutcome.InvalidKey, null, reason == "API_KEY_INVALID" ? $"{status} API key not valid" : $"{status} {reason}"),
+            400 or 403 when !resourceInPlay && error.Message is { } message && Array.Exists(KeyMessages, m => message.Contains(m, StringComparison.OrdinalIgnoreCase)) =>
+                new(UpstreamOutcome.InvalidKey, null, $"{status} API key refused"),
+            401 when !resourceInPlay => new(UpstreamOutcome.InvalidKey, null, "401 unauthenticated"),
             504 => new(UpstreamOutcome.Timeout, null, "504 deadline exceeded"),
             >= 500 => new(UpstreamOutcome.Transient, null, $"{status} {error.Status ?? "server error"}"),
             _ => new(UpstreamOutcome.ClientError, null, $"{status} {error.Status ?? "client error"}"),
@@ -44,7 +71,7 @@ public static class UpstreamErrorClassifier
     /// <summary>A connection failure or reset before any byte of the answer arrived.</summary>
     public static UpstreamClassification ConnectionFailed() => new(UpstreamOutcome.Transient, null, "connection failed");
 
-    private readonly record struct ErrorFacts(List<string> QuotaIds, List<string> Reasons, TimeSpan? RetryDelay, string? Status);
+    private readonly record struct ErrorFacts(List<string> QuotaIds, List<string> Reasons, TimeSpan? RetryDelay, string? Status, string? Message = null);
 
     private static ErrorFacts ReadError(ReadOnlySpan<byte> body)
     {
@@ -67,6 +94,7 @@ public static class UpstreamErrorClassifier
                 return facts;
             }
             var status = error.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+            var message = error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
             TimeSpan? retryDelay = null;
             if (error.TryGetProperty("details", out var details) && details.ValueKind == JsonValueKind.Array)
             {
@@ -75,7 +103,7 @@ public static class UpstreamErrorClassifier
                     retryDelay ??= ReadDetail(detail, facts.QuotaIds, facts.Reasons);
                 }
             }
-            return facts with { RetryDelay = retryDelay, Status = status };
+            return facts with { RetryDelay = retryDelay, Status = status, Message = message };
         }
         catch (JsonException)
         {

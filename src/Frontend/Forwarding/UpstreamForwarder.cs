@@ -3,6 +3,7 @@ using System.Net;
 using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Hosting;
 using GeminiParty.Frontend.Observability;
+using GeminiParty.Frontend.Resources;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -27,6 +28,7 @@ public sealed partial class UpstreamForwarder(
     RequestLog requestLog,
     ClientAdmission clients,
     CapacityWaits waits,
+    ResourceAffinity affinity,
     ILogger<UpstreamForwarder> logger)
 {
     private static readonly TimeSpan TransientBackoff = TimeSpan.FromMilliseconds(100);
@@ -71,8 +73,18 @@ public sealed partial class UpstreamForwarder(
         var attempts = 0;
         long relayed = 0;
         KeyAlias? alias = null;
+        var owner = call.Resources.Fingerprint;
+        if (call.Resources.Conflict is { } conflict)
+        {
+            relayed = await call.Surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
+                $"This request names resources made with different upstream keys ({conflict}); a request can only use resources of one key. Re-create them in one place, or send them in separate requests.");
+            Complete(context, call, alias, attempts, started, relayed);
+            return;
+        }
+        // a streamed body cannot be sent twice; resources the gateway has no record of get one attempt, and Google's answer
+        var maxAttempts = call.StreamRequestBody || (call.Resources.Names.Count > 0 && owner is null) ? 1 : _options.MaxAttempts;
         DateTimeOffset? waitDeadline = null;
-        while (attempts < _options.MaxAttempts)
+        while (attempts < maxAttempts)
         {
             if (alias is not null)
             {
@@ -81,11 +93,24 @@ public sealed partial class UpstreamForwarder(
             LeasedKey lease;
             try
             {
-                lease = await leases.NextAsync(call.Model, tried, aborted);
-                if (lease.Key is null && tried is not null && last?.Classification.Outcome == UpstreamOutcome.Transient)
+                if (owner is not null)
                 {
-                    // every key left was tried, the last failure blamed none (a one-key pool's 503): try them again
-                    lease = await leases.NextAsync(call.Model, null, aborted);
+                    // only the key that made the resources can see them: it, or an answer that says why not
+                    if (await LeaseOwnerAsync(context, call, owner, aborted) is not { } ownerKey)
+                    {
+                        Complete(context, call, alias, attempts, started, 0);
+                        return;
+                    }
+                    lease = ownerKey;
+                }
+                else
+                {
+                    lease = await leases.NextAsync(call.Model, tried, aborted);
+                    if (lease.Key is null && tried is not null && last?.Classification.Outcome == UpstreamOutcome.Transient)
+                    {
+                        // every key left was tried, the last failure blamed none (a one-key pool's 503): try them again
+                        lease = await leases.NextAsync(call.Model, null, aborted);
+                    }
                 }
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
@@ -131,6 +156,13 @@ public sealed partial class UpstreamForwarder(
             if (!keys.TryGetSecret(alias, out var secret))
             {
                 LogKeyNotHeld(logger, alias.Index, alias.Fingerprint);
+                if (owner is not null)
+                {
+                    relayed = await call.Surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
+                        $"This gateway process does not hold the upstream key that made {call.Resources.Describe()}; retry shortly.", TimeSpan.FromSeconds(1));
+                    Complete(context, call, alias, attempts, started, relayed);
+                    return;
+                }
                 continue; // the pool knows a key this process was not given (rolling update): try another, no attempt spent
             }
             if (last is not null)
@@ -141,6 +173,10 @@ public sealed partial class UpstreamForwarder(
 
             transformer.Begin(secret);
             (var result, relayed) = await AttemptAsync(context, call, transformer, alias, aborted);
+            if (result is null && transformer.UploadId is { } uploadId && context.Response.StatusCode is >= 200 and < 300)
+            {
+                await affinity.BindAsync("uploads/" + uploadId, alias.Fingerprint);
+            }
             if (result is null)
             {
                 Complete(context, call, alias, attempts, started, relayed);
@@ -242,7 +278,7 @@ public sealed partial class UpstreamForwarder(
         }
 
         var body = transformer.ErrorBody ?? [];
-        var classification = UpstreamErrorClassifier.Classify(status, body);
+        var classification = UpstreamErrorClassifier.Classify(status, body, resourceInPlay: call.Resources.Names.Count > 0);
         var failure = new UpstreamFailure(status, transformer.ErrorContentType, body, classification);
         var report = new AttemptReport(alias, call.Model, classification.Outcome, classification.RetryDelay, classification.Reason);
         metrics.AttemptCompleted(alias, classification.Outcome, null, call.Model);
@@ -319,7 +355,60 @@ public sealed partial class UpstreamForwarder(
         var request = ClientRequest.Of(context);
         request?.Used(body?.Usage);
         Record(alias, call.Model, UpstreamOutcome.Success, null, body?.Usage, request?.Client.Name);
+        await RecordResourcesAsync(call, alias, body);
         return (null, 0);
+    }
+
+    /// <summary>After a success: the key that made what the answer names is recorded, and a deleted resource forgotten.</summary>
+    private async Task RecordResourcesAsync(UpstreamCall call, KeyAlias alias, RelayedStream? body)
+    {
+        if (call.RecordAnswer && body is not null)
+        {
+            await affinity.RecordAnswerAsync(body.Captured, alias.Fingerprint);
+        }
+        if (call.Deletes is { } deleted)
+        {
+            await affinity.ForgetAsync(deleted);
+        }
+    }
+
+    /// <summary>
+    /// Leases the key that owns the request's resources: at once when it is usable; after a wait when it comes back
+    /// from a cooldown within MAX_AFFINITY_WAIT; otherwise null, with the client answered (429 naming the resource, or
+    /// FAILED_PRECONDITION when the key is invalid or gone: the resource must be re-created).
+    /// </summary>
+    private async Task<LeasedKey?> LeaseOwnerAsync(HttpContext context, UpstreamCall call, string fingerprint, CancellationToken aborted)
+    {
+        var since = time.GetUtcNow();
+        while (true)
+        {
+            var lease = await pool.Reference.LeaseKeyAsync(call.Model, fingerprint);
+            if (lease.Keys.Length > 0)
+            {
+                return new LeasedKey(lease.Keys[0]);
+            }
+            var resources = call.Resources.Describe();
+            if (lease.AllInvalid || lease.RetryAt is null)
+            {
+                metrics.AffinityRefused("owner_unusable");
+                await call.Surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
+                    $"The upstream key that made {resources} is no longer usable (invalid or removed from the pool); only that key can see it. Re-create the resource.",
+                    googleStatus: "FAILED_PRECONDITION");
+                return null;
+            }
+            var now = time.GetUtcNow();
+            var wait = lease.RetryAt.Value - now;
+            if (now + wait - since > _options.MaxAffinityWait)
+            {
+                metrics.AffinityRefused("owner_cooling");
+                await call.Surface.WriteErrorAsync(context, StatusCodes.Status429TooManyRequests,
+                    $"The upstream key that made {resources} is cooling down for model {call.Model}; only that key can see it. Retry in {Math.Ceiling(wait.TotalSeconds)} s.",
+                    wait);
+                return null;
+            }
+            metrics.AffinityWaited(call.Model, wait);
+            await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(10), time, aborted);
+        }
     }
 
     /// <summary>Upstream sent no answer: a timeout is answered (504), anything else is retried on another key.</summary>

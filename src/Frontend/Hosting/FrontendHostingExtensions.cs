@@ -54,6 +54,7 @@ public static class FrontendHostingExtensions
         services.AddSingleton<KeyPoolReference>();
         services.AddSingleton<KeyLeases>();
         services.AddSingleton<KnownModels>();
+        services.AddSingleton<GeminiParty.Frontend.Resources.ResourceAffinity>();
         services.AddHostedService<PoolSubscription>();
         services.AddSingleton<AttemptReporter>();
         services.AddHostedService(provider => provider.GetRequiredService<AttemptReporter>());

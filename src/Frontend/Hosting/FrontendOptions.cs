@@ -44,6 +44,29 @@ public sealed class FrontendOptions
     public int MaxRequestBodyMb { get; set; } = 30;
 
     /// <summary>UPSTREAM_TIMEOUT: the longest a non-streaming upstream call may take (ms).</summary>
+    /// <summary>MAX_UPLOAD_MB: one upload request's body (a chunk, or a whole multipart upload); Google accepts files up to 2 GB.</summary>
+    [ConfigurationKeyName("MAX_UPLOAD_MB")]
+    public int MaxUploadMb { get; set; } = 2048;
+
+    /// <summary>
+    /// MAX_AFFINITY_WAIT (ms): how long a request naming a resource waits for the key that owns it to come back from a
+    /// cooldown before it is answered 429.
+    /// </summary>
+    [ConfigurationKeyName("MAX_AFFINITY_WAIT")]
+    public long MaxAffinityWaitMs { get; set; } = 10_000;
+
+    /// <summary>PUBLIC_BASE_URL: the gateway's address as clients reach it, for the upload URLs it hands out.</summary>
+    [ConfigurationKeyName("PUBLIC_BASE_URL")]
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>TRUST_FORWARDED_HEADERS: read the public scheme and host from Forwarded / X-Forwarded-* (behind a proxy you run).</summary>
+    [ConfigurationKeyName("TRUST_FORWARDED_HEADERS")]
+    public bool TrustForwardedHeaders { get; set; }
+
+    public long MaxUploadBytes => MaxUploadMb * 1024L * 1024L;
+
+    public TimeSpan MaxAffinityWait => TimeSpan.FromMilliseconds(MaxAffinityWaitMs);
+
     [ConfigurationKeyName("UPSTREAM_TIMEOUT")]
     public long UpstreamTimeoutMs { get; set; } = 600_000;
 

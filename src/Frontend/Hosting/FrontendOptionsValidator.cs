@@ -55,6 +55,19 @@ internal sealed class FrontendOptionsValidator : IValidateOptions<FrontendOption
         {
             failures.Add($"MAX_REQUEST_BODY_MB is {options.MaxRequestBodyMb}: set it between 1 and 1024 (default 30).");
         }
+        if (options.MaxUploadMb is < 1 or > 1024 * 1024)
+        {
+            failures.Add($"MAX_UPLOAD_MB is {options.MaxUploadMb}: set it between 1 and 1048576 (default 2048, Google's file size limit).");
+        }
+        if (options.MaxAffinityWaitMs is < 0 or > 600_000)
+        {
+            failures.Add($"MAX_AFFINITY_WAIT is {options.MaxAffinityWaitMs}: set it between 0 and 600000 ms (default 10000).");
+        }
+        if (!string.IsNullOrWhiteSpace(options.PublicBaseUrl)
+            && (!Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out var publicUri) || publicUri.Scheme is not ("http" or "https")))
+        {
+            failures.Add($"PUBLIC_BASE_URL '{options.PublicBaseUrl}' is not an http(s) URL: set it to the address clients reach this gateway at, e.g. https://gemini.example.com.");
+        }
         if (options.UpstreamTimeoutMs < 1000 || options.StreamIdleTimeoutMs < 1000)
         {
             failures.Add("UPSTREAM_TIMEOUT and STREAM_IDLE_TIMEOUT are milliseconds and must be at least 1000 (defaults 600000 and 300000).");

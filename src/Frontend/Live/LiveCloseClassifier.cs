@@ -42,7 +42,10 @@ public static class LiveCloseClassifier
     /// <summary>A handshake answered with <paramref name="status"/> instead of 101.</summary>
     public static UpstreamClassification ClassifyHandshake(int status)
     {
-        var classification = UpstreamErrorClassifier.Classify(status, []);
+        // no body to read the reason from, and a Live session names no resource: a refused key is the only cause left
+        var classification = status is 401 or 403
+            ? new UpstreamClassification(UpstreamOutcome.InvalidKey, null, $"{status} refused")
+            : UpstreamErrorClassifier.Classify(status, []);
         return classification with { Reason = $"handshake {classification.Reason}" };
     }
 

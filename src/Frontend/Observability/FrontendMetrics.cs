@@ -42,6 +42,8 @@ public sealed class FrontendMetrics
     private readonly UpDownCounter<long> _waiting;
     private readonly Histogram<double> _waitDuration;
     private readonly Counter<long> _waitsRefused;
+    private readonly Counter<long> _affinityWaits;
+    private readonly Counter<long> _affinityRefusals;
 
     public FrontendMetrics(IMeterFactory meters, UpstreamKeySecrets keys, PoolGauges gauges, KnownModels known)
     {
@@ -79,6 +81,10 @@ public sealed class FrontendMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _waitsRefused = meter.CreateCounter<long>("gemini_party.waits_refused", "{request}",
             "Requests that found MAX_WAITING requests of their model already waiting on this frontend and got 429 at once, by model.");
+        _affinityWaits = meter.CreateCounter<long>("gemini_party.affinity.waits", "{request}",
+            "Requests naming a resource that waited for its owning key to come back from a cooldown (within MAX_AFFINITY_WAIT), by model.");
+        _affinityRefusals = meter.CreateCounter<long>("gemini_party.affinity.refusals", "{request}",
+            "Requests naming a resource whose owning key could not serve: owner_cooling (429) or owner_unusable (invalid or removed).");
         meter.CreateObservableGauge("gemini_party.keys.usable", gauges.UsableKeys, "{key}",
             "Keys the pool can lease for a model now (not invalid, not cooling for it), from the pool status of at most a few seconds ago.");
         meter.CreateObservableGauge("gemini_party.keys", gauges.KeysByState, "{key}",
@@ -154,6 +160,10 @@ public sealed class FrontendMetrics
     public void WaitRefused(string model) => _waitsRefused.Add(1, new TagList { { "model", Model(model) } });
 
     public void LeaseWaited(string model) => _leaseWaits.Add(1, new TagList { { "model", Model(model) } });
+
+    public void AffinityWaited(string model, TimeSpan wait) => _affinityWaits.Add(1, new TagList { { "model", Model(model) } });
+
+    public void AffinityRefused(string reason) => _affinityRefusals.Add(1, new TagList { { "reason", reason } });
 
     private string Model(string model) => _known.Bucket(model);
 

@@ -1,0 +1,140 @@
+using System.Text.Json;
+
+namespace GeminiParty.Frontend.Resources;
+
+/// <summary>
+/// Finds the names of key-bound resources in a request's path, in its body, or in an answer, spelled as upstream spells
+/// them (<c>files/abc</c>, <c>cachedContents/x</c>, <c>batches/y</c>, <c>operations/z</c>, <c>models/m/operations/z</c>,
+/// <c>fileSearchStores/s</c>). A store's documents and operations belong to the store's key, so they resolve to it.
+/// </summary>
+public static class ResourceNames
+{
+    private static readonly string[] Collections = ["files", "cachedContents", "batches", "operations", "fileSearchStores"];
+
+    /// <summary>Byte strings one of which a body must contain to name a resource: a body without any pays one scan, no parse.</summary>
+    private static readonly byte[][] Markers = ["files/"u8.ToArray(), "cachedContents/"u8.ToArray(), "batches/"u8.ToArray(), "operations/"u8.ToArray()];
+
+    /// <summary>The most names one body may bind to (beyond it the request is refused rather than resolved one by one).</summary>
+    public const int MaxNamesPerRequest = 64;
+
+    /// <summary>
+    /// The resource a route path (after the API version, e.g. <c>files/abc:download</c>, <c>batches/x:cancel</c>,
+    /// <c>fileSearchStores/s/documents/d</c>) is about, or null for a collection (a list or a create).
+    /// </summary>
+    public static string? FromPath(string path)
+    {
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (segments.Length >= 4 && segments[0] == "models" && segments[2] == "operations")
+        {
+            return $"models/{segments[1]}/operations/{StripMethod(segments[3])}";
+        }
+        if (segments.Length >= 2 && Array.IndexOf(Collections, segments[0]) >= 0)
+        {
+            var id = StripMethod(segments[1]);
+            return id.Length == 0 ? null : $"{segments[0]}/{id}";
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// A resource name in one string value: the name itself, or a full URI that contains it
+    /// (<c>https://generativelanguage.googleapis.com/v1beta/files/abc</c>, also behind any gateway prefix).
+    /// </summary>
+    public static string? FromValue(string value)
+    {
+        if (value.Length > 2048)
+        {
+            return null;
+        }
+        var path = value;
+        if (value.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!Uri.TryCreate(value, UriKind.Absolute, out var uri))
+            {
+                return null;
+            }
+            path = uri.AbsolutePath;
+            foreach (var collection in Collections)
+            {
+                var at = path.IndexOf("/" + collection + "/", StringComparison.Ordinal);
+                if (at >= 0)
+                {
+                    var models = path.LastIndexOf("/models/", at, StringComparison.Ordinal);
+                    path = collection == "operations" && models >= 0 ? path[(models + 1)..] : path[(at + 1)..];
+                    break;
+                }
+            }
+        }
+        if (path.Length == 0 || !char.IsAsciiLetterLower(path[0]) || path.Contains(' ', StringComparison.Ordinal))
+        {
+            return null;
+        }
+        var segments = path.Split('/');
+        var name = segments.Length is 2 or 4 or 5 || (segments.Length >= 3 && segments[0] == "fileSearchStores") ? FromPath(path) : null;
+        return name is not null && IsId(name[(name.LastIndexOf('/') + 1)..]) ? name : null;
+    }
+
+    /// <summary>
+    /// Every resource named by a string value anywhere in a JSON body (<c>fileData.fileUri</c>, <c>file_data.file_uri</c>,
+    /// <c>cachedContent</c>, <c>fileSearchStoreNames</c>, a batch's input file, an OpenAI part's URL, ...). A body that
+    /// contains none of the collection names is not parsed at all.
+    /// </summary>
+    public static IReadOnlyList<string> InBody(ReadOnlySpan<byte> body)
+    {
+        if (!MayName(body))
+        {
+            return [];
+        }
+        var names = new List<string>();
+        try
+        {
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 256, CommentHandling = JsonCommentHandling.Skip });
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length < 2048 && FromValue(reader.GetString()!) is { } name
+                    && !names.Contains(name))
+                {
+                    names.Add(name);
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // not JSON (a compressed or multipart body): what was read so far is all the gateway can know
+        }
+        return names;
+    }
+
+    /// <summary>Whether <paramref name="body"/> contains a collection name at all (a cheap scan, no parse).</summary>
+    public static bool MayName(ReadOnlySpan<byte> body)
+    {
+        foreach (var marker in Markers)
+        {
+            if (body.IndexOf(marker) >= 0)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The kind of resource, for messages: "file", "cached content", ...</summary>
+    public static string Describe(string name) => name switch
+    {
+        _ when name.StartsWith("files/", StringComparison.Ordinal) => "file",
+        _ when name.StartsWith("cachedContents/", StringComparison.Ordinal) => "cached content",
+        _ when name.StartsWith("batches/", StringComparison.Ordinal) => "batch",
+        _ when name.StartsWith("fileSearchStores/", StringComparison.Ordinal) => "File Search store",
+        _ when name.StartsWith("uploads/", StringComparison.Ordinal) => "upload",
+        _ => "operation",
+    };
+
+    private static string StripMethod(string segment)
+    {
+        var colon = segment.IndexOf(':');
+        return colon < 0 ? segment : segment[..colon];
+    }
+
+    private static bool IsId(string id) =>
+        id.Length is > 0 and <= 128 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+}

@@ -1,0 +1,27 @@
+namespace GeminiParty;
+
+/// <summary>
+/// Which upstream key made one resource (a file, cached content, batch, operation, File Search store or upload session),
+/// keyed by the resource's name as upstream spells it (<c>files/abc</c>, <c>cachedContents/x</c>, <c>batches/y</c>,
+/// <c>operations/z</c>, <c>models/m/operations/z</c>, <c>fileSearchStores/s</c>, <c>uploads/{upload_id}</c>). A resource
+/// belongs to the Google Cloud project of its key: every later request that names it must go to that key, on every
+/// frontend, so the binding lives in one grain per name rather than in any process's memory.
+/// </summary>
+[Alias("gp.IResourceGrain")]
+public interface IResourceGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Records the owning key, or extends the expiry of the same owner. A different owner replaces the old one only when
+    /// the old binding has expired: a live resource cannot change projects. Writes storage only when something changed.
+    /// </summary>
+    [Alias("Bind")]
+    Task BindAsync(ResourceBinding binding);
+
+    /// <summary>The owning key, or null when the gateway has no live record of the resource.</summary>
+    [Alias("Get")]
+    ValueTask<ResourceBinding?> GetAsync();
+
+    /// <summary>Forgets the binding (the resource was deleted upstream).</summary>
+    [Alias("Forget")]
+    Task ForgetAsync();
+}

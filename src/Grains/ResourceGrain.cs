@@ -1,0 +1,87 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace GeminiParty;
+
+/// <summary>
+/// Remembers which key made one resource. Read on every request that names the resource (from memory once active);
+/// written only when a resource is made, moves to a later expiry, or is deleted. An expired record is cleared from
+/// storage when it is next read, and at its expiry while the grain is active.
+/// </summary>
+public sealed partial class ResourceGrain(
+    [PersistentState("resource", StorageNames.Resources)] IPersistentState<ResourceRecord> state,
+    [FromKeyedServices(ServiceKeys.PoolClock)] TimeProvider time,
+    ILogger<ResourceGrain> logger) : Grain, IResourceGrain
+{
+    /// <summary>A later expiry is written only when it moves the record by more than this: polls do not write each time.</summary>
+    private static readonly TimeSpan RefreshSlack = TimeSpan.FromHours(1);
+
+    private IGrainTimer? _expiry;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await ClearIfExpiredAsync();
+        ScheduleExpiry();
+    }
+
+    public async Task BindAsync(ResourceBinding binding)
+    {
+        await ClearIfExpiredAsync();
+        var current = state.State.Binding;
+        if (current is not null && current.Fingerprint != binding.Fingerprint)
+        {
+            LogOwnerKept(logger, this.GetPrimaryKeyString(), current.Fingerprint, binding.Fingerprint);
+            return;
+        }
+        if (current is not null && current.ExpiresAt >= binding.ExpiresAt - RefreshSlack)
+        {
+            return; // nothing new (a poll of a running batch): no write
+        }
+        state.State.Binding = binding;
+        await state.WriteStateAsync();
+        ScheduleExpiry();
+    }
+
+    public async ValueTask<ResourceBinding?> GetAsync()
+    {
+        await ClearIfExpiredAsync();
+        return state.State.Binding;
+    }
+
+    public async Task ForgetAsync()
+    {
+        state.State.Binding = null;
+        await state.ClearStateAsync();
+        DeactivateOnIdle();
+    }
+
+    private async Task ClearIfExpiredAsync()
+    {
+        if (state.State.Binding is { } binding && binding.ExpiresAt <= time.GetUtcNow())
+        {
+            state.State.Binding = null;
+            await state.ClearStateAsync();
+        }
+    }
+
+    /// <summary>While active, the record goes at its expiry (a long-lived cache's record is not kept in memory for it).</summary>
+    private void ScheduleExpiry()
+    {
+        _expiry?.Dispose();
+        _expiry = null;
+        if (state.State.Binding is not { } binding)
+        {
+            return;
+        }
+        var due = binding.ExpiresAt - time.GetUtcNow();
+        if (due > TimeSpan.FromHours(1))
+        {
+            return; // checked again on the next read or activation
+        }
+        _expiry = this.RegisterGrainTimer(static (grain, _) => grain.ClearIfExpiredAsync(), this,
+            new GrainTimerCreationOptions { DueTime = due < TimeSpan.Zero ? TimeSpan.Zero : due, Period = Timeout.InfiniteTimeSpan });
+    }
+
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Warning, Message = "{Resource} stays bound to key {Owner}; a later answer named it for key {Other}")]
+    private static partial void LogOwnerKept(ILogger logger, string resource, string owner, string other);
+}

@@ -1,0 +1,48 @@
+using System.Text;
+using GeminiParty.Frontend.Resources;
+
+namespace GeminiParty.Frontend.Tests;
+
+/// <summary>Where requests name resources: paths, full URIs and short names anywhere in a JSON body.</summary>
+public sealed class ResourceNamesTests
+{
+    [Theory]
+    [InlineData("files/abc", "files/abc")]
+    [InlineData("files/abc:download", "files/abc")]
+    [InlineData("batches/b1:cancel", "batches/b1")]
+    [InlineData("cachedContents/c-1", "cachedContents/c-1")]
+    [InlineData("models/veo-2.0/operations/op1", "models/veo-2.0/operations/op1")]
+    [InlineData("operations/op2", "operations/op2")]
+    [InlineData("fileSearchStores/s1/documents/d1", "fileSearchStores/s1")]
+    [InlineData("files", null)]
+    [InlineData("models/gemini-2.0-flash", null)]
+    public void A_path_names_its_resource(string path, string? expected) => Assert.Equal(expected, ResourceNames.FromPath(path));
+
+    [Theory]
+    [InlineData("https://generativelanguage.googleapis.com/v1beta/files/abc123", "files/abc123")]
+    [InlineData("https://generativelanguage.googleapis.com/v1beta/files/abc123:download?alt=media", "files/abc123")]
+    [InlineData("http://gateway.local/gp/v1beta/files/xyz", "files/xyz")]
+    [InlineData("files/abc123", "files/abc123")]
+    [InlineData("cachedContents/xyz", "cachedContents/xyz")]
+    [InlineData("Please read files/abc123 carefully", null)]
+    [InlineData("models/gemini-2.0-flash", null)]
+    [InlineData("https://example.com/image.png", null)]
+    public void A_string_value_names_a_resource_only_when_it_is_one(string value, string? expected) =>
+        Assert.Equal(expected, ResourceNames.FromValue(value));
+
+    [Fact]
+    public void Every_place_a_body_names_a_resource_is_found_once()
+    {
+        var body = """
+            {"cachedContent":"cachedContents/c1","contents":[{"parts":[{"text":"files/not-a-reference here"},
+            {"fileData":{"fileUri":"https://generativelanguage.googleapis.com/v1beta/files/f1","mimeType":"text/plain"}},
+            {"file_data":{"file_uri":"files/f1"}}]}],
+            "tools":[{"fileSearch":{"fileSearchStoreNames":["fileSearchStores/s1"]}}]}
+            """;
+        Assert.Equal(["cachedContents/c1", "files/f1", "fileSearchStores/s1"], ResourceNames.InBody(Encoding.UTF8.GetBytes(body)));
+    }
+
+    [Fact]
+    public void A_body_without_a_collection_name_is_not_parsed() =>
+        Assert.Empty(ResourceNames.InBody("""{"contents":[{"parts":[{"text":"hi"}]}], broken"""u8));
+}

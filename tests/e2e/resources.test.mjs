@@ -1,0 +1,117 @@
+// Resources through the gateway with Google's own SDK: a multi-chunk upload, then the file, a cache built from it, a
+// batch and a video operation, each used through the gateway and each landing on the key that made it (checked at the
+// fake, which refuses any other key with 403 and no key reason). Runs under API_PREFIX, so the rewritten upload URL
+// must carry the prefix.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GoogleGenAI, createPartFromUri } from '@google/genai';
+import { assertOnlyPoolKeys, freshModel, startEnvironment } from './harness.mjs';
+
+let env;
+
+before(async () => {
+  env = await startEnvironment({ settings: { API_PREFIX: '/gp' } });
+}, { timeout: 120_000 });
+
+after(async () => {
+  await env?.stop();
+}, { timeout: 30_000 });
+
+function genai() {
+  return new GoogleGenAI({ apiKey: env.token, httpOptions: { baseUrl: `${env.gateway}/gp`, timeout: 60_000 } });
+}
+
+/** The keys the fake saw for requests whose path or query contains `fragment`. */
+async function keysAt(fragment) {
+  const requests = (await env.fake.requests()).filter((r) => r.path.includes(fragment) || (r.query ?? '').includes(fragment));
+  assertOnlyPoolKeys(assert, requests);
+  return requests.map((r) => r.apiKey);
+}
+
+async function keysFor(model) {
+  return (await env.fake.requests()).filter((r) => r.model === model).map((r) => r.apiKey);
+}
+
+describe('resources with the Google GenAI SDK', { timeout: 120_000 }, () => {
+  it('a file uploaded in chunks, a cache from it, and generates with both all land on the key that made the file', async () => {
+    const ai = genai();
+    const bytes = Buffer.alloc(9 * 1024 * 1024 + 123, 'a'); // two of the SDK's 8 MiB chunks
+    const file = await ai.files.upload({ file: new Blob([bytes], { type: 'text/plain' }), config: { mimeType: 'text/plain', displayName: 'notes' } });
+    assert.match(file.name, /^files\//);
+    assert.equal(Number(file.sizeBytes), bytes.length);
+
+    const uploads = (await env.fake.requests()).filter((r) => r.path === '/upload/v1beta/files');
+    const chunks = uploads.filter((r) => (r.query ?? '').includes('upload_id='));
+    assert.equal(chunks.length, 2);
+    const owner = chunks[0].apiKey;
+    assert.ok(uploads.every((r) => r.apiKey === owner)); // the start and both chunks
+
+    const model = freshModel();
+    for (let i = 0; i < 4; i++) {
+      const response = await ai.models.generateContent({
+        model,
+        contents: [{ role: 'user', parts: [{ text: 'summarize' }, createPartFromUri(file.uri, file.mimeType)] }],
+      });
+      assert.ok(response.text.length > 0);
+    }
+    assert.deepEqual(await keysFor(model), [owner, owner, owner, owner]);
+
+    const got = await ai.files.get({ name: file.name });
+    assert.equal(got.name, file.name);
+
+    const cache = await ai.caches.create({
+      model,
+      config: { contents: [{ role: 'user', parts: [createPartFromUri(file.uri, file.mimeType)] }], ttl: '600s' },
+    });
+    assert.match(cache.name, /^cachedContents\//);
+    const cacheModel = freshModel();
+    for (let i = 0; i < 3; i++) {
+      await ai.models.generateContent({ model: cacheModel, contents: 'what is in it?', config: { cachedContent: cache.name } });
+    }
+    assert.deepEqual(await keysFor(cacheModel), [owner, owner, owner]);
+    assert.deepEqual([...new Set(await keysAt('/v1beta/cachedContents'))], [owner]); // the cache was made with the file's key
+    assert.ok((await keysAt(file.name)).every((k) => k === owner));
+  });
+
+  it('a batch is polled to completion on the key that made it', async () => {
+    const ai = genai();
+    const model = freshModel();
+    let batch = await ai.batches.create({
+      model,
+      src: [{ contents: [{ role: 'user', parts: [{ text: 'hi' }] }] }],
+      config: { displayName: 'e2e' },
+    });
+    const [owner] = await keysFor(model);
+    for (let i = 0; i < 5 && batch.state !== 'JOB_STATE_SUCCEEDED'; i++) {
+      batch = await ai.batches.get({ name: batch.name });
+    }
+    assert.equal(batch.state, 'JOB_STATE_SUCCEEDED');
+    assert.ok((await keysAt(batch.name)).every((k) => k === owner));
+  });
+
+  it('a video operation is polled to done and its video downloaded from the key that made it', async () => {
+    const ai = genai();
+    const model = `veo-e2e-${freshModel().slice(-8)}`;
+    let operation = await ai.models.generateVideos({ model, prompt: 'a cat on a skateboard' });
+    const [owner] = await keysFor(model);
+    for (let i = 0; i < 5 && !operation.done; i++) {
+      operation = await ai.operations.getVideosOperation({ operation });
+    }
+    assert.equal(operation.done, true);
+    const video = operation.response.generatedVideos[0];
+    const dir = mkdtempSync(join(tmpdir(), 'gp-video-'));
+    try {
+      const path = join(dir, 'video.mp4');
+      await ai.files.download({ file: video, downloadPath: path });
+      assert.equal(readFileSync(path, 'utf8'), 'fake-mp4-bytes');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const id = video.video.uri.split('files/')[1].split(':')[0];
+    assert.ok((await keysAt(operation.name.split('/').pop())).every((k) => k === owner));
+    assert.deepEqual([...new Set(await keysAt(id))], [owner]);
+  });
+});
