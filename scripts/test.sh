@@ -6,7 +6,7 @@
 # Needs: the .NET 10 SDK, Node.js, redis-server and kubectl on PATH (.ci/run installs what a clean machine lacks).
 set -uo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 logs="${TEST_LOG_DIR:-artifacts/test-logs}"
 mkdir -p "$logs"
 passed=0
@@ -60,6 +60,12 @@ else
     status=1
 fi
 
-[[ $failed -eq 0 ]] || status=1
+if [[ $failed -ne 0 ]]; then
+    status=1
+    # the runners print their failures far up in long logs: repeat them here, where CI output is read first
+    echo "== failures"
+    grep -E -A 12 '^\s*failed [A-Za-z_]' "$logs/dotnet-test.log" 2>/dev/null | head -n 120
+    grep -E -A 12 '^\s*✖ ' "$logs/e2e.log" 2>/dev/null | head -n 120
+fi
 echo "$passed passed, $failed failed"
 exit $status

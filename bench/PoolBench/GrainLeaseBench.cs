@@ -79,6 +79,7 @@ internal static class GrainLeaseBench
                     Report.Progress($"grain {keys} keys, {callers} callers: {leasesPerSecond:N0} leases/s, per key {low}..{high}");
                 }
             }
+            await StatusSnapshotAsync(report, pools.Select(p => (p.Keys, p.Pool)));
             return allFair;
         }
         finally
@@ -89,6 +90,32 @@ internal static class GrainLeaseBench
                 await host.StopAsync(stopping.Token);
                 host.Dispose();
             }
+        }
+    }
+
+    /// <summary>
+    /// The pool's status snapshot, which /rotation-status and the status page read, once every key has been leased:
+    /// its cost grows with the key count, and a large pool must still answer a status page promptly.
+    /// </summary>
+    private static async Task StatusSnapshotAsync(Report report, IEnumerable<(int Keys, IKeyPoolGrain Pool)> pools)
+    {
+        report.Line();
+        report.Line("#### The status snapshot (GetStatusAsync, what /rotation-status reads), every key leased");
+        report.Line();
+        report.Line("| keys | ms per snapshot, median of 5 (range) |");
+        report.Line("|---:|---:|");
+        foreach (var (keys, pool) in pools)
+        {
+            await pool.GetStatusAsync(); // the first snapshot of a pool warms the JIT for it
+            var timings = new List<double>();
+            for (var i = 0; i < 5; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                await pool.GetStatusAsync();
+                timings.Add(watch.Elapsed.TotalMilliseconds);
+            }
+            report.Line($"| {keys:N0} | {Median(timings):0.0} ({timings.Min():0.0}-{timings.Max():0.0}) |");
+            Report.Progress($"grain {keys} keys: status snapshot {Median(timings):0.0} ms");
         }
     }
 
