@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace GeminiParty.Frontend.Forwarding;
 
 /// <summary>
@@ -22,8 +24,10 @@ public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null, i
         : ReadOnlyMemory<byte>.Empty; // a partial answer would not parse
 
     private ResponseTail _tail;
-    private readonly MemoryStream? _held = policy?.Check is null ? null : new MemoryStream();
-    private readonly byte[]? _own = policy?.Check is null && policy?.KeepAlive is null ? null : new byte[16 * 1024];
+    private const int OwnBufferBytes = 16 * 1024;
+    private readonly PooledBytes? _held = policy?.Check is null ? null : new PooledBytes(4 * 1024);
+    private readonly bool _direct = policy?.Check is null && policy?.KeepAlive is null;
+    private byte[]? _own;
     private ReadOnlyMemory<byte> _ready;
     private bool _readyIsKeepAlive;
     private Task<int>? _pending;
@@ -65,7 +69,7 @@ public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null, i
         {
             return 0;
         }
-        if (_own is null)
+        if (_direct)
         {
             return await ReadDirectAsync(buffer, cancellationToken);
         }
@@ -126,6 +130,7 @@ public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null, i
     private async Task FillAsync(CancellationToken cancellationToken)
     {
         _readyIsKeepAlive = false;
+        _own ??= ArrayPool<byte>.Shared.Rent(OwnBufferBytes);
         var reading = _pending ??= upstream.ReadAsync(_own, cancellationToken).AsTask();
         if (policy!.KeepAlive is { } interval && !reading.IsCompleted && _released && AtEventBoundary)
         {
@@ -152,8 +157,7 @@ public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null, i
             _ended = true;
             if (!_released)
             {
-                var held = _held!.GetBuffer().AsMemory(0, (int)_held.Length);
-                if (policy.Streaming || !policy.Check!.AnswerHasReply(held.Span))
+                if (policy.Streaming || !policy.Check!.AnswerHasReply(_held!.Written.Span))
                 {
                     Empty = true;
                     throw new EmptyAnswerException();
@@ -167,9 +171,8 @@ public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null, i
             _ready = _own.AsMemory(0, read);
             return;
         }
-        _held!.Write(_own!, 0, read);
-        var span = _held.GetBuffer().AsSpan(0, (int)_held.Length);
-        if (_held.Length > EmptyAnswerCheck.MaxHeldBytes || (policy.Streaming && policy.Check!.StreamHasReply(span)))
+        _held!.Write(_own.AsSpan(0, read));
+        if (_held.Length > EmptyAnswerCheck.MaxHeldBytes || (policy.Streaming && policy.Check!.StreamHasReply(_held.Written.Span)))
         {
             Release();
         }
@@ -178,7 +181,7 @@ public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null, i
     private void Release()
     {
         _released = true;
-        _ready = _held!.GetBuffer().AsMemory(0, (int)_held.Length);
+        _ready = _held!.Written;
     }
 
     /// <summary>Nothing handed on yet, or the last bytes closed an event (a blank line).</summary>
@@ -190,7 +193,7 @@ public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null, i
     /// <summary>Only without a policy: holding back and keep-alives need the asynchronous reads YARP makes.</summary>
     public override int Read(byte[] buffer, int offset, int count)
     {
-        if (_own is not null)
+        if (!_direct)
         {
             throw new NotSupportedException("A relayed answer with a relay policy is read asynchronously.");
         }
@@ -239,8 +242,8 @@ public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null, i
         if (disposing)
         {
             _tail.Dispose();
-            _held?.Dispose();
             upstream.Dispose();
+            ReturnBuffers();
         }
         base.Dispose(disposing);
     }
@@ -248,8 +251,19 @@ public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null, i
     public override async ValueTask DisposeAsync()
     {
         _tail.Dispose();
-        _held?.Dispose();
         await upstream.DisposeAsync();
+        ReturnBuffers();
         await base.DisposeAsync();
+    }
+
+    private void ReturnBuffers()
+    {
+        _held?.Dispose();
+        // a read still in flight (the client left during a silence) may yet write into the buffer: the collector takes it then
+        if (_own is not null && _pending is null or { IsCompleted: true })
+        {
+            ArrayPool<byte>.Shared.Return(_own);
+        }
+        _own = null;
     }
 }
