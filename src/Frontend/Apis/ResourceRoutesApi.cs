@@ -258,9 +258,11 @@ public static class ResourceRoutesApi
     }
 
     /// <summary>Resolves the owner of the resources a generate body names, or answers and returns null.</summary>
+    private static readonly Task<ResourceOwner?> NoResources = Task.FromResult<ResourceOwner?>(ResourceOwner.None);
+
     internal static Task<ResourceOwner?> ResolveBodyAsync(HttpContext context, ApiSurface surface, ResourceAffinity affinity, ReadOnlySpan<byte> body)
     {
         var names = ResourceNames.InBody(body);
-        return names.Count == 0 ? Task.FromResult<ResourceOwner?>(ResourceOwner.None) : ResolveOrRejectAsync(context, surface, affinity, names);
+        return names.Count == 0 ? NoResources : ResolveOrRejectAsync(context, surface, affinity, names);
     }
 }

@@ -132,7 +132,7 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTimi
     /// <summary>What the relay of this success does besides counting; null when it only counts.</summary>
     private RelayPolicy? PolicyFor(HttpResponseMessage response)
     {
-        var eventStream = response.Content.Headers.ContentType?.MediaType?.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
+        var eventStream = ProxyHeaders.ContentTypeOf(response.Content.Headers)?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
         var alive = eventStream ? keepAlive : null;
         return _check is null && alive is null
             ? null

@@ -31,11 +31,15 @@ public static class ProxyHeaders
         {
             Remove(proxy, name);
         }
-        foreach (var name in NamedInConnection(client.Headers.Connection))
+        if (client.Headers.Connection is { Count: > 0 } connection)
         {
-            Remove(proxy, name);
+            foreach (var name in NamedInConnection(connection))
+            {
+                Remove(proxy, name);
+            }
         }
-        if (proxy.Content is { } content && content.Headers.ContentType is null && !client.Headers.ContainsKey("Content-Type"))
+        // NonValidated: asking for ContentType would parse the header into an object on every request
+        if (proxy.Content is { } content && !content.Headers.NonValidated.Contains("Content-Type") && !client.Headers.ContainsKey("Content-Type"))
         {
             content.Headers.TryAddWithoutValidation("Content-Type", "application/json"); // what Gemini's endpoints read
         }

@@ -131,26 +131,19 @@ public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null, i
     {
         _readyIsKeepAlive = false;
         _own ??= ArrayPool<byte>.Shared.Rent(OwnBufferBytes);
-        var reading = _pending ??= upstream.ReadAsync(_own, cancellationToken).AsTask();
-        if (policy!.KeepAlive is { } interval && !reading.IsCompleted && _released && AtEventBoundary)
+        int read;
+        if (policy!.KeepAlive is not { } interval)
         {
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var silence = Task.Delay(interval, policy.Time, stop.Token);
-            if (await Task.WhenAny(reading, silence) != reading && !cancellationToken.IsCancellationRequested)
+            read = await upstream.ReadAsync(_own, cancellationToken); // nothing to race the read against: no Task needed
+        }
+        else
+        {
+            read = await ReadOrKeepAliveAsync(interval, cancellationToken);
+            if (_readyIsKeepAlive)
             {
-                if (policy.Time.GetElapsedTime(_heardAt) >= policy.IdleTimeout)
-                {
-                    // keep-alives reset YARP's idle limit, so the stream's own silence is measured here
-                    throw new TimeoutException("STREAM_IDLE_TIMEOUT");
-                }
-                _ready = RelayPolicy.KeepAliveComment;
-                _readyIsKeepAlive = true;
                 return;
             }
-            await stop.CancelAsync();
         }
-        var read = await reading;
-        _pending = null;
         _heardAt = policy.Time.GetTimestamp();
         if (read == 0)
         {
@@ -176,6 +169,35 @@ public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null, i
         {
             Release();
         }
+    }
+
+    /// <summary>
+    /// Upstream's next read, or a keep-alive comment made ready (<see cref="_readyIsKeepAlive"/>, and 0 returned) when
+    /// the stream stays silent for <paramref name="interval"/>; the read goes on meanwhile and is picked up next time.
+    /// </summary>
+    private async ValueTask<int> ReadOrKeepAliveAsync(TimeSpan interval, CancellationToken cancellationToken)
+    {
+        var reading = _pending ??= upstream.ReadAsync(_own, cancellationToken).AsTask();
+        if (!reading.IsCompleted && _released && AtEventBoundary)
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var silence = Task.Delay(interval, policy!.Time, stop.Token);
+            if (await Task.WhenAny(reading, silence) != reading && !cancellationToken.IsCancellationRequested)
+            {
+                if (policy.Time.GetElapsedTime(_heardAt) >= policy.IdleTimeout)
+                {
+                    // keep-alives reset YARP's idle limit, so the stream's own silence is measured here
+                    throw new TimeoutException("STREAM_IDLE_TIMEOUT");
+                }
+                _ready = RelayPolicy.KeepAliveComment;
+                _readyIsKeepAlive = true;
+                return 0;
+            }
+            await stop.CancelAsync();
+        }
+        var read = await reading;
+        _pending = null;
+        return read;
     }
 
     private void Release()
