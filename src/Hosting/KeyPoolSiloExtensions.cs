@@ -41,7 +41,7 @@ public static class KeyPoolSiloExtensions
         {
             silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, null, cluster.ServiceId, cluster.ClusterId);
             // Orleans' own binary format instead of its default JSON: memory state never outlives the process, and the
-            // JSON serializer, once run, loads System.Private.Xml and System.Data.Common (6-7 MB of RSS, bench/memory.sh)
+            // JSON serializer, once run, loads System.Private.Xml and System.Data.Common (docs/benchmarks.md, memory)
             silo.AddMemoryGrainStorage(StorageNames.KeyPool, options => options.Configure<Serializer>(
                 (storage, serializer) => storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
             silo.AddMemoryGrainStorage(StorageNames.Clients, options => options.Configure<Serializer>(
@@ -89,8 +89,8 @@ public static class KeyPoolSiloExtensions
     }
 
     /// <summary>
-    /// The silo caches where grains live. Its default room for a million entries is allocated up front (9 MB of heap,
-    /// gcdump); this cluster has one pool grain and a grain per upstream key.
+    /// The silo caches where grains live. Its default room for a million entries is allocated up front
+    /// (docs/benchmarks.md, memory); this cluster has a few grains per upstream key and client.
     /// </summary>
     private static void SizeDirectoryCache(GrainDirectoryOptions options) => options.CacheSize = 20_000;
 

@@ -77,7 +77,7 @@ public static class FrontendHostingExtensions
                 client.UseRedisClustering(options => options.ConfigurationOptions = KeyPoolSiloExtensions.RedisConfiguration(cluster));
                 // find new gateways (silos) within a second of their start: when the silo a frontend used stops soon after
                 // another one started (a rolling update), a frontend that knew no other gateway yet could not be reached
-                // by the pool until it had read the list again (seen in CI); one read of the membership table a second
+                // by the pool until it had read the list again; one read of the membership table a second
                 client.Configure<Orleans.Configuration.GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
                 // ride out the seconds in which a dead silo's calls are lost and the pool moves
                 client.AddOutgoingGrainCallFilter<KeyPoolCallRetryFilter>();

@@ -23,14 +23,14 @@ public static class ObservabilityHostingExtensions
     /// <summary>
     /// HttpClient's instruments recorded on every upstream call. gemini_party_upstream_duration_seconds and
     /// gemini_party_upstream_attempts_total already measure those calls, labelled by model and key; dropped, they are not
-    /// recorded at all (about 1.3 us per request in a perf profile). Its connection instruments stay.
+    /// recorded at all, which saves CPU on every request (docs/benchmarks.md). Its connection instruments stay.
     /// </summary>
     private static readonly HashSet<string> PerRequestHttpClientInstruments =
         ["http.client.request.duration", "http.client.active_requests", "http.client.request.time_in_queue"];
 
     /// <summary>
     /// Series kept per instrument of the foreign meters. The SDK allocates room for its default of 2,000 per instrument
-    /// up front (144 KB each; 20 MB for the ~140 instruments of these meters, gcdump); theirs carry a few labels each.
+    /// up front, megabytes over all the instruments of these meters (docs/benchmarks.md); theirs carry a few labels each.
     /// </summary>
     private const int ForeignCardinalityLimit = 100;
 

@@ -45,7 +45,7 @@ public sealed partial class ClusterMembership(IGrainFactory grains, IOptions<Clu
         {
             // best effort, for display: whatever stops the read leaves the silos out of the answer. Not only Orleans'
             // own exceptions: with Redis restarting, the silo's Redis exception has no Orleans codec and arrives as a
-            // CodecNotFoundException (seen in CI as a 500 from /rotation-status)
+            // CodecNotFoundException, which must not turn /rotation-status into a 500
             LogMembershipUnavailable(logger, ex);
             return null;
         }

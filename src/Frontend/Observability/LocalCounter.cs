@@ -8,7 +8,7 @@ namespace GeminiParty.Frontend.Observability;
 /// <summary>
 /// A counter the request path adds to with one dictionary lookup and one interlocked add, exported as an OpenTelemetry
 /// observable counter that reads the totals at each collection. A measurement through the SDK instead looks its tags up
-/// in the SDK's own table on every call: about 0.3 us each, and a request made five of them (perf, docs/benchmarks.md).
+/// in the SDK's own table on every call, and a request made five of them (the profile: docs/benchmarks.md).
 /// The series are the label combinations seen, as with a plain counter; the caller keeps them bounded.
 /// </summary>
 /// <typeparam name="TKey">The label values, as cached strings.</typeparam>

@@ -11,7 +11,7 @@ namespace GeminiParty.Frontend.Observability;
 /// <remarks>
 /// A request only queues its line; the lines are formatted and handed to the logging providers together every
 /// <see cref="WriteInterval"/>, so the console logger's writer thread wakes once per batch instead of once per
-/// request. Measured: 87 -> 65 us of CPU per request embedded (docs/benchmarks.md). A line so appears (and is
+/// request (what that saves: docs/benchmarks.md). A line so appears (and is
 /// timestamped) up to that interval after its request ended; under overload, past <see cref="MaxQueued"/> lines,
 /// requests write their own line again rather than let the queue grow.
 /// </remarks>
