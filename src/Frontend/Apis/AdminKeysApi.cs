@@ -80,7 +80,7 @@ public static partial class AdminKeysApi
         {
             result = await pool.Reference.AdminAsync(target, what, "admin");
         }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (ClusterUnreachable.Is(ex))
         {
             await PoolUnreachableAsync(context);
             return TypedResults.Empty;
@@ -117,7 +117,7 @@ public static partial class AdminKeysApi
         {
             return await pool.Reference.GetStatusAsync();
         }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (ClusterUnreachable.Is(ex))
         {
             await PoolUnreachableAsync(context);
             return null;
@@ -125,8 +125,7 @@ public static partial class AdminKeysApi
     }
 
     private static Task PoolUnreachableAsync(HttpContext context) =>
-        ApiSurface.GeminiNative.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
-            "The key pool is not reachable right now; retry shortly.", TimeSpan.FromSeconds(1));
+        ClusterUnreachable.AnswerAsync(context, ApiSurface.GeminiNative, "The key pool");
 
     /// <summary>401 without a Bearer token; 403 with one that is not ADMIN_TOKEN (a client token included).</summary>
     private static async ValueTask<object?> RefuseAsync(HttpContext context)

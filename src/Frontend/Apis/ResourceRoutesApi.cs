@@ -242,10 +242,9 @@ public static class ResourceRoutesApi
         {
             return await affinity.ResolveAsync(names);
         }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (ClusterUnreachable.Is(ex))
         {
-            await surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
-                "The gateway's resource records are not reachable right now; retry shortly.", TimeSpan.FromSeconds(1));
+            await ClusterUnreachable.AnswerAsync(context, surface, "The gateway's resource records");
             return null;
         }
     }

@@ -42,11 +42,10 @@ public static class RotationStatusApi
         {
             status = await pool.Reference.GetStatusAsync();
         }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException or ArgumentException or InvalidOperationException)
+        catch (Exception ex) when (ClusterUnreachable.Is(ex))
         {
             // no silo reachable, or the pool between two activations: say so, as the forwarding routes do
-            await ApiSurface.GeminiNative.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
-                "The key pool is not reachable right now; retry shortly.", TimeSpan.FromSeconds(1));
+            await ClusterUnreachable.AnswerAsync(context, ApiSurface.GeminiNative, "The key pool");
             return TypedResults.Empty;
         }
         var clusterView = new ClusterView(cluster.Mode, cluster.Storage, cluster.ClusterId, cluster.ServiceId, status.Silo, Environment.MachineName, await silos);

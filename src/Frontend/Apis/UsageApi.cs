@@ -43,10 +43,9 @@ public static class UsageApi
         {
             usages = await Task.WhenAll(everyone.Select(client => grains.GetGrain<IClientGrain>(client.Name).GetUsageAsync()));
         }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (ClusterUnreachable.Is(ex))
         {
-            await ApiSurface.GeminiNative.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
-                "The cluster that keeps usage is not reachable right now; retry shortly.", TimeSpan.FromSeconds(1));
+            await ClusterUnreachable.AnswerAsync(context, ApiSurface.GeminiNative, "The cluster that keeps usage");
             return TypedResults.Empty;
         }
         var at = usages.Length > 0 ? usages[0].At : DateTimeOffset.UtcNow;

@@ -49,13 +49,12 @@ public sealed partial class ClientAdmission(
         {
             decision = await grains.GetGrain<IClientGrain>(client.Name).AdmitAsync(known.Bucket(model), client.Limits);
         }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (ClusterUnreachable.Is(ex))
         {
             LogGrainUnreachable(logger, ex, client.Name);
             request = new ClientRequest(client, model, null) { Admitted = false };
             context.Features.Set(request);
-            await surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
-                "The cluster that keeps this client's limits is not reachable right now; retry shortly.", TimeSpan.FromSeconds(1));
+            await ClusterUnreachable.AnswerAsync(context, surface, "The cluster that keeps this client's limits");
             return request;
         }
         RateLimitHeaders.Write(context.Response, decision);

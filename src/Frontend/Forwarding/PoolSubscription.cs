@@ -37,7 +37,7 @@ public sealed partial class PoolSubscription(
                     await pool.Reference.SubscribeAsync(leases.Reference).WaitAsync(stoppingToken);
                     wait = RenewEvery;
                 }
-                catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException or ArgumentException)
+                catch (Exception ex) when (ClusterUnreachable.Is(ex))
                 {
                     // no silo yet (cluster starting) or the pool is moving; a lease subscribes too
                     LogRenewFailed(logger, ex.GetType().Name);

@@ -118,12 +118,11 @@ public sealed partial class UpstreamForwarder(
                 ClientLeft(context, call, alias, attempts, started, relayed); // the client left while its key was being leased
                 return;
             }
-            catch (Exception ex) when (ex is OrleansException or TimeoutException or ArgumentException or InvalidOperationException)
+            catch (Exception ex) when (ClusterUnreachable.Is(ex))
             {
                 // no silo reachable (cluster starting, or every silo gone): nothing was sent upstream, the client may retry
                 LogPoolUnreachable(logger, ex, ex.GetType().Name);
-                relayed = await call.Surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
-                    "The key pool is not reachable right now; retry shortly.", TimeSpan.FromSeconds(1));
+                relayed = await ClusterUnreachable.AnswerAsync(context, call.Surface, "The key pool");
                 Complete(context, call, alias, attempts, started, relayed);
                 return;
             }
@@ -296,7 +295,7 @@ public sealed partial class UpstreamForwarder(
             {
                 await pool.Reference.PenalizeAsync(report);
             }
-            catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+            catch (Exception ex) when (ClusterUnreachable.Is(ex))
             {
                 // the key is withdrawn here already; the pool learns of it from the next frontend that meets it
                 LogPenaltyNotReported(logger, ex, alias.Index, call.Model);

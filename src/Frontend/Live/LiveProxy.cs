@@ -117,7 +117,7 @@ public sealed partial class LiveProxy(
                 {
                     lease = await leases.NextAsync(model, tried, aborted);
                 }
-                catch (Exception ex) when (ex is OrleansException or TimeoutException or ArgumentException or InvalidOperationException)
+                catch (Exception ex) when (ClusterUnreachable.Is(ex))
                 {
                     LogPoolUnreachable(logger, ex);
                     return await FailAsync(LiveCloseClassifier.TryAgainLater, "The key pool is not reachable right now; retry shortly.");
@@ -212,7 +212,7 @@ public sealed partial class LiveProxy(
         {
             await pool.Reference.PenalizeAsync(report);
         }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (ClusterUnreachable.Is(ex))
         {
             // this frontend already stopped using the key; the next key is tried all the same
             LogPenaltyNotRecorded(logger, ex, alias.Index, model);

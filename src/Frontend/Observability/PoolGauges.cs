@@ -62,7 +62,7 @@ public sealed partial class PoolGauges(KeyPoolReference pool, ClusterMembership 
                     views.Count(view => view.Status == state), new KeyValuePair<string, object?>("status", Snake(state))))];
             }
         }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (ClusterUnreachable.Is(ex))
         {
             LogRefreshFailed(logger, ex); // keep the last snapshot: a gap is worse than a stale value
         }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GeminiParty.Frontend.Forwarding;
 
 namespace GeminiParty.Frontend.Resources;
 
@@ -41,7 +42,7 @@ public sealed partial class ResourceAffinity(IGrainFactory grains, TimeProvider 
         {
             await grains.GetGrain<IResourceGrain>(name).BindAsync(new ResourceBinding(fingerprint, ResourceExpiry.For(name, time.GetUtcNow(), answer)));
         }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (ClusterUnreachable.Is(ex))
         {
             LogBindFailed(logger, ex, name);
         }
@@ -89,7 +90,7 @@ public sealed partial class ResourceAffinity(IGrainFactory grains, TimeProvider 
         {
             await grains.GetGrain<IResourceGrain>(name).ForgetAsync();
         }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (ClusterUnreachable.Is(ex))
         {
             LogBindFailed(logger, ex, name);
         }
