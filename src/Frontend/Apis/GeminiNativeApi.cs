@@ -55,14 +55,14 @@ public static class GeminiNativeApi
         if (colon < 0)
         {
             await ApiSurface.GeminiNative.WriteErrorAsync(context, StatusCodes.Status404NotFound,
-                $"No method in '{Sanitize(target)}': call POST /{version}/models/{{model}}:{{method}}, e.g. :generateContent.");
+                $"No method in '{PrintableText.Of(target, 64)}': call POST /{version}/models/{{model}}:{{method}}, e.g. :generateContent.");
             return;
         }
         var method = target[(colon + 1)..];
         if (!MethodName.IsValid(method))
         {
             await ApiSurface.GeminiNative.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
-                $"Invalid method name '{Sanitize(method)}': use letters and digits, at most 64 characters.");
+                $"Invalid method name '{PrintableText.Of(method, 64)}': use letters and digits, at most 64 characters.");
             return;
         }
         if (!ModelName.TryNormalize(target[..colon], out var model))
@@ -149,8 +149,5 @@ public static class GeminiNativeApi
 
     private static Task WriteInvalidModelAsync(HttpContext context) =>
         ApiSurface.GeminiNative.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
-            "Invalid model name: use letters, digits, '.', '-' and '_' (optionally prefixed by 'models/'), at most 256 characters.");
-
-    private static string Sanitize(string text) =>
-        new(text.Take(64).Where(c => !char.IsControl(c)).ToArray());
+            $"Invalid model name: {ModelName.Rules}");
 }

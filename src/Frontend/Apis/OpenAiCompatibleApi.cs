@@ -123,7 +123,7 @@ public static class OpenAiCompatibleApi
         if (!ModelName.TryNormalize(Uri.UnescapeDataString(model), out var name))
         {
             await ApiSurface.OpenAi.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
-                "Invalid model name: use letters, digits, '.', '-' and '_' (optionally prefixed by 'models/'), at most 256 characters.");
+                $"Invalid model name: {ModelName.Rules}");
             return;
         }
         await forwarder.ForwardAsync(context, new UpstreamCall(

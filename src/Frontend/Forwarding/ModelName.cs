@@ -6,6 +6,9 @@ namespace GeminiParty.Frontend.Forwarding;
 public static class ModelName
 {
     private const int MaxLength = 256;
+
+    /// <summary>The rules, as error messages state them.</summary>
+    public const string Rules = "use letters, digits, '.', '-' and '_' (optionally after 'models/'), at most 256 characters.";
     private static readonly SearchValues<char> Allowed =
         SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_");
 

@@ -53,5 +53,5 @@ public static class RequestBodyDecoder
         }
     }
 
-    private static string Printable(string text) => new(text.Take(32).Where(c => !char.IsControl(c)).ToArray());
+    private static string Printable(string text) => PrintableText.Of(text, 32);
 }

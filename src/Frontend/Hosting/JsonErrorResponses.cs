@@ -46,11 +46,7 @@ public static partial class JsonErrorResponses
             : ApiSurface.GeminiNative;
 
     /// <summary>The path without control characters and bounded in length: it goes back to the client.</summary>
-    private static string Printable(PathString path)
-    {
-        var value = path.Value ?? "/";
-        return new string(value.Take(200).Where(c => !char.IsControl(c)).ToArray());
-    }
+    private static string Printable(PathString path) => PrintableText.Of(path.Value ?? "/", 200);
 
     [LoggerMessage(EventId = 3100, Level = LogLevel.Error, Message = "Unhandled {ExceptionType} on {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception? exception, string exceptionType, PathString path);

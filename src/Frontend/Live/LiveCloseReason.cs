@@ -1,4 +1,5 @@
 using System.Text;
+using GeminiParty.Frontend.Forwarding;
 
 namespace GeminiParty.Frontend.Live;
 
@@ -14,7 +15,7 @@ public static class LiveCloseReason
         {
             return "";
         }
-        var clean = text.AsSpan().ContainsAnyInRange('\0', '\x1f') ? new string(text.Where(c => !char.IsControl(c)).ToArray()) : text;
+        var clean = PrintableText.Of(text, text.Length);
         if (Encoding.UTF8.GetByteCount(clean) <= MaxBytes)
         {
             return clean;

@@ -90,7 +90,7 @@ public sealed record LiveSetup(ReadOnlyMemory<byte> Message, WebSocketMessageTyp
         }
         if (!ModelName.TryNormalize(raw, out model))
         {
-            problem = "Invalid model name in setup: use letters, digits, '.', '-' and '_' after 'models/'.";
+            problem = $"Invalid model name in setup: {ModelName.Rules}";
             return false;
         }
         return true;
