@@ -156,6 +156,34 @@ public sealed class ClientLiveSessionTests(ClientsFrontendFixture gateway) : ICl
         }, "the refused session counts as refused, the allowed one as a request");
     }
 
+    [Fact]
+    public async Task A_session_whose_token_leaves_the_clients_file_is_closed_with_1008_and_other_sessions_go_on()
+    {
+        const string nick = "nick-secret-token";
+        var model = FrontendFixture.NewModel();
+        await File.WriteAllTextAsync(gateway.ClientsPath, ClientsFrontendFixture.InitialClients + "\nnick " + nick + "\n", Cancel);
+        await ClientsFrontendFixture.EventuallyAsync(async () =>
+        {
+            using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt, nick);
+            return response.IsSuccessStatusCode;
+        }, "nick's token works");
+        await using var revoked = await LiveTestClient.StartAsync(gateway, model, token: nick);
+        Assert.Equal(SetupComplete, (await revoked.ReceiveAsync()).Text);
+        await using var other = await LiveTestClient.StartAsync(gateway, model, token: "erin-secret-token");
+        Assert.Equal(SetupComplete, (await other.ReceiveAsync()).Text);
+
+        await File.WriteAllTextAsync(gateway.ClientsPath, ClientsFrontendFixture.InitialClients, Cancel);
+        var close = await revoked.ReceiveAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, close.CloseStatus);
+        Assert.Contains("no longer allows this Live session", close.CloseDescription);
+        var upstream = gateway.Upstream.Live.Sessions.Where(s => s.Model == model).ToArray();
+        Assert.Equal(2, upstream.Length);
+        await gateway.Upstream.WaitUntilAsync(_ => upstream.Count(s => s.Ended) == 1, cancellationToken: Cancel); // upstream's side is closed too
+
+        await other.SendTurnAsync("Still here?");
+        Assert.Contains(await other.ReceiveTurnAsync(), message => message.Text.Contains("Fake live answer to: Still here?", StringComparison.Ordinal));
+    }
+
     /// <summary>A header of a refused handshake, found whatever its case.</summary>
     private static string? HandshakeHeader(LiveRefusedException refused, string name) =>
         refused.Headers?.FirstOrDefault(header => string.Equals(header.Key, name, StringComparison.OrdinalIgnoreCase)).Value?.Single();

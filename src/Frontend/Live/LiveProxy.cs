@@ -34,6 +34,7 @@ public sealed partial class LiveProxy(
     RequestLog requestLog,
     LiveSessions sessions,
     ClientAdmission clients,
+    LiveRevocations revocations,
     IHostApplicationLifetime lifetime,
     ILogger<LiveProxy> logger)
 {
@@ -244,12 +245,14 @@ public sealed partial class LiveProxy(
         using var usage = new LiveUsage();
         var relay = new LiveRelay(client, socket, keys, usage);
         sessions.Opened(alias);
+        var revocation = revocations.Watch(admission.Client, setup.Model);
         try
         {
-            await relay.RunAsync(buffer, first, lifetime.ApplicationStopping);
+            await relay.RunAsync(buffer, first, lifetime.ApplicationStopping, revocation?.Token ?? CancellationToken.None);
         }
         finally
         {
+            revocations.Forget(revocation);
             sessions.Closed(alias);
             var tokens = usage.Total;
             admission.Used(tokens);
