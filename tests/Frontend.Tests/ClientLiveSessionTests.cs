@@ -42,6 +42,8 @@ public sealed class ClientLiveSessionTests(ClientsFrontendFixture gateway) : ICl
         Assert.Equal(2, Today(await gateway.UsageAsync(ivan), "ivan").GetProperty("requests").GetInt64());
         await ClientsFrontendFixture.EventuallyAsync(() => Task.FromResult(gateway.Logs.Lines.Any(line => line.Contains($"ivan live {model}"))),
             "the session's log line names ivan");
+        await ClientsFrontendFixture.EventuallyAsync(() => Task.FromResult(gateway.Logs.Lines.Any(line => line.Contains("ivan live (unknown)") && line.Contains("-> 429"))),
+            "the refused session has its log line too");
 
         gateway.Clock.Advance(TimeSpan.FromSeconds(60));
         await using var again = await LiveTestClient.StartAsync(gateway, model, token: ivan);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using GeminiParty.Frontend.Auth;
 using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Forwarding;
@@ -36,15 +37,18 @@ public static class LiveApi
                 "Missing or invalid client token: send one of AUTH_TOKEN as '?key=', 'x-goog-api-key' or 'Authorization: Bearer <token>'.");
             return;
         }
-        context.Features.Set(client);
-        if (!await clients.AllowLiveUpgradeAsync(context))
-        {
-            return; // live=false, or over a limit: answered before the upgrade, so the client sees an HTTP error
-        }
         if (!LiveRpc.TryParse(context.Request.RouteValues["rpc"] as string, out var rpc))
         {
             await surface.WriteErrorAsync(context, StatusCodes.Status404NotFound,
                 "Unknown Live API method: use google.ai.generativelanguage.{version}.GenerativeService.{method}, e.g. v1beta and BidiGenerateContent.");
+            return;
+        }
+        context.Features.Set(client);
+        var started = Stopwatch.GetTimestamp();
+        if (!await clients.AllowLiveUpgradeAsync(context))
+        {
+            // live=false, or over a limit: answered before the upgrade, so the client sees an HTTP error
+            proxy.RefusedBeforeUpgrade(context, started);
             return;
         }
         if (!context.WebSockets.IsWebSocketRequest)

@@ -262,6 +262,15 @@ public sealed partial class LiveProxy(
         }
     }
 
+    /// <summary>A session its client's limits refused before the upgrade (answered with an HTTP error): logged and counted as a request.</summary>
+    public void RefusedBeforeUpgrade(HttpContext context, long started)
+    {
+        var status = context.Response.StatusCode;
+        var client = ClientPolicy.Of(context).Name;
+        metrics.RequestCompleted(Route, KnownModels.Unknown, status, started, client);
+        requestLog.Completed(client, Route, KnownModels.Unknown, streaming: true, -1, 0, status, Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, 0);
+    }
+
     /// <summary>
     /// The session's one log line and its metrics. The status is the WebSocket close code the client got or sent
     /// (1006 when its connection broke off without one).
