@@ -7,8 +7,11 @@
 #   - a bare .NET reverse proxy (bench/BareProxy: Kestrel in, one SocketsHttpHandler out, nothing else): the floor of
 #     the gateway's own stack, so that its cost splits into the framework's and the gateway's
 #   - the product in embedded mode (one process: frontend + silo, memory storage)
+#   - the same again with a CLIENTS_FILE, loaded with the token of a named client whose limits are high enough never
+#     to refuse (BENCH_CLIENT_LIMITS): the "clients" target, whose CPU per request against "embedded" is what a
+#     client's limits cost (the client grain's admission before each request, its completion after it)
 #   - the product in cluster mode through deploy/local/cluster.sh (redis + 2 silos + 1 frontend)
-# and runs wrk (bench/wrk/post.lua) interleaved over the targets direct, nginx, bare, embedded and cluster for each
+# and runs wrk (bench/wrk/post.lua) interleaved over the targets direct, nginx, bare, embedded, clients and cluster for each
 # scenario, so that the ratios come from the same minutes on a noisy machine:
 #   native   POST /v1beta/models/M:generateContent                 BENCH_CONNECTIONS (32) connections
 #   openai   POST /v1/chat/completions (upstream /v1beta/openai/...) same
@@ -31,7 +34,12 @@
 #   BENCH_CONNECTIONS=32        BENCH_SLOW_CONNECTIONS=256            BENCH_SLOW_LATENCY_MS=50
 #   BENCH_THREADS=2             wrk threads                           BENCH_TTFB_SAMPLES=30
 #   BENCH_UNLOADED_REQUESTS=500 BENCH_UNLOADED_ROUNDS=4   sequential unary requests per target and round (quick: 200, 2)
-#   BENCH_SCENARIOS="native openai stream slow"                      BENCH_TARGETS="direct nginx bare embedded cluster"
+#   BENCH_SCENARIOS="native openai stream slow"                      BENCH_TARGETS="direct nginx bare embedded clients cluster"
+#   BENCH_CLIENT_LIMITS="rpd=2000000000 tpd=1000000000000000 concurrency=100000"  the limits of the "clients" target's
+#                               client. No rpm by default: its ceiling (100,000 a minute, 1,667/s) is below the rate
+#                               a saturated gateway serves, so it would refuse. With concurrency and tpd every request
+#                               makes both grain calls (admit, and complete), the dearest path. Errors other than 0 in
+#                               the clients rows mean the limits refused requests: raise them.
 #   BENCH_KEYS=8                upstream keys in the pool             BENCH_PORT_BASE=18080 (uses base .. base+60)
 #   BENCH_BUILD=1               0 skips the Release build             BENCH_OUT=bench/results/latest.md
 #   BENCH_VARIANT_ENV="DOTNET_gcServer=1 ..."  adds a target "variant": a second embedded frontend started with this
@@ -72,8 +80,8 @@ read -r -a variant_env <<<"${BENCH_VARIANT_ENV:-}"
 variant_dll="${BENCH_VARIANT_DLL:-}"
 variant_label="${variant_env[*]}"
 [[ -z "$variant_dll" ]] || variant_label="build $variant_dll${variant_label:+ with $variant_label}"
-default_targets="direct nginx bare embedded cluster"
-[[ -z "$variant_label" ]] || default_targets="direct nginx bare embedded variant cluster"
+default_targets="direct nginx bare embedded clients cluster"
+[[ -z "$variant_label" ]] || default_targets="direct nginx bare embedded variant clients cluster"
 read -r -a targets <<<"${BENCH_TARGETS:-$default_targets}"
 key_count="${BENCH_KEYS:-8}"
 nice_level="${BENCH_NICE:-$([[ "$(id -u)" == 0 ]] && echo -15 || echo 0)}"
@@ -81,6 +89,8 @@ port_base="${BENCH_PORT_BASE:-18080}"
 out_file="${BENCH_OUT:-$repo_root/bench/results/latest.md}"
 model=gemini-2.5-flash
 token=bench-client-token
+client_token=bench-limited-client-token
+client_limits="${BENCH_CLIENT_LIMITS:-rpd=2000000000 tpd=1000000000000000 concurrency=100000}"
 
 fake_port=$((port_base + 1))
 nginx_port=$((port_base + 2))
@@ -88,6 +98,7 @@ embedded_port=$((port_base + 3))
 cluster_frontend_port=$((port_base + 4))
 variant_port=$((port_base + 5))
 bare_port=$((port_base + 6))
+clients_port=$((port_base + 7))
 redis_port=$((port_base + 10))
 cluster_silo_http_port=$((port_base + 11))   # and +12
 cluster_silo_port=$((port_base + 21))        # and +22
@@ -96,6 +107,8 @@ embedded_silo_port=$((port_base + 41))
 embedded_gateway_port=$((port_base + 51))
 variant_silo_port=$((port_base + 42))
 variant_gateway_port=$((port_base + 52))
+clients_silo_port=$((port_base + 43))
+clients_gateway_port=$((port_base + 53))
 
 clk_tck="$(getconf CLK_TCK)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/gemini-party-bench.XXXXXX")"
@@ -134,6 +147,7 @@ proxy_pids() {
         nginx) echo "${pid_of[nginx]}" "$(ps -o pid= --ppid "${pid_of[nginx]}" | tr -s ' \n' ' ')" ;;
         embedded) echo "${pid_of[embedded]}" ;;
         variant) echo "${pid_of[variant]}" ;;
+        clients) echo "${pid_of[clients]}" ;;
         bare) echo "${pid_of[bare]}" ;;
         cluster) echo "$(<"$work/cluster/pids/frontend-1.pid")" ;;
     esac
@@ -170,6 +184,7 @@ target_request() {
         bare) port="$bare_port" ;;
         embedded) port="$embedded_port" ;;
         variant) port="$variant_port" ;;
+        clients) port="$clients_port"; value="Bearer $client_token" ;;
         cluster) port="$cluster_frontend_port" ;;
     esac
     printf '%s\t%s\t%s\t%s\n' "http://127.0.0.1:$port$path" "$header" "$value" "$body"
@@ -197,6 +212,7 @@ allocated_bytes() {
     case "$1" in
         embedded) port="$embedded_port" ;;
         variant) port="$variant_port" ;;
+        clients) port="$clients_port" ;;
         cluster) port="$cluster_frontend_port" ;;
         *) return 0 ;;
     esac
@@ -295,6 +311,18 @@ if [[ " ${targets[*]} " == *" variant "* ]]; then
     wait_http variant "http://127.0.0.1:$variant_port/readyz" 90
     variant_startup_ms=$(($(now_ms) - variant_start_ms))
     say "variant ($variant_label) ready in $variant_startup_ms ms"
+fi
+
+clients_startup_ms=""
+if [[ " ${targets[*]} " == *" clients "* ]]; then
+    # AUTH_TOKEN stays (/metrics is read with it); the load carries the named client's token
+    printf '# the client the "clients" target is loaded as\nbench %s %s\n' "$client_token" "$client_limits" >"$work/clients.txt"
+    clients_start_ms="$(now_ms)"
+    start_embedded clients "$clients_port" "$clients_silo_port" "$clients_gateway_port" "http://127.0.0.1:$fake_port" \
+        "$key_list" "$token" CLIENTS_FILE="$work/clients.txt"
+    wait_http clients "http://127.0.0.1:$clients_port/readyz" 90
+    clients_startup_ms=$(($(now_ms) - clients_start_ms))
+    say "clients (embedded, client limits $client_limits) ready in $clients_startup_ms ms"
 fi
 
 cluster_up_ms=""
@@ -470,7 +498,7 @@ report="$work/report.md"
     echo "|---|---:|---:|---:|"
     for target in "${targets[@]}"; do
         name="$target"
-        case "$target" in direct) name="fake upstream (direct)" ;; bare) name="bare .NET proxy (bench/BareProxy)" ;; embedded) name="embedded frontend + silo" ;; variant) name="variant: embedded, $variant_label" ;; cluster) name="cluster frontend" ;; esac
+        case "$target" in direct) name="fake upstream (direct)" ;; bare) name="bare .NET proxy (bench/BareProxy)" ;; embedded) name="embedded frontend + silo" ;; variant) name="variant: embedded, $variant_label" ;; clients) name="embedded, limited client (CLIENTS_FILE)" ;; cluster) name="cluster frontend" ;; esac
         awk -v n="$name" -v i="${rss_idle[$target]}" -v a="${rss_after[$target]:-0}" -v p="${rss_peak[$target]}" \
             'BEGIN { printf "| %s | %.0f | %.0f | %.0f |\n", n, i / 1024, a / 1024, p / 1024 }'
     done
@@ -484,6 +512,7 @@ report="$work/report.md"
     echo
     echo "- embedded frontend, process start to \`/readyz\` 200: **$embedded_startup_ms ms**"
     [[ -z "$variant_startup_ms" ]] || echo "- variant (embedded, \`$variant_label\`): $variant_startup_ms ms"
+    [[ -z "$clients_startup_ms" ]] || echo "- clients (embedded with CLIENTS_FILE, client limits \`$client_limits\`): $clients_startup_ms ms"
     [[ -z "$cluster_up_ms" ]] || echo "- cluster (\`cluster.sh up\`: redis, 2 silos, 1 frontend, sequential): $cluster_up_ms ms"
 } >"$report"
 cp "$report" "$out_file"

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 
@@ -103,6 +104,64 @@ public sealed class ClientLimitsTests(ClientsClusterFixture cluster)
         Assert.Equal(6, Requests(after, model));
         Assert.Equal(tokens, Model(after, model).GetProperty("totalTokens").GetInt64());
         Assert.Contains("thirty", after.GetRawText());
+    }
+
+    [Fact]
+    public async Task A_Live_session_through_one_frontend_holds_the_clients_only_slot_on_both_until_it_closes()
+    {
+        await cluster.EnsureRunningAsync();
+        var model = ClusterFixture.NewModel();
+        using var session = LiveSocket("single-secret-token");
+        await session.ConnectAsync(LiveUri(0), Cancel);
+        var setup = JsonSerializer.SerializeToUtf8Bytes(new { setup = new { model = "models/" + model } });
+        await session.SendAsync(setup, WebSocketMessageType.Text, endOfMessage: true, Cancel);
+        Assert.Equal("""{"setupComplete":{}}""", await ReceiveTextAsync(session));
+
+        // the slot is the client's in the cluster: the other frontend refuses both an HTTP request and a session
+        var (status, retryAfter) = await SendAsync(1, model, "single-secret-token");
+        Assert.True(status == 429, $"frontend-2 answered {status} while the session held the only slot\n{cluster.Diagnostics()}");
+        Assert.NotNull(retryAfter);
+        using var second = LiveSocket("single-secret-token");
+        await Assert.ThrowsAnyAsync<WebSocketException>(() => second.ConnectAsync(LiveUri(1), Cancel));
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.HttpStatusCode);
+        Assert.Single(cluster.Upstream.Live.Sessions, s => s.Model == model);
+
+        await session.CloseAsync(WebSocketCloseStatus.NormalClosure, null, Cancel);
+        var closed = Stopwatch.StartNew();
+        while ((status = (await SendAsync(1, model, "single-secret-token")).Status) == 429)
+        {
+            Assert.True(closed.Elapsed < TimeSpan.FromSeconds(15), $"the closed session's slot was not given back\n{cluster.Diagnostics()}");
+            await Task.Delay(200, Cancel);
+        }
+        Assert.Equal(200, status);
+    }
+
+    private static ClientWebSocket LiveSocket(string token)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        socket.Options.SetRequestHeader("x-goog-api-key", token);
+        return socket;
+    }
+
+    private Uri LiveUri(int frontend) =>
+        new UriBuilder(cluster.Client(frontend).BaseAddress!) { Scheme = "ws", Path = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent" }.Uri;
+
+    private static async Task<string> ReceiveTextAsync(ClientWebSocket socket)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+        limit.CancelAfter(TimeSpan.FromSeconds(15));
+        var buffer = new byte[64 * 1024];
+        var length = 0;
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer.AsMemory(length), limit.Token);
+            length += result.Count;
+            if (result.MessageType == WebSocketMessageType.Close || result.EndOfMessage)
+            {
+                return result.MessageType == WebSocketMessageType.Close ? $"close {(int?)socket.CloseStatus} {socket.CloseStatusDescription}" : Encoding.UTF8.GetString(buffer, 0, length);
+            }
+        }
     }
 
     private async Task<(int Status, TimeSpan? RetryAfter)> SendAsync(int frontend, string model, string token)

@@ -9,6 +9,7 @@ public sealed class ClientsClusterFixture : ClusterFixture
         thirty thirty-secret-token rpm=30
         steady steady-secret-token
         leaving leaving-secret-token
+        single single-secret-token concurrency=1
         """;
 
     public string ClientsPath { get; } = Path.Combine(Path.GetTempPath(), $"gemini-party-cluster-clients-{Guid.NewGuid():N}.txt");

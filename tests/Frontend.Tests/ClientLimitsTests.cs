@@ -1,6 +1,7 @@
 using System.Text.Json;
 using GeminiParty.Frontend.Clients;
 using Microsoft.Extensions.DependencyInjection;
+using static GeminiParty.Frontend.Tests.ClientUsageReport;
 
 namespace GeminiParty.Frontend.Tests;
 
@@ -49,9 +50,9 @@ public sealed class ClientLimitsTests(ClientsFrontendFixture gateway) : IClassFi
         var total = usage.GetProperty("totalTokenCount").GetInt64();
 
         // the answer's tokens reach the grain right after the answer; then the budget is spent
-        await ClientsFrontendFixture.EventuallyAsync(async () => Today(await UsageAsync(ClientsFrontendFixture.BobToken), "bob").GetProperty("totalTokens").GetInt64() == total,
+        await ClientsFrontendFixture.EventuallyAsync(async () => Today(await gateway.UsageAsync(ClientsFrontendFixture.BobToken), "bob").GetProperty("totalTokens").GetInt64() == total,
             "bob's tokens are counted");
-        var today = Today(await UsageAsync(ClientsFrontendFixture.BobToken), "bob");
+        var today = Today(await gateway.UsageAsync(ClientsFrontendFixture.BobToken), "bob");
         Assert.Equal(usage.GetProperty("promptTokenCount").GetInt64(), today.GetProperty("promptTokens").GetInt64());
         Assert.Equal(usage.GetProperty("candidatesTokenCount").GetInt64(), today.GetProperty("candidatesTokens").GetInt64());
 
@@ -67,7 +68,7 @@ public sealed class ClientLimitsTests(ClientsFrontendFixture gateway) : IClassFi
         gateway.Clock.Advance(refused.Headers.RetryAfter!.Delta!.Value);
         using var nextDay = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt, ClientsFrontendFixture.BobToken);
         Assert.Equal(200, (int)nextDay.StatusCode);
-        var after = await UsageAsync(ClientsFrontendFixture.BobToken);
+        var after = await gateway.UsageAsync(ClientsFrontendFixture.BobToken);
         var days = after.GetProperty("clients")[0].GetProperty("days").EnumerateArray().ToArray();
         Assert.Equal(total, days[^2].GetProperty("counts").GetProperty("totalTokens").GetInt64()); // yesterday kept
         Assert.Equal(1, days[^2].GetProperty("counts").GetProperty("refused").GetInt64());
@@ -155,7 +156,7 @@ public sealed class ClientLimitsTests(ClientsFrontendFixture gateway) : IClassFi
         Assert.True(gateway.Services.GetRequiredService<ClientsFile>().Current.Clients.Single(c => c.Name == "erin").AllowsLiveSessions());
 
         await ClientsFrontendFixture.EventuallyAsync(async () =>
-            Today(await UsageAsync("dave-secret-token"), "dave").GetProperty("refused").GetInt64() == 2, "the refusals count as refused");
+            Today(await gateway.UsageAsync("dave-secret-token"), "dave").GetProperty("refused").GetInt64() == 3, "the refusals (native, OpenAI, Live) count as refused");
     }
 
     [Fact]
@@ -173,17 +174,17 @@ public sealed class ClientLimitsTests(ClientsFrontendFixture gateway) : IClassFi
 
         await ClientsFrontendFixture.EventuallyAsync(async () =>
         {
-            var own = await UsageAsync("erin-secret-token");
+            var own = await gateway.UsageAsync("erin-secret-token");
             return Day(own, "erin", model).ValueKind == JsonValueKind.Object;
         }, "erin's batch arrives");
-        var erin = await UsageAsync("erin-secret-token");
+        var erin = await gateway.UsageAsync("erin-secret-token");
         var names = erin.GetProperty("clients").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToArray();
         Assert.Equal(["erin"], names);
         Assert.Equal(1, Day(erin, "erin", model).GetProperty("requests").GetInt64());
         Assert.DoesNotContain("grace", erin.GetRawText());
         Assert.DoesNotContain("secret-token", erin.GetRawText());
 
-        var all = await UsageAsync(ClientsFrontendFixture.AdminToken);
+        var all = await gateway.UsageAsync(ClientsFrontendFixture.AdminToken);
         var everyone = all.GetProperty("clients").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToArray();
         Assert.Contains("erin", everyone);
         Assert.Contains("grace", everyone);
@@ -225,7 +226,7 @@ public sealed class ClientLimitsTests(ClientsFrontendFixture gateway) : IClassFi
         await ClientsFrontendFixture.EventuallyAsync(async () =>
         {
             var status = await gateway.RotationStatusAsync();
-            return status.GetProperty("data").GetProperty("clientsFile").GetProperty("error").GetString() is { } error && error.Contains("line 9:");
+            return status.GetProperty("data").GetProperty("clientsFile").GetProperty("error").GetString() is { } error && error.Contains($"line {ClientsFrontendFixture.NextLine}:");
         }, "/rotation-status shows the refused change by line");
         Assert.Equal(200, await StatusOfAsync(model, "heidi-secret-token")); // the last good list stays in force
         var rotation = await gateway.RotationStatusAsync();
@@ -242,25 +243,6 @@ public sealed class ClientLimitsTests(ClientsFrontendFixture gateway) : IClassFi
         using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt, token);
         return (int)response.StatusCode;
     }
-
-    private async Task<JsonElement> UsageAsync(string token)
-    {
-        using var response = await gateway.GetAsync("/usage", token);
-        Assert.Equal(200, (int)response.StatusCode);
-        return await response.ReadJsonAsync();
-    }
-
-    private static JsonElement Client(JsonElement usage, string name) =>
-        usage.GetProperty("clients").EnumerateArray().Single(c => c.GetProperty("name").GetString() == name);
-
-    private static JsonElement Today(JsonElement usage, string name) => Client(usage, name).GetProperty("today");
-
-    /// <summary>Today's counts of one model for one client; undefined when the model has none yet.</summary>
-    private static JsonElement Day(JsonElement usage, string name, string model) =>
-        Client(usage, name).GetProperty("days").EnumerateArray().Last().GetProperty("models").TryGetProperty(model, out var counts) ? counts : default;
-
-    private static string? Header(HttpResponseMessage response, string name) =>
-        response.Headers.TryGetValues(name, out var values) ? values.Single() : null;
 
     private HttpRequestMessage OpenAiChat(string model, string token) =>
         gateway.Request(HttpMethod.Post, "/v1/chat/completions", $$"""{"model":"{{model}}","messages":[{"role":"user","content":"hi"}]}""", token);

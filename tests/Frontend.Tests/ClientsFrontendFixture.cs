@@ -25,7 +25,14 @@ public sealed class ClientsFrontendFixture : FrontendFixture
         erin erin-secret-token
         frank frank-secret-token rpd=2
         grace grace-secret-token rpm=100
+        ivan ivan-secret-token rpm=2
+        judy judy-secret-token concurrency=1
+        kim kim-secret-token tpd=1
+        mia mia-secret-token models=gemini-live-ok-*
         """;
+
+    /// <summary>The line a line appended to <see cref="InitialClients"/> (after a newline) is on.</summary>
+    public static int NextLine => InitialClients.Split('\n').Length + 1;
 
     public string ClientsPath { get; } = Path.Combine(Path.GetTempPath(), $"gemini-party-clients-{Guid.NewGuid():N}.txt");
 

@@ -39,12 +39,16 @@ internal sealed class LiveTestClient : IAsyncDisposable
     }
 
     /// <summary>Connects and sends the setup for <paramref name="model"/>, without waiting for an answer.</summary>
-    public static async Task<LiveTestClient> StartAsync(FrontendFixture gateway, string model, WebSocketMessageType type = WebSocketMessageType.Text)
+    public static async Task<LiveTestClient> StartAsync(FrontendFixture gateway, string model, WebSocketMessageType type = WebSocketMessageType.Text,
+        string token = FrontendFixture.Token)
     {
-        var client = await ConnectAsync(gateway);
-        await client.SendAsync(JsonSerializer.Serialize(new { setup = new { model = "models/" + model, generationConfig = new { responseModalities = new[] { "TEXT" } } } }), type);
+        var client = await ConnectAsync(gateway, token);
+        await client.SendSetupAsync(model, type);
         return client;
     }
+
+    public Task SendSetupAsync(string model, WebSocketMessageType type = WebSocketMessageType.Text) =>
+        SendAsync(JsonSerializer.Serialize(new { setup = new { model = "models/" + model, generationConfig = new { responseModalities = new[] { "TEXT" } } } }), type);
 
     public Task SendAsync(string json, WebSocketMessageType type = WebSocketMessageType.Text) =>
         Socket.SendAsync(Encoding.UTF8.GetBytes(json), type, endOfMessage: true, Cancellation);

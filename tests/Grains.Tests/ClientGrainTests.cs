@@ -55,6 +55,29 @@ public sealed class ClientGrainTests(PoolClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_check_admits_nothing_and_holds_no_slot_but_a_refused_check_counts_as_refused()
+    {
+        var client = NewClient();
+        var limits = new ClientLimits(2, null, null, 1);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.True((await client.CheckAsync("m", limits)).Admitted);
+        }
+        var held = await client.AdmitAsync("m", limits);
+        Assert.True(held.Admitted);
+        Assert.Equal(ClientRefusal.Concurrency, (await client.CheckAsync("m", limits)).Refusal);
+        await client.CompleteAsync(held.Slot, "m", new UsageCounts());
+        Assert.True((await client.AdmitAsync("m", limits)).Admitted);
+        var overRpm = await client.CheckAsync("m", limits);
+        Assert.Equal(ClientRefusal.RequestsPerMinute, overRpm.Refusal);
+        Assert.Equal(0L, overRpm.Requests?.Remaining);
+
+        var usage = await client.GetUsageAsync();
+        Assert.Equal(2, usage.Days[usage.Today]["m"].Requests); // the five checks that passed counted nothing
+        Assert.Equal(2, usage.Days[usage.Today]["m"].Refused);
+    }
+
+    [Fact]
     public async Task A_usage_batch_sent_twice_counts_once()
     {
         var client = NewClient();

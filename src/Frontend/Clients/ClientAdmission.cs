@@ -7,7 +7,9 @@ namespace GeminiParty.Frontend.Clients;
 /// limits) the client grain's admission, which answers 403 or 429 itself so nothing goes upstream and no key is touched;
 /// after it, the request's usage to the client grain. A client with limits costs one awaited grain call per request,
 /// plus one not awaited at the end when it holds a slot or has a token budget; other clients cost no grain call on the
-/// request path (their usage goes in batches).
+/// request path (their usage goes in batches). A Live API session is one request for its whole life: checked before
+/// its upgrade (<see cref="AllowLiveUpgradeAsync"/>), admitted with its setup's model (<see cref="DecideAsync"/>),
+/// completed with its tokens when it ends.
 /// </summary>
 public sealed partial class ClientAdmission(
     IGrainFactory grains,
@@ -19,6 +21,9 @@ public sealed partial class ClientAdmission(
     /// <summary>The pseudo-model of model listing: every client may list models.</summary>
     private const string ListModels = "models.list";
 
+    private static readonly ClientRefusalAnswer Unreachable = new(StatusCodes.Status503ServiceUnavailable,
+        "The cluster that keeps this client's limits is not reachable right now; retry shortly.", TimeSpan.FromSeconds(1));
+
     /// <summary>
     /// Admits the request or answers it (403, 429, or 503 when the client's grain cannot be reached). The result is also
     /// put on the request (<see cref="ClientRequest.Of"/>); when <see cref="ClientRequest.Admitted"/> is false, the
@@ -26,50 +31,105 @@ public sealed partial class ClientAdmission(
     /// </summary>
     public async ValueTask<ClientRequest> AdmitAsync(HttpContext context, ApiSurface surface, string model)
     {
-        var client = ClientPolicy.Of(context);
-        ClientRequest request;
+        var request = await DecideAsync(ClientPolicy.Of(context), model);
+        context.Features.Set(request);
+        if (request.Decision is { } decision)
+        {
+            RateLimitHeaders.Write(context.Response, decision);
+        }
+        if (request.Refused is { } refused)
+        {
+            await surface.WriteErrorAsync(context, refused.Status, refused.Message, refused.RetryAfter);
+        }
+        return request;
+    }
+
+    /// <summary>
+    /// Admits one request of <paramref name="client"/> for <paramref name="model"/>, or says why not
+    /// (<see cref="ClientRequest.Refused"/>), without answering it: the HTTP routes answer through
+    /// <see cref="AdmitAsync"/>, a Live session (one request for its whole life) closes with the refusal. An admitted
+    /// request that holds a concurrency slot keeps it until <see cref="Complete"/>.
+    /// </summary>
+    public async ValueTask<ClientRequest> DecideAsync(ClientPolicy client, string model)
+    {
         if (model != ListModels && !client.AllowsModel(model))
         {
             usage.Add(client.Name, known.Bucket(model), new UsageCounts { Refused = 1 });
-            request = new ClientRequest(client, model, null) { Admitted = false };
-            context.Features.Set(request);
-            await surface.WriteErrorAsync(context, StatusCodes.Status403Forbidden,
-                $"Client '{client.Name}' may not use model '{model}': its models are {client.Models}.");
-            return request;
+            return new ClientRequest(client, model, null)
+            {
+                Refused = new(StatusCodes.Status403Forbidden, $"Client '{client.Name}' may not use model '{model}': its models are {client.Models}."),
+            };
         }
         if (!client.Limits.Any)
         {
-            request = new ClientRequest(client, model, null);
-            context.Features.Set(request);
-            return request;
+            return new ClientRequest(client, model, null);
         }
-
-        ClientDecision decision;
-        try
+        if (await AskAsync(client, known.Bucket(model), admit: true) is not { } decision)
         {
-            decision = await grains.GetGrain<IClientGrain>(client.Name).AdmitAsync(known.Bucket(model), client.Limits);
+            return new ClientRequest(client, model, null) { Refused = Unreachable };
         }
-        catch (Exception ex) when (ClusterUnreachable.Is(ex))
-        {
-            LogGrainUnreachable(logger, ex, client.Name);
-            request = new ClientRequest(client, model, null) { Admitted = false };
-            context.Features.Set(request);
-            await ClusterUnreachable.AnswerAsync(context, surface, "The cluster that keeps this client's limits");
-            return request;
-        }
-        RateLimitHeaders.Write(context.Response, decision);
-        request = new ClientRequest(client, model, decision) { Admitted = decision.Admitted };
-        context.Features.Set(request);
         if (!decision.Admitted)
         {
-            await surface.WriteErrorAsync(context, StatusCodes.Status429TooManyRequests, RefusalMessage(client, decision), decision.RetryAfter);
-            return request;
+            return new ClientRequest(client, model, decision)
+            {
+                Refused = new(StatusCodes.Status429TooManyRequests, RefusalMessage(client, decision), decision.RetryAfter),
+            };
         }
         if (decision.Slot != 0)
         {
             slots.Hold(client.Name, decision.Slot);
         }
-        return request;
+        return new ClientRequest(client, model, decision);
+    }
+
+    /// <summary>
+    /// The client step of a Live API session before its WebSocket upgrade, the last moment a refusal can be an HTTP
+    /// answer in Google's shape: 403 for a client with <c>live=false</c>, 429 with <c>Retry-After</c> for a client over
+    /// a limit now. The setup message, and with it the model, comes only after the upgrade, so nothing is admitted
+    /// here: the session is admitted with its model by <see cref="DecideAsync"/>. Returns false when it answered.
+    /// </summary>
+    public async ValueTask<bool> AllowLiveUpgradeAsync(HttpContext context)
+    {
+        var client = ClientPolicy.Of(context);
+        var surface = ApiSurface.GeminiNative;
+        if (!client.AllowsLiveSessions())
+        {
+            usage.Add(client.Name, KnownModels.Unknown, new UsageCounts { Refused = 1 });
+            await surface.WriteErrorAsync(context, StatusCodes.Status403Forbidden,
+                $"Client '{client.Name}' may not open Live API sessions (live=false in CLIENTS_FILE).");
+            return false;
+        }
+        if (!client.Limits.Any)
+        {
+            return true;
+        }
+        if (await AskAsync(client, KnownModels.Unknown, admit: false) is not { } decision)
+        {
+            await surface.WriteErrorAsync(context, Unreachable.Status, Unreachable.Message, Unreachable.RetryAfter);
+            return false;
+        }
+        if (decision.Admitted)
+        {
+            return true;
+        }
+        RateLimitHeaders.Write(context.Response, decision);
+        await surface.WriteErrorAsync(context, StatusCodes.Status429TooManyRequests, RefusalMessage(client, decision), decision.RetryAfter);
+        return false;
+    }
+
+    /// <summary>The client grain's decision, or null when the grain could not be reached.</summary>
+    private async ValueTask<ClientDecision?> AskAsync(ClientPolicy client, string model, bool admit)
+    {
+        try
+        {
+            var grain = grains.GetGrain<IClientGrain>(client.Name);
+            return admit ? await grain.AdmitAsync(model, client.Limits) : await grain.CheckAsync(model, client.Limits);
+        }
+        catch (Exception ex) when (ClusterUnreachable.Is(ex))
+        {
+            LogGrainUnreachable(logger, ex, client.Name);
+            return null;
+        }
     }
 
     /// <summary>Counts an admitted request's outcome for its client once its answer is complete.</summary>
@@ -126,7 +186,7 @@ public sealed partial class ClientAdmission(
         };
     }
 
-    [LoggerMessage(EventId = 3303, Level = LogLevel.Warning, Message = "The grain of client {Client} is not reachable; answered 503")]
+    [LoggerMessage(EventId = 3303, Level = LogLevel.Warning, Message = "The grain of client {Client} is not reachable; refused its request with 503")]
     private static partial void LogGrainUnreachable(ILogger logger, Exception exception, string client);
 
     [LoggerMessage(EventId = 3304, Level = LogLevel.Warning, Message = "Could not report a finished request of client {Client}; its slot expires with its lease")]

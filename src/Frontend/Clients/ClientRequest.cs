@@ -13,8 +13,11 @@ public sealed class ClientRequest(ClientPolicy client, string model, ClientDecis
     /// <summary>The client grain's decision; null when the client has no limits and no grain was asked.</summary>
     public ClientDecision? Decision { get; } = decision;
 
-    /// <summary>False when the client's limits or allowlist refused the request: it was answered and goes no further.</summary>
-    public bool Admitted { get; init; } = true;
+    /// <summary>Set when the client's limits or allowlist refused the request: it goes no further.</summary>
+    public ClientRefusalAnswer? Refused { get; init; }
+
+    /// <summary>False when the request was refused (<see cref="Refused"/>).</summary>
+    public bool Admitted => Refused is null;
 
     /// <summary>The tokens of the answer, as upstream's usage reported them.</summary>
     public TokenCounts? Tokens { get; private set; }

@@ -25,6 +25,25 @@ public sealed class ClientsFile : IDisposable
 
     public ClientList Current => _file?.Current ?? ClientList.Empty;
 
+    /// <summary>Raised after a change of the file took effect (never without CLIENTS_FILE), on the poll's thread.</summary>
+    public event Action<ClientList>? Changed
+    {
+        add
+        {
+            if (_file is not null)
+            {
+                _file.Changed += value;
+            }
+        }
+        remove
+        {
+            if (_file is not null)
+            {
+                _file.Changed -= value;
+            }
+        }
+    }
+
     /// <summary>When the file was last taken and the last change refused; null without CLIENTS_FILE.</summary>
     public ReloadingFileStatus? Status => _file?.Status;
 

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using GeminiParty.Frontend.Auth;
+using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Forwarding;
 using GeminiParty.Frontend.Hosting;
 using Microsoft.Extensions.Options;
@@ -17,14 +19,15 @@ public static class LiveApi
         var prefix = app.Services.GetRequiredService<IOptions<FrontendOptions>>().Value.NormalizedPrefix;
         var tokens = app.Services.GetRequiredService<ClientTokens>();
         var proxy = app.Services.GetRequiredService<LiveProxy>();
+        var clients = app.Services.GetRequiredService<ClientAdmission>();
         // no KeepAliveTimeout: an idle session stays open for as long as both sides want it
         app.UseWebSockets();
-        RequestDelegate handler = context => HandleAsync(context, tokens, proxy);
+        RequestDelegate handler = context => HandleAsync(context, tokens, clients, proxy);
         app.Map(prefix + "/ws/{rpc}", handler).WithTags("Live API");
         return app;
     }
 
-    private static async Task HandleAsync(HttpContext context, ClientTokens tokens, LiveProxy proxy)
+    private static async Task HandleAsync(HttpContext context, ClientTokens tokens, ClientAdmission clients, LiveProxy proxy)
     {
         var surface = ApiSurface.GeminiNative;
         // the token is checked before the upgrade: a client without one never gets a WebSocket
@@ -34,16 +37,18 @@ public static class LiveApi
                 "Missing or invalid client token: send one of AUTH_TOKEN as '?key=', 'x-goog-api-key' or 'Authorization: Bearer <token>'.");
             return;
         }
-        if (!client.AllowsLiveSessions())
-        {
-            await surface.WriteErrorAsync(context, StatusCodes.Status403Forbidden,
-                $"Client '{client.Name}' may not open Live API sessions (live=false in CLIENTS_FILE).");
-            return;
-        }
         if (!LiveRpc.TryParse(context.Request.RouteValues["rpc"] as string, out var rpc))
         {
             await surface.WriteErrorAsync(context, StatusCodes.Status404NotFound,
                 "Unknown Live API method: use google.ai.generativelanguage.{version}.GenerativeService.{method}, e.g. v1beta and BidiGenerateContent.");
+            return;
+        }
+        context.Features.Set(client);
+        var started = Stopwatch.GetTimestamp();
+        if (!await clients.AllowLiveUpgradeAsync(context))
+        {
+            // live=false, or over a limit: answered before the upgrade, so the client sees an HTTP error
+            proxy.RefusedBeforeUpgrade(context, started);
             return;
         }
         if (!context.WebSockets.IsWebSocketRequest)

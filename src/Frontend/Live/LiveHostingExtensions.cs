@@ -8,6 +8,7 @@ public static class LiveHostingExtensions
         services.AddSingleton<LiveUpstream>();
         services.AddSingleton<LiveSessions>();
         services.AddSingleton<LiveProxy>();
+        services.AddSingleton<LiveRevocations>();
         services.AddHostedService<LiveSessionReporter>();
         services.AddTransient<IStartupFilter, LivePathNormalizer>();
         return services;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Net.WebSockets;
+using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Forwarding;
 using GeminiParty.Frontend.Hosting;
 using GeminiParty.Frontend.Observability;
@@ -11,8 +12,9 @@ namespace GeminiParty.Frontend.Live;
 /// <summary>
 /// One Live API session through the gateway: accept the client's WebSocket, read its setup message, open the session
 /// upstream with a key leased for the setup's model (another key, invisibly, when upstream refuses one), then relay
-/// messages both ways until either side closes. The session counts as one request of its key, with the tokens its
-/// <c>usageMetadata</c> messages report.
+/// messages both ways until either side closes. The session counts as one request of its key and of its client, with
+/// the tokens its <c>usageMetadata</c> messages report; a client with limits is admitted for the setup's model before
+/// any key is leased, and holds one of its concurrency slots until the session ends.
 /// </summary>
 /// <remarks>
 /// Relayed message by message rather than tunnelled as bytes after the upgrade (as YARP does with WebSockets): the key
@@ -31,6 +33,8 @@ public sealed partial class LiveProxy(
     AttemptReporter reporter,
     RequestLog requestLog,
     LiveSessions sessions,
+    ClientAdmission clients,
+    LiveRevocations revocations,
     IHostApplicationLifetime lifetime,
     ILogger<LiveProxy> logger)
 {
@@ -45,6 +49,7 @@ public sealed partial class LiveProxy(
     public async Task RunAsync(HttpContext context, LiveRpc rpc)
     {
         var started = Stopwatch.GetTimestamp();
+        var policy = ClientPolicy.Of(context);
         var aborted = context.RequestAborted;
         using var client = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { DangerousEnableCompression = false });
         LiveSetup? setup;
@@ -62,7 +67,7 @@ public sealed partial class LiveProxy(
             if (problem is not null)
             {
                 await CloseAsync(client, WebSocketCloseStatus.InvalidPayloadData, problem);
-                Complete(rpc, KnownModels.Unknown, null, 0, WebSocketCloseStatus.InvalidPayloadData, started, 0, 0);
+                Complete(rpc, policy.Name, KnownModels.Unknown, null, 0, WebSocketCloseStatus.InvalidPayloadData, started, 0, 0);
             }
             else if (client.State == WebSocketState.CloseReceived)
             {
@@ -71,21 +76,34 @@ public sealed partial class LiveProxy(
             return;
         }
 
+        var admission = await clients.DecideAsync(policy, setup.Model);
+        if (admission.Refused is { } refused)
+        {
+            // after the upgrade a refusal can only be a close: 1008 for the allowlist, 1013 (try again later) for a limit
+            var close = refused.Status == StatusCodes.Status403Forbidden ? WebSocketCloseStatus.PolicyViolation : LiveCloseClassifier.TryAgainLater;
+            await CloseAsync(client, close, refused.Message);
+            Complete(rpc, policy.Name, setup.Model, null, 0, close, started, setup.Message.Length, 0);
+            return;
+        }
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        var answered = StatusCodes.Status502BadGateway; // what the client's usage counts the session as, as an HTTP status
         try
         {
-            var (attempt, alias, attempts) = await OpenAsync(context, client, rpc, setup, buffer, started);
+            var (attempt, alias, attempts, refusedWith) = await OpenAsync(context, client, rpc, setup, policy.Name, buffer, started);
             if (attempt?.Upstream is not { } socket)
             {
+                answered = refusedWith;
                 return;
             }
+            answered = StatusCodes.Status200OK;
             using (attempt)
             {
-                await RelayAsync(client, socket, rpc, setup, alias!, attempts, attempt.First, buffer, started);
+                await RelayAsync(client, socket, rpc, setup, admission, alias!, attempts, attempt.First, buffer, started);
             }
         }
         finally
         {
+            clients.Complete(admission, answered); // however the session ended: its slot is freed and its tokens counted
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
@@ -93,10 +111,12 @@ public sealed partial class LiveProxy(
     /// <summary>
     /// Leases keys for the setup's model until one opens the session, as an HTTP request retries: a refusal is
     /// classified and reported like an HTTP answer, and the next key is tried, up to DEFAULT_MAX_RETRIES, before the
-    /// client has received anything. When no key opens it, the client is closed with the reason and null returned.
+    /// client has received anything. When no key opens it, the client is closed with the reason and null returned,
+    /// with the HTTP status the session counts as in its client's usage (429 when no key was usable, 499 when the
+    /// client left, 502 when upstream refused).
     /// </summary>
-    private async Task<(LiveAttempt? Attempt, KeyAlias? Key, int Attempts)> OpenAsync(
-        HttpContext context, WebSocket client, LiveRpc rpc, LiveSetup setup, byte[] buffer, long started)
+    private async Task<(LiveAttempt? Attempt, KeyAlias? Key, int Attempts, int Refused)> OpenAsync(
+        HttpContext context, WebSocket client, LiveRpc rpc, LiveSetup setup, string clientName, byte[] buffer, long started)
     {
         var aborted = context.RequestAborted;
         var model = setup.Model;
@@ -153,7 +173,7 @@ public sealed partial class LiveProxy(
                 if (last.Refusal is not { } refusal)
                 {
                     knownModels.Add(model); // upstream serves the model: its name may label metrics now
-                    return (last, alias, attempts);
+                    return (last, alias, attempts, StatusCodes.Status200OK);
                 }
                 if (refusal.Outcome is UpstreamOutcome.RateLimited or UpstreamOutcome.DailyQuotaExhausted)
                 {
@@ -174,18 +194,18 @@ public sealed partial class LiveProxy(
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             last?.Dispose();
-            Complete(rpc, model, alias, attempts, null, started, setup.Message.Length, 0); // the client left while its session opened
-            return (null, alias, attempts);
+            Complete(rpc, clientName, model, alias, attempts, null, started, setup.Message.Length, 0); // the client left while its session opened
+            return (null, alias, attempts, StatusCodes.Status499ClientClosedRequest);
         }
 
-        async Task<(LiveAttempt?, KeyAlias?, int)> FailAsync(WebSocketCloseStatus status, string reason)
+        async Task<(LiveAttempt?, KeyAlias?, int, int)> FailAsync(WebSocketCloseStatus status, string reason)
         {
             await CloseAsync(client, status, reason);
-            Complete(rpc, model, alias, attempts, status, started, setup.Message.Length, 0);
-            return (null, alias, attempts);
+            Complete(rpc, clientName, model, alias, attempts, status, started, setup.Message.Length, 0);
+            return (null, alias, attempts, status == LiveCloseClassifier.TryAgainLater ? StatusCodes.Status429TooManyRequests : StatusCodes.Status502BadGateway);
         }
 
-        Task<(LiveAttempt?, KeyAlias?, int)> FailWithAsync(LiveAttempt refused)
+        Task<(LiveAttempt?, KeyAlias?, int, int)> FailWithAsync(LiveAttempt refused)
         {
             var refusal = refused.Refusal!.Value;
             // upstream's own close reaches the client as it was; a refused handshake becomes a close that says what happened
@@ -219,35 +239,47 @@ public sealed partial class LiveProxy(
         }
     }
 
-    private async Task RelayAsync(WebSocket client, ClientWebSocket socket, LiveRpc rpc, LiveSetup setup, KeyAlias alias, int attempts,
-        ValueWebSocketReceiveResult first, byte[] buffer, long started)
+    private async Task RelayAsync(WebSocket client, ClientWebSocket socket, LiveRpc rpc, LiveSetup setup, ClientRequest admission,
+        KeyAlias alias, int attempts, ValueWebSocketReceiveResult first, byte[] buffer, long started)
     {
         using var usage = new LiveUsage();
         var relay = new LiveRelay(client, socket, keys, usage);
         sessions.Opened(alias);
+        var revocation = revocations.Watch(admission.Client, setup.Model);
         try
         {
-            await relay.RunAsync(buffer, first, lifetime.ApplicationStopping);
+            await relay.RunAsync(buffer, first, lifetime.ApplicationStopping, revocation?.Token ?? CancellationToken.None);
         }
         finally
         {
+            revocations.Forget(revocation);
             sessions.Closed(alias);
             var tokens = usage.Total;
-            metrics.AttemptCompleted(alias, UpstreamOutcome.Success, tokens, setup.Model);
+            admission.Used(tokens);
+            metrics.AttemptCompleted(alias, UpstreamOutcome.Success, tokens, setup.Model, admission.Client.Name);
             reporter.Report(new AttemptReport(alias, setup.Model, UpstreamOutcome.Success, null, $"live session ended by {relay.EndedBy}", tokens));
-            Complete(rpc, setup.Model, alias, attempts, relay.ClientCloseStatus, started, setup.Message.Length + relay.ClientBytes, relay.UpstreamBytes);
+            Complete(rpc, admission.Client.Name, setup.Model, alias, attempts, relay.ClientCloseStatus, started, setup.Message.Length + relay.ClientBytes, relay.UpstreamBytes);
         }
+    }
+
+    /// <summary>A session its client's limits refused before the upgrade (answered with an HTTP error): logged and counted as a request.</summary>
+    public void RefusedBeforeUpgrade(HttpContext context, long started)
+    {
+        var status = context.Response.StatusCode;
+        var client = ClientPolicy.Of(context).Name;
+        metrics.RequestCompleted(Route, KnownModels.Unknown, status, started, client);
+        requestLog.Completed(client, Route, KnownModels.Unknown, streaming: true, -1, 0, status, Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, 0);
     }
 
     /// <summary>
     /// The session's one log line and its metrics. The status is the WebSocket close code the client got or sent
     /// (1006 when its connection broke off without one).
     /// </summary>
-    private void Complete(LiveRpc rpc, string model, KeyAlias? alias, int attempts, WebSocketCloseStatus? status, long started, long requestBytes, long responseBytes)
+    private void Complete(LiveRpc rpc, string client, string model, KeyAlias? alias, int attempts, WebSocketCloseStatus? status, long started, long requestBytes, long responseBytes)
     {
         var code = status is { } s ? (int)s : 1006;
-        metrics.RequestCompleted(Route, model, code, started);
-        requestLog.Completed(Route, model, streaming: true, alias?.Index ?? -1, attempts, code,
+        metrics.RequestCompleted(Route, model, code, started, client);
+        requestLog.Completed(client, Route, model, streaming: true, alias?.Index ?? -1, attempts, code,
             Stopwatch.GetElapsedTime(started).TotalMilliseconds, (int)Math.Min(int.MaxValue, requestBytes), responseBytes);
         LogSessionEnded(logger, rpc.Method, model, alias?.Index ?? -1, code);
     }

@@ -17,6 +17,8 @@ public sealed class LiveRelay(WebSocket client, WebSocket upstream, UpstreamKeyS
 
     private const int BufferSize = 16 * 1024;
 
+    public const string RevokedReason = "This client's token no longer allows this Live session (CLIENTS_FILE changed).";
+
     /// <summary>Bytes of message payload relayed from the client to upstream.</summary>
     public long ClientBytes { get; private set; }
 
@@ -31,9 +33,11 @@ public sealed class LiveRelay(WebSocket client, WebSocket upstream, UpstreamKeyS
 
     /// <summary>
     /// Runs until both sides have closed or one is gone. <paramref name="first"/> is upstream's first fragment, already
-    /// received into <paramref name="upstreamBuffer"/> (the buffer the relay goes on using for that direction).
+    /// received into <paramref name="upstreamBuffer"/> (the buffer the relay goes on using for that direction). When
+    /// <paramref name="stopping"/> fires both sides are told to reconnect (1001); when <paramref name="revoked"/> fires
+    /// (the client's token withdrawn) both are closed with 1008 and the reason.
     /// </summary>
-    public async Task RunAsync(byte[] upstreamBuffer, ValueWebSocketReceiveResult first, CancellationToken stopping)
+    public async Task RunAsync(byte[] upstreamBuffer, ValueWebSocketReceiveResult first, CancellationToken stopping, CancellationToken revoked = default)
     {
         using var cancel = new CancellationTokenSource();
         var clientBuffer = ArrayPool<byte>.Shared.Rent(BufferSize);
@@ -41,13 +45,14 @@ public sealed class LiveRelay(WebSocket client, WebSocket upstream, UpstreamKeyS
         {
             var toClient = PumpAsync(upstream, client, upstreamBuffer, first, fromUpstream: true, cancel.Token);
             var toUpstream = PumpAsync(client, upstream, clientBuffer, null, fromUpstream: false, cancel.Token);
-            using (stopping.Register(() => _ = GoAwayAsync()))
+            using (stopping.Register(() => _ = GoAwayAsync(WebSocketCloseStatus.EndpointUnavailable, "The gateway is restarting; reconnect.")))
+            using (revoked.Register(() => _ = GoAwayAsync(WebSocketCloseStatus.PolicyViolation, RevokedReason)))
             {
                 var ended = await Task.WhenAny(toClient, toUpstream);
                 var end = await ended;
                 // toClient's source is upstream; a pump whose target failed was ended by its target's side
                 var upstreamEnded = (ended == toClient) == (end != PumpEnd.TargetLost);
-                EndedBy = stopping.IsCancellationRequested || end == PumpEnd.Stopped ? "gateway" : upstreamEnded ? "upstream" : "client";
+                EndedBy = stopping.IsCancellationRequested || revoked.IsCancellationRequested || end == PumpEnd.Stopped ? "gateway" : upstreamEnded ? "upstream" : "client";
                 if (end is PumpEnd.SourceLost or PumpEnd.TargetLost)
                 {
                     // the side that broke is gone; close the other one with a code that says so
@@ -159,14 +164,13 @@ public sealed class LiveRelay(WebSocket client, WebSocket upstream, UpstreamKeyS
         string.IsNullOrEmpty(description) ? description
             : LiveCloseReason.Fit(fromUpstream ? keys.MaskSecrets(description) : description);
 
-    /// <summary>The gateway is stopping: both sides are told to reconnect; the pumps pass on their answers and end.</summary>
-    private async Task GoAwayAsync()
+    /// <summary>The gateway ends the session (it is stopping, or the client's token was revoked): both sides are told why; the pumps pass on their answers and end.</summary>
+    private async Task GoAwayAsync(WebSocketCloseStatus status, string reason)
     {
-        const string reason = "The gateway is restarting; reconnect.";
-        ClientCloseStatus ??= WebSocketCloseStatus.EndpointUnavailable;
+        ClientCloseStatus ??= status;
         await Task.WhenAll(
-            CloseQuietlyAsync(client, WebSocketCloseStatus.EndpointUnavailable, reason),
-            CloseQuietlyAsync(upstream, WebSocketCloseStatus.EndpointUnavailable, reason));
+            CloseQuietlyAsync(client, status, reason),
+            CloseQuietlyAsync(upstream, status, reason));
     }
 
     private static async Task CloseQuietlyAsync(WebSocket socket, WebSocketCloseStatus status, string reason)

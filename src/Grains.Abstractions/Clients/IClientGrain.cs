@@ -15,6 +15,14 @@ public interface IClientGrain : IGrainWithStringKey
     [Alias("Admit")]
     Task<ClientDecision> AdmitAsync(string model, ClientLimits limits);
 
+    /// <summary>
+    /// Whether a request would be admitted now, without admitting it: a refusal counts as refused (as with
+    /// <see cref="AdmitAsync"/>), an admission counts nothing and holds no slot. For a Live API session, which can be
+    /// refused with an HTTP answer only before its WebSocket upgrade, when its model is not known yet.
+    /// </summary>
+    [Alias("Check")]
+    Task<ClientDecision> CheckAsync(string model, ClientLimits limits);
+
     /// <summary>Ends an admitted request: frees its slot (0: none) and counts its usage (tokens feed the daily budget).</summary>
     [Alias("Complete")]
     Task CompleteAsync(long slot, string model, UsageCounts usage);

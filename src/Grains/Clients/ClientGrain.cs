@@ -35,7 +35,11 @@ public sealed partial class ClientGrain(
         return Task.CompletedTask;
     }
 
-    public Task<ClientDecision> AdmitAsync(string model, ClientLimits limits)
+    public Task<ClientDecision> AdmitAsync(string model, ClientLimits limits) => Task.FromResult(Decide(model, limits, admit: true));
+
+    public Task<ClientDecision> CheckAsync(string model, ClientLimits limits) => Task.FromResult(Decide(model, limits, admit: false));
+
+    private ClientDecision Decide(string model, ClientLimits limits, bool admit)
     {
         var now = time.GetUtcNow();
         RollDay(now);
@@ -55,7 +59,7 @@ public sealed partial class ClientGrain(
             _ => (ClientRefusal.None, TimeSpan.Zero),
         };
         long slot = 0;
-        if (refusal == ClientRefusal.None)
+        if (refusal == ClientRefusal.None && admit)
         {
             if (limits.RequestsPerMinute is not null)
             {
@@ -67,11 +71,11 @@ public sealed partial class ClientGrain(
             }
             Count(model, new UsageCounts { Requests = 1 }, now);
         }
-        else
+        else if (refusal != ClientRefusal.None)
         {
             Count(model, new UsageCounts { Refused = 1, RateLimited = 1 }, now);
         }
-        return Task.FromResult(new ClientDecision(refusal, retryAfter, slot, RequestWindow(limits, now, untilMidnight), TokenWindow(limits, untilMidnight)));
+        return new ClientDecision(refusal, retryAfter, slot, RequestWindow(limits, now, untilMidnight), TokenWindow(limits, untilMidnight));
     }
 
     public Task CompleteAsync(long slot, string model, UsageCounts usage)
