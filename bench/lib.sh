@@ -65,11 +65,13 @@ cpu_ticks() {
 }
 
 # start_fake PORT KEYS [NAME=VALUE...]: the fast fake upstream (tests/FakeGemini, Release) accepting the comma-separated
-# KEYS, as "fake".
+# KEYS, as "fake". Its answers weigh what Gemini's do: about 600 bytes for a whole answer, streams of 5 events with the
+# usage in the last (BENCH_STREAM_EVENTS, BENCH_PIECE_CHARS: characters of text per event).
 start_fake() {
     local port="$1" keys="$2"
     shift 2
-    start fake "$work" env FAKE_GEMINI_FAST=1 FAKE_GEMINI_KEYS="$keys" DOTNET_gcServer=0 "$@" \
+    start fake "$work" env FAKE_GEMINI_FAST=1 FAKE_GEMINI_KEYS="$keys" DOTNET_gcServer=0 \
+        FAKE_GEMINI_STREAM_EVENTS="${BENCH_STREAM_EVENTS:-5}" FAKE_GEMINI_PIECE_CHARS="${BENCH_PIECE_CHARS:-56}" "$@" \
         dotnet "$repo_root/tests/FakeGemini/bin/Release/net10.0/FakeGemini.dll" --urls "http://127.0.0.1:$port"
 }
 

@@ -2,7 +2,7 @@
 # The gateway benchmark, one command: bench/run.sh
 #
 # Builds Release once, then starts on 127.0.0.1 only:
-#   - the fast fake upstream (tests/FakeGemini, FAKE_GEMINI_FAST=1: small fixed answers, no recording)
+#   - the fast fake upstream (tests/FakeGemini, FAKE_GEMINI_FAST=1: fixed answers of realistic size, no recording)
 #   - nginx as the reference reverse proxy (keep-alive to upstream; config, pid and logs in a temp dir)
 #   - a bare .NET reverse proxy (bench/BareProxy: Kestrel in, one SocketsHttpHandler out, nothing else): the floor of
 #     the gateway's own stack, so that its cost splits into the framework's and the gateway's
@@ -481,7 +481,7 @@ report="$work/report.md"
     fi
     if ((${#ttfb[@]} > 0)); then
         echo
-        echo "### Streaming time to first byte (curl, median of $ttfb_samples, 3 events 20 ms apart)"
+        echo "### Streaming time to first byte (curl, median of $ttfb_samples, ${BENCH_STREAM_EVENTS:-5} events 20 ms apart)"
         echo
         echo "| target | TTFB ms | added ms | last byte ms |"
         echo "|---|---:|---:|---:|"

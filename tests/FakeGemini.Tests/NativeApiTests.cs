@@ -33,6 +33,32 @@ public sealed class NativeApiTests
     }
 
     [Fact]
+    public async Task Answers_weigh_what_real_ones_do_when_benchmarks_ask_for_it()
+    {
+        var options = FakeGeminiOptions.FromEnvironment(name => name switch
+        {
+            "FAKE_GEMINI_STREAM_EVENTS" => "5",
+            "FAKE_GEMINI_PIECE_CHARS" => "60",
+            _ => null,
+        });
+        await using var fake = await FakeGeminiServer.StartAsync(options, Ct);
+        using var http = new HttpClient { BaseAddress = fake.BaseUrl };
+
+        using var whole = await http.SendAsync(GeminiCalls.Native("gemini-2.5-flash", "generateContent", Key), Ct);
+        var body = await whole.Content.ReadAsByteArrayAsync(Ct);
+        using var stream = await http.SendAsync(GeminiCalls.Native("gemini-2.5-flash", "streamGenerateContent", Key, query: "?alt=sse"), Ct);
+        var events = (await stream.Content.ReadAsStringAsync(Ct)).Split("\r\n\r\n", StringSplitOptions.RemoveEmptyEntries);
+
+        var text = JsonDocument.Parse(body).RootElement.GetProperty("candidates")[0].GetProperty("content").GetProperty("parts")[0].GetProperty("text").GetString();
+        Assert.Equal(5 * 60, text!.Length);
+        Assert.InRange(body.Length, 500, 800);
+        Assert.Equal(5, events.Length);
+        Assert.All(events, e => Assert.Equal(60, JsonDocument.Parse(e["data: ".Length..]).RootElement
+            .GetProperty("candidates")[0].GetProperty("content").GetProperty("parts")[0].GetProperty("text").GetString()!.Length));
+        Assert.Contains("usageMetadata", events[^1]);
+    }
+
+    [Fact]
     public async Task Sse_events_arrive_one_at_a_time()
     {
         await using var fake = await FakeGeminiServer.StartAsync(new FakeGeminiOptions { HoldStreamsAfterFirstEvent = true }, Ct);

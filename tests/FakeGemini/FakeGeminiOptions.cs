@@ -14,6 +14,12 @@ public sealed class FakeGeminiOptions
     /// <summary>Events per stream (the last one carries finishReason and usage).</summary>
     public int StreamEvents { get; set; } = 3;
 
+    /// <summary>
+    /// Characters of generated text per stream event (and per event's share of a whole answer); 0 for a short fixed
+    /// sentence. Benchmarks set it so that answers weigh what real ones do.
+    /// </summary>
+    public int PieceLength { get; set; }
+
     /// <summary>Pause between two stream events.</summary>
     public TimeSpan StreamEventDelay { get; set; }
 
@@ -55,6 +61,11 @@ public sealed class FakeGeminiOptions
         if (ReadInt(getVariable, "FAKE_GEMINI_STREAM_EVENTS") is { } events)
         {
             options.StreamEvents = Math.Max(1, events);
+        }
+
+        if (ReadInt(getVariable, "FAKE_GEMINI_PIECE_CHARS") is { } pieceLength)
+        {
+            options.PieceLength = Math.Max(0, pieceLength);
         }
 
         if (ReadInt(getVariable, "FAKE_GEMINI_STREAM_DELAY_MS") is { } delay)

@@ -95,8 +95,9 @@ internal static class NativeEndpoints
 
         var count = Math.Max(1, state.Options.StreamEvents);
         var model = call.Model!;
+        var length = state.Options.PieceLength;
         var body = state.Body($"generate:{model}:{count}", () => GeminiResponses.GenerateContent(
-            model, FakeReply.NewResponseId(), FakeReply.Whole(count), "STOP", new TokenUsage(promptTokens, FakeReply.Tokens(count))));
+            model, FakeReply.NewResponseId(), FakeReply.Whole(count, length), "STOP", new TokenUsage(promptTokens, FakeReply.Tokens(count, length))));
         return ResponseWriter.WriteJsonAsync(context, 200, body);
     }
 
@@ -110,12 +111,13 @@ internal static class NativeEndpoints
         var count = Math.Max(1, state.Options.StreamEvents);
         var model = call.Model!;
         var responseId = FakeReply.NewResponseId();
-        var usage = new TokenUsage(promptTokens, FakeReply.Tokens(count));
+        var length = state.Options.PieceLength;
+        var usage = new TokenUsage(promptTokens, FakeReply.Tokens(count, length));
         var framing = context.Request.Query["alt"] == "sse" ? StreamFraming.NativeSse : StreamFraming.NativeJsonArray;
         return StreamPlayer.PlayAsync(context, call, state, framing, count, i =>
         {
             var last = i == count - 1;
-            return GeminiResponses.GenerateContent(model, responseId, FakeReply.Piece(i, count), last ? "STOP" : null, last ? usage : null);
+            return GeminiResponses.GenerateContent(model, responseId, FakeReply.Piece(i, count, length), last ? "STOP" : null, last ? usage : null);
         });
     }
 

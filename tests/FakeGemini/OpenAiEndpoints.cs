@@ -95,17 +95,18 @@ internal static class OpenAiEndpoints
         var model = call.Model!;
         var id = "chatcmpl-" + FakeReply.NewResponseId();
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var usage = new TokenUsage(promptTokens, FakeReply.Tokens(count));
+        var length = state.Options.PieceLength;
+        var usage = new TokenUsage(promptTokens, FakeReply.Tokens(count, length));
         if (!call.IsStream)
         {
-            var body = state.Body($"chat:{model}:{count}", () => OpenAiResponses.ChatCompletion(id, created, model, FakeReply.Whole(count), usage));
+            var body = state.Body($"chat:{model}:{count}", () => OpenAiResponses.ChatCompletion(id, created, model, FakeReply.Whole(count, length), usage));
             return ResponseWriter.WriteJsonAsync(context, 200, body);
         }
 
         return StreamPlayer.PlayAsync(context, call, state, StreamFraming.OpenAiSse, count, i =>
         {
             var last = i == count - 1;
-            return OpenAiResponses.ChatChunk(id, created, model, FakeReply.Piece(i, count), first: i == 0, last, last && call.IncludeUsage ? usage : null);
+            return OpenAiResponses.ChatChunk(id, created, model, FakeReply.Piece(i, count, length), first: i == 0, last, last && call.IncludeUsage ? usage : null);
         });
     }
 
