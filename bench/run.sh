@@ -30,7 +30,10 @@
 # Knobs (environment):
 #   BENCH_QUICK=1               ~3 s per run, 1 s warm-up, 5 s JIT warm-up, fewer TTFB samples (about 3 minutes)
 #   BENCH_DURATION=10           seconds per measured wrk run          BENCH_WARMUP=2   seconds of warm-up per run
-#   BENCH_JIT_WARMUP=15         seconds of load per target and scenario before anything is measured (quick: 5)
+#   BENCH_JIT_WARMUP=15         seconds of load per target and scenario before anything is measured (quick: 5; 0 measures
+#                               a process as it starts, still tiering up)
+#   BENCH_ROUNDS=1              interleaved rounds over every scenario and target; the table shows medians (3 or more
+#                               on a shared machine, where one run differs from the next by up to a third)
 #   BENCH_CONNECTIONS=32        BENCH_SLOW_CONNECTIONS=256            BENCH_SLOW_LATENCY_MS=50
 #   BENCH_THREADS=2             wrk threads                           BENCH_TTFB_SAMPLES=30
 #   BENCH_UNLOADED_REQUESTS=500 BENCH_UNLOADED_ROUNDS=4   sequential unary requests per target and round (quick: 200, 2)
@@ -75,6 +78,7 @@ connections="${BENCH_CONNECTIONS:-32}"
 slow_connections="${BENCH_SLOW_CONNECTIONS:-256}"
 slow_latency_ms="${BENCH_SLOW_LATENCY_MS:-50}"
 threads="${BENCH_THREADS:-2}"
+rounds="${BENCH_ROUNDS:-1}"
 read -r -a scenarios <<<"${BENCH_SCENARIOS:-native openai stream slow}"
 read -r -a variant_env <<<"${BENCH_VARIANT_ENV:-}"
 variant_dll="${BENCH_VARIANT_DLL:-}"
@@ -377,16 +381,18 @@ for scenario in "${scenarios[@]}"; do
     [[ "$scenario" != slow ]] || continue
     for target in "${targets[@]}"; do run_wrk "$target" "$scenario" "$connections" "$jit_warmup" >/dev/null; done
 done
-for scenario in "${scenarios[@]}"; do
-    conns="$connections"
-    if [[ "$scenario" == slow ]]; then
-        conns="$slow_connections"
-        fake_options "{\"latencyMs\":$slow_latency_ms}"
-    fi
-    say "scenario $scenario: warm-up ${warmup}s per target"
-    for target in "${targets[@]}"; do run_wrk "$target" "$scenario" "$conns" "$warmup" >/dev/null; done
-    for target in "${targets[@]}"; do measure "$scenario" "$target" "$conns"; done
-    [[ "$scenario" != slow ]] || fake_options '{"latencyMs":0}'
+for ((round = 1; round <= rounds; round++)); do
+    for scenario in "${scenarios[@]}"; do
+        conns="$connections"
+        if [[ "$scenario" == slow ]]; then
+            conns="$slow_connections"
+            fake_options "{\"latencyMs\":$slow_latency_ms}"
+        fi
+        say "round $round of $rounds, scenario $scenario: warm-up ${warmup}s per target"
+        for target in "${targets[@]}"; do run_wrk "$target" "$scenario" "$conns" "$warmup" >/dev/null; done
+        for target in "${targets[@]}"; do measure "$scenario" "$target" "$conns"; done
+        [[ "$scenario" != slow ]] || fake_options '{"latencyMs":0}'
+    done
 done
 
 # Unloaded latency: one client sends unary calls one at a time on one kept-alive connection (curl, one config
@@ -456,9 +462,9 @@ report="$work/report.md"
     echo
     # shellcheck source=/dev/null
     echo "Machine: $(nproc) cores ($cpu_model), $mem_total; $(. /etc/os-release && echo "$PRETTY_NAME"); .NET $(dotnet --version);"\
-        "$(nginx -v 2>&1 | sed 's/.*: //'); $(wrk --version 2>&1 | head -n 1 | awk '{ print "wrk " $2 }'); load: wrk -t $threads, ${duration} s per run after ${warmup} s of warm-up; processes at nice $nice_level; load average before $load_before, after $load_after."
+        "$(nginx -v 2>&1 | sed 's/.*: //'); $(wrk --version 2>&1 | head -n 1 | awk '{ print "wrk " $2 }'); load: wrk -t $threads, ${duration} s per run after ${warmup} s of warm-up, after a JIT warm-up of ${jit_warmup} s per target and scenario; $rounds interleaved round(s), medians shown; answers of ${BENCH_STREAM_EVENTS:-5} events of ${BENCH_PIECE_CHARS:-56} characters; processes at nice $nice_level; load average before $load_before, after $load_after."
     echo
-    echo "Command: \`$( [[ "${BENCH_QUICK:-0}" == 1 ]] && echo 'BENCH_QUICK=1 ')$( ((${#variant_env[@]})) && echo "BENCH_VARIANT_ENV='${variant_env[*]}' ")$( [[ -n "$variant_dll" ]] && echo "BENCH_VARIANT_DLL=$variant_dll ")bench/run.sh\`"
+    echo "Command: \`$( [[ "${BENCH_QUICK:-0}" == 1 ]] && echo 'BENCH_QUICK=1 ')$( ((rounds > 1)) && echo "BENCH_ROUNDS=$rounds ")$( [[ -n "${BENCH_JIT_WARMUP:-}" ]] && echo "BENCH_JIT_WARMUP=$jit_warmup ")$( [[ -n "${BENCH_SCENARIOS:-}" ]] && echo "BENCH_SCENARIOS='${scenarios[*]}' ")$( [[ -n "${BENCH_TARGETS:-}" ]] && echo "BENCH_TARGETS='${targets[*]}' ")$( ((${#variant_env[@]})) && echo "BENCH_VARIANT_ENV='${variant_env[*]}' ")$( [[ -n "$variant_dll" ]] && echo "BENCH_VARIANT_DLL=$variant_dll ")bench/run.sh\`"
     echo
     echo "### Throughput and latency (wrk; added = target minus direct; CPU = proxy process utime+stime / requests; alloc = bytes the gateway allocated / requests)"
     echo
