@@ -4,6 +4,9 @@
 # messages) and work (the folder for logs) first; nice_level (default 0) is the niceness of what start runs.
 # shellcheck shell=bash disable=SC2154  # repo_root, bench_name and work come from the sourcing script
 
+# shellcheck source=scripts/lib/processes.sh
+source "$repo_root/scripts/lib/processes.sh"
+
 declare -A pid_of=() # name -> pid of what start started
 started=()           # names, in start order
 
@@ -33,20 +36,14 @@ stop_started() {
     started=()
 }
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # wait_http NAME URL TIMEOUT_S: until URL answers 2xx; fails with the log tail if NAME exits or time runs out.
 wait_http() {
-    local name="$1" url="$2" deadline=$((SECONDS + $3))
-    while ((SECONDS < deadline)); do
-        curl -fsS --max-time 1 -o /dev/null "$url" 2>/dev/null && return 0
-        if [[ -n "${pid_of[$name]:-}" ]] && ! kill -0 "${pid_of[$name]}" 2>/dev/null; then
-            tail -n 30 "$work/$name.log" >&2 || true
-            die "$name exited during start"
-        fi
-        sleep 0.05
-    done
-    tail -n 30 "$work/$name.log" >&2 || true
+    local name="$1" url="$2" status=0
+    poll_http "$url" "${pid_of[$name]:-0}" "$3" 0.05 || status=$?
+    ((status == 0)) && return 0
+    show_tail "$work/$name.log" 30
+    ((status == 1)) && die "$name exited during start"
     die "$name not ready at $url after $3 s"
 }
 

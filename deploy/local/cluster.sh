@@ -109,18 +109,10 @@ running_pid() {
     echo "$pid"
 }
 
-port_in_use() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
+# shellcheck source=scripts/lib/processes.sh disable=SC1091 # checked on its own
+source "$repo_root/scripts/lib/processes.sh"
 
-show_log_tail() {
-    local log="$log_dir/$1.log"
-    if [[ -s "$log" ]]; then
-        echo "---- last lines of $log ----" >&2
-        tail -n 25 "$log" >&2
-        echo "----" >&2
-    fi
-}
+show_log_tail() { show_tail "$log_dir/$1.log"; }
 
 # Starts a command detached from this shell (its own session unless CLUSTER_DETACH=0: closing the terminal does not
 # stop it), with its output appended to logs/NAME.log and its pid in pids/NAME.pid.
@@ -138,19 +130,22 @@ start_process() {
 
 # Waits until a process answers its readiness check; on exit or timeout, says why and shows its log.
 wait_ready() {
-    local name="$1" url deadline=$((SECONDS + ready_timeout))
+    local name="$1" url deadline=$((SECONDS + ready_timeout)) status=0
     url="$(ready_url "$name")"
-    while ((SECONDS < deadline)); do
+    if [[ "$name" != redis ]]; then
         # Only liveness here: right after the start the pid may still show the launching shell's command line.
+        poll_http "$url" "$(<"$pid_dir/$name.pid")" "$ready_timeout" 0.5 || status=$?
+        ((status == 0)) && return 0
+        show_log_tail "$name"
+        ((status == 2)) || die "$name exited during start; full log: $log_dir/$name.log (cluster.sh down stops the rest)"
+        die "$name not ready at $url after ${ready_timeout}s; full log: $log_dir/$name.log (cluster.sh down stops the rest)"
+    fi
+    while ((SECONDS < deadline)); do
         if ! kill -0 "$(<"$pid_dir/$name.pid")" 2>/dev/null; then
             show_log_tail "$name"
             die "$name exited during start; full log: $log_dir/$name.log (cluster.sh down stops the rest)"
         fi
-        if [[ "$name" == redis ]]; then
-            [[ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" == PONG ]] && return 0
-        elif curl -fsS --max-time 2 -o /dev/null "$url" 2>/dev/null; then
-            return 0
-        fi
+        [[ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" == PONG ]] && return 0
         sleep 0.5
     done
     show_log_tail "$name"

@@ -66,7 +66,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# shellcheck source=scripts/lib/processes.sh disable=SC1091 # checked on its own
+source "$repo_root/scripts/lib/processes.sh"
 
 # Prints a base port such that base..base+count-1 are all free.
 free_port_block() {
@@ -90,18 +91,12 @@ launch() {
 }
 
 wait_http() {
-    local name="$1" url="$2" deadline=$((SECONDS + 90))
-    while ((SECONDS < deadline)); do
-        curl -fsS --max-time 2 -o /dev/null "$url" 2>/dev/null && return 0
-        if [[ -f "$work/pids/$name.pid" ]] && ! kill -0 "$(<"$work/pids/$name.pid")" 2>/dev/null; then
-            tail -n 20 "$work/logs/$name.log" >&2
-            say "$name exited during start"
-            return 1
-        fi
-        sleep 0.5
-    done
-    tail -n 20 "$work/logs/$name.log" >&2
-    say "$name not ready at $url after 90 s"
+    local name="$1" url="$2" pid=0 status=0
+    [[ -f "$work/pids/$name.pid" ]] && pid="$(<"$work/pids/$name.pid")"
+    poll_http "$url" "$pid" 90 0.5 || status=$?
+    ((status == 0)) && return 0
+    show_tail "$work/logs/$name.log" 20
+    if ((status == 1)); then say "$name exited during start"; else say "$name not ready at $url after 90 s"; fi
     return 1
 }
 
