@@ -17,6 +17,12 @@ public sealed class KnownModels
     /// </summary>
     public const int MaxCount = 256;
 
+    /// <summary>
+    /// Names not known yet that still get state of their own for a while: the pool's rotation for each, a frontend's
+    /// lease entry for each. Beyond it the oldest idle ones are forgotten, so made-up names cannot grow either.
+    /// </summary>
+    public const int MaxUnknownTracked = 64;
+
     private readonly Lock _gate = new();
     private volatile HashSet<string> _names = new(StringComparer.Ordinal);
 

@@ -15,7 +15,7 @@ namespace GeminiParty;
 /// <para>
 /// Counters and cooldowns are kept per model only for <see cref="KnownModels"/>; attempts on other names count under
 /// <see cref="KnownModels.Unknown"/>. Each name still gets its own rotation from its first lease (a new model's first
-/// requests go round the ring in order), but at most <see cref="MaxUnknownRotations"/> names not known yet do.
+/// requests go round the ring in order), but at most <see cref="KnownModels.MaxUnknownTracked"/> names not known yet do.
 /// </para>
 /// <para>
 /// The key list: a key's identity is its fingerprint (its key grain is <c>{pool}/{fingerprint}</c>). Its index is
@@ -41,8 +41,6 @@ public sealed partial class KeyPoolGrain(
     ILogger<KeyPoolGrain> logger) : Grain, IKeyPoolGrain
 {
     private readonly KeyPoolOptions _options = options.Value;
-    /// <summary>Rotations of names upstream has not served yet kept at most; beyond it they start over.</summary>
-    internal const int MaxUnknownRotations = 64;
 
     /// <summary>Probes running at once at most, so a list of many bad keys does not burst upstream.</summary>
     private const int MaxProbesInFlight = 4;
@@ -604,7 +602,7 @@ public sealed partial class KeyPoolGrain(
         }
         else
         {
-            if (_unknownRotations.Count >= MaxUnknownRotations)
+            if (_unknownRotations.Count >= KnownModels.MaxUnknownTracked)
             {
                 _unknownRotations.Clear(); // made-up names, most likely: they start over rather than pile up
             }

@@ -54,7 +54,7 @@ public sealed class HardeningTests(SmallBodyFrontendFixture gateway) : IClassFix
         Assert.DoesNotContain(prefix, scrape);
         Assert.Contains($"model=\"{served}\"", scrape);
         var leaseEntries = gateway.Services.GetRequiredService<KeyLeases>().Models.Count(name => name.StartsWith(prefix, StringComparison.Ordinal));
-        Assert.InRange(leaseEntries, 1, KeyLeases.MaxUnknownModels); // not one per name: idle ones are forgotten
+        Assert.InRange(leaseEntries, 1, KnownModels.MaxUnknownTracked); // not one per name: idle ones are forgotten
 
         static string[] Models(JsonElement s) =>
             [.. s.GetProperty("data").GetProperty("modelStats").EnumerateArray().Select(m => m.GetProperty("name").GetString()!)];

@@ -386,7 +386,7 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
         var pool = fixture.NewPool();
         Assert.Equal(0, await LeaseIndex(pool, "made-up"));
         Assert.Equal(1, await LeaseIndex(pool, "made-up"));
-        for (var i = 0; i < KeyPoolGrain.MaxUnknownRotations; i++)
+        for (var i = 0; i < KnownModels.MaxUnknownTracked; i++)
         {
             await LeaseIndex(pool, $"other-{i}");
         }

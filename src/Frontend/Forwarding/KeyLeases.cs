@@ -32,12 +32,6 @@ public sealed partial class KeyLeases(
     FrontendMetrics metrics,
     ILogger<KeyLeases> logger) : IKeyPoolObserver
 {
-    /// <summary>
-    /// Entries kept for names upstream has not served yet (<see cref="KnownModels"/>); past it, the idle ones are
-    /// forgotten, with any keys they hold, so made-up names cannot grow this map.
-    /// </summary>
-    internal const int MaxUnknownModels = 64;
-
     /// <summary>Keys held ahead, in pool round trips' worth of use (docs/benchmarks.md compares 2 and 4).</summary>
     private const int ReadAheadFactor = 4;
 
@@ -237,7 +231,7 @@ public sealed partial class KeyLeases(
             {
                 // copy on write: reads on every request take no lock; models are few
                 var models = new Dictionary<string, ModelLeases>(_models, StringComparer.Ordinal);
-                if (!known.Contains(model) && ++_unknownModels > MaxUnknownModels)
+                if (!known.Contains(model) && ++_unknownModels > KnownModels.MaxUnknownTracked)
                 {
                     _unknownModels = ForgetIdleUnknown(models) + 1;
                 }
