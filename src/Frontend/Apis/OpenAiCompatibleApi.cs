@@ -119,6 +119,13 @@ public static class OpenAiCompatibleApi
 
     private static async Task GetAsync(string model, HttpContext context, UpstreamForwarder forwarder)
     {
+        if (model.Contains(':'))
+        {
+            // a native model method under /v1 (models/{model}:{method}) called with GET: the native surface answers
+            await ApiSurface.GeminiNative.WriteErrorAsync(context, StatusCodes.Status405MethodNotAllowed,
+                $"{context.Request.Method} is not allowed on {PrintableText.Of(context.Request.Path.Value, 200)}: model methods take POST.");
+            return;
+        }
         // SDKs escape the slash of a listed id ("models/gemini-2.0-flash") as %2F, which routing leaves encoded
         if (!ModelName.TryNormalize(Uri.UnescapeDataString(model), out var name))
         {

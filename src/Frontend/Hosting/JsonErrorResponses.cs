@@ -40,8 +40,10 @@ public static partial class JsonErrorResponses
         return app;
     }
 
+    /// <summary>OpenAI's shape under /v1 and /v1beta/openai, except for native model methods under /v1 (a ':' in the path).</summary>
     private static ApiSurface SurfaceOf(PathString path, string prefix) =>
-        path.StartsWithSegments(prefix + "/v1") || path.StartsWithSegments(prefix + "/v1beta/openai")
+        path.StartsWithSegments(prefix + "/v1beta/openai")
+        || (path.StartsWithSegments(prefix + "/v1") && path.Value?.Contains(':') != true)
             ? ApiSurface.OpenAi
             : ApiSurface.GeminiNative;
 
