@@ -27,6 +27,7 @@ public sealed class ControlApiTests
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
         Assert.Equal(2, stats!.PerKey[Key]);
         Assert.Equal(2, stats.Total);
+        Assert.Equal(1, stats.Connections); // one kept-alive connection carried the scripted fault and both calls
         Assert.Equal([429, 200], requests.Select(r => r.Status));
         Assert.Equal(GeminiCalls.GenerateBody, Encoding.UTF8.GetString(Convert.FromBase64String(requests[0].BodyBase64)));
         Assert.Equal(Key, requests[0].Headers["x-goog-api-key"]);
@@ -70,7 +71,7 @@ public sealed class ControlApiTests
         Assert.Equal(HttpStatusCode.GatewayTimeout, timedOut.StatusCode);
     }
 
-    private sealed record JsonStats(Dictionary<string, int> PerKey, int Total, int Cancelled);
+    private sealed record JsonStats(Dictionary<string, int> PerKey, int Total, int Cancelled, long Connections);
 
     private sealed record JsonRequest(
         string Method, string Path, string Query, string? ApiKey, string Surface, string? Model, int Status, string BodyBase64,

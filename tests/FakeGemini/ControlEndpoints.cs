@@ -37,7 +37,7 @@ internal static class ControlEndpoints
         control.MapPost("/options", (OptionsPatch patch) => PatchOptions(state.Options, patch));
         control.MapGet("/requests", () => TypedResults.Ok(state.Recorder.Requests.Select(ToView)));
         control.MapGet("/stats", () => TypedResults.Ok(
-            new StatsView(state.Recorder.PerKey(), state.Recorder.Total, state.Recorder.Cancelled, state.Streams.Held)));
+            new StatsView(state.Recorder.PerKey(), state.Recorder.Total, state.Recorder.Cancelled, state.Streams.Held, state.Connections)));
         return app;
     }
 

@@ -26,7 +26,7 @@ internal sealed record RecordedRequestView(
     string BodyBase64,
     IReadOnlyDictionary<string, string> Headers);
 
-internal sealed record StatsView(IReadOnlyDictionary<string, int> PerKey, int Total, int Cancelled, int HeldStreams);
+internal sealed record StatsView(IReadOnlyDictionary<string, int> PerKey, int Total, int Cancelled, int HeldStreams, long Connections);
 
 /// <summary>A key to revoke or restore (control API).</summary>
 internal sealed record KeyRequest(string Key);

@@ -15,7 +15,18 @@ internal static class FakeGeminiApp
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.ConfigureEndpointDefaults(listen => listen.Use(next => connection =>
+            {
+                state.ConnectionAccepted();
+                return next(connection);
+            }));
+        });
+        // https:// URLs with a certificate from configuration (Kestrel__Certificates__Default__Path and KeyPath):
+        // benchmarks measure the hop over TLS, as the one to Google is
+        builder.WebHost.UseKestrelHttpsConfiguration();
         // Hanging and held requests must not keep a test waiting for the default 30 s shutdown.
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2));
 

@@ -23,6 +23,13 @@ internal sealed class FakeGeminiState(FakeGeminiOptions options)
     /// <summary>Files, caches, batches and operations, each owned by the key that made it.</summary>
     public FakeResources Resources { get; } = new();
 
+    private long _connections;
+
+    /// <summary>Connections accepted so far: a proxy that does not keep its upstream connections alive opens many.</summary>
+    public long Connections => Interlocked.Read(ref _connections);
+
+    public void ConnectionAccepted() => Interlocked.Increment(ref _connections);
+
     private readonly ConcurrentDictionary<string, byte[]> _fixedBodies = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
 
