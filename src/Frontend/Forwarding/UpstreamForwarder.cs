@@ -279,7 +279,7 @@ public sealed partial class UpstreamForwarder(
 
         var body = transformer.ErrorBody ?? [];
         var classification = UpstreamErrorClassifier.Classify(status, body, resourceInPlay: call.Resources.Names.Count > 0);
-        var failure = new UpstreamFailure(status, transformer.ErrorContentType, body, classification);
+        var failure = new UpstreamFailure(status, transformer.ErrorContentType, body, classification, transformer.ErrorHeaders);
         var report = new AttemptReport(alias, call.Model, classification.Outcome, classification.RetryDelay, classification.Reason);
         metrics.AttemptCompleted(alias, classification.Outcome, null, call.Model);
         if (!classification.Outcome.IsRetryable())
@@ -460,6 +460,10 @@ public sealed partial class UpstreamForwarder(
         var response = context.Response;
         response.StatusCode = failure.Status;
         response.ContentType = failure.ContentType ?? "application/json; charset=utf-8";
+        foreach (var (name, value) in failure.Headers ?? [])
+        {
+            response.Headers[name] = value;
+        }
         if (retryAfter is { } delay)
         {
             response.Headers.RetryAfter = ApiSurface.RetryAfterSeconds(delay);
@@ -489,7 +493,9 @@ public sealed partial class UpstreamForwarder(
     }
 
     /// <summary>A failed attempt: what to tell the client if no other key does better.</summary>
-    private sealed record UpstreamFailure(int Status, string? ContentType, byte[]? Body, UpstreamClassification Classification);
+    /// <param name="Headers">Upstream headers that go with the failure to the client (an upload chunk's status).</param>
+    private sealed record UpstreamFailure(int Status, string? ContentType, byte[]? Body, UpstreamClassification Classification,
+        KeyValuePair<string, string>[]? Headers = null);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "The key pool is not reachable ({Error}); answered 503")]
     private static partial void LogPoolUnreachable(ILogger logger, Exception exception, string error);
