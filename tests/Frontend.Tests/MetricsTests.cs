@@ -91,8 +91,18 @@ public sealed partial class MetricsTests(FrontendFixture gateway) : IDisposable
         var scrape = await ScrapeUntilAsync(m => m.Sum("gemini_party_resources", ("key", owner), ("collection", "files")) == files);
 
         Assert.Equal(files, scrape.Sum("gemini_party_resources", ("key", owner), ("collection", "files")));
-        Assert.Contains("gemini_party_resources", scrape.Names);
         FrontendAssertions.AssertNoUpstreamKey(scrape.Text);
+
+        // the owner cools for a second under a request naming the file: it waits for that key, counted under it
+        var model = FrontendFixture.NewModel();
+        gateway.Upstream.SetFault(gateway.Upstream.Requests.Last(r => r.Path == "/v1beta/" + name).ApiKey!, FakeFault.RateLimitPerMinute(1), times: 1);
+        using (var waited = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent",
+            $$$"""{"contents":[{"parts":[{"text":"read"},{"fileData":{"fileUri":"{{{name}}}"}}]}]}"""))
+        {
+            Assert.Equal(200, (int)waited.StatusCode);
+        }
+        var after = await ScrapeUntilAsync(m => m.Sum("gemini_party_affinity_waits_total", ("model", model)) == 1);
+        Assert.Equal(1, after.Sum("gemini_party_affinity_waits_total", ("model", model), ("key", owner))); // once per request
     }
 
     private async Task<Scrape> ScrapeUntilAsync(Func<Scrape, bool> done)

@@ -33,6 +33,8 @@ public sealed partial class UpstreamForwarder(
 {
     private static readonly TimeSpan TransientBackoff = TimeSpan.FromMilliseconds(100);
 
+    private static readonly TimeSpan MinAffinityRecheck = TimeSpan.FromMilliseconds(10);
+
     private readonly FrontendOptions _options = options.Value;
 
     private readonly Uri _baseUri = options.Value.BaseUri;
@@ -380,6 +382,7 @@ public sealed partial class UpstreamForwarder(
     private async Task<LeasedKey?> LeaseOwnerAsync(HttpContext context, UpstreamCall call, string fingerprint, CancellationToken aborted)
     {
         var since = time.GetUtcNow();
+        var waited = false;
         while (true)
         {
             var lease = await pool.Reference.LeaseKeyAsync(call.Model, fingerprint);
@@ -390,7 +393,7 @@ public sealed partial class UpstreamForwarder(
             var resources = call.Resources.Describe();
             if (lease.AllInvalid || lease.RetryAt is null)
             {
-                metrics.AffinityRefused("owner_unusable");
+                metrics.AffinityRefused("owner_unusable", fingerprint);
                 await call.Surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
                     $"The upstream key that made {resources} is no longer usable (invalid or removed from the pool); only that key can see it. Re-create the resource.",
                     googleStatus: "FAILED_PRECONDITION");
@@ -400,14 +403,19 @@ public sealed partial class UpstreamForwarder(
             var wait = lease.RetryAt.Value - now;
             if (now + wait - since > _options.MaxAffinityWait)
             {
-                metrics.AffinityRefused("owner_cooling");
+                metrics.AffinityRefused("owner_cooling", fingerprint);
                 await call.Surface.WriteErrorAsync(context, StatusCodes.Status429TooManyRequests,
                     $"The upstream key that made {resources} is cooling down for model {call.Model}; only that key can see it. Retry in {Math.Ceiling(wait.TotalSeconds)} s.",
                     wait);
                 return null;
             }
-            metrics.AffinityWaited(call.Model, wait);
-            await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(10), time, aborted);
+            if (!waited)
+            {
+                metrics.AffinityWaited(call.Model, fingerprint); // once per request, however many times it looks again
+                waited = true;
+            }
+            // a timer may fire a little before the cooldown's end by the pool's clock: look again no sooner than this
+            await Task.Delay(wait > MinAffinityRecheck ? wait : MinAffinityRecheck, time, aborted);
         }
     }
 
