@@ -5,4 +5,7 @@ namespace GeminiParty;
 public sealed class KeyResourcesRecord
 {
     [Id(0)] public Dictionary<string, DateTimeOffset> Live { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Whether the <see cref="IResourceHoldersGrain"/> lists this key.</summary>
+    [Id(1)] public bool Listed { get; set; }
 }

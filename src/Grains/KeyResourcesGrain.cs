@@ -50,7 +50,7 @@ public sealed class KeyResourcesGrain(
         return ValueTask.FromResult(new ResourceCounts(live));
     }
 
-    private Task WriteAsync()
+    private async Task WriteAsync()
     {
         var now = time.GetUtcNow();
         var live = state.State.Live;
@@ -65,6 +65,19 @@ public sealed class KeyResourcesGrain(
                 live.Remove(name);
             }
         }
-        return state.WriteStateAsync();
+        // listed among the holders before the first resource is written, unlisted after the last goes
+        var holders = GrainFactory.GetGrain<IResourceHoldersGrain>(GrainIds.DefaultPool);
+        if (live.Count > 0 && !state.State.Listed)
+        {
+            await holders.AddAsync(this.GetPrimaryKeyString());
+            state.State.Listed = true;
+        }
+        var unlist = live.Count == 0 && state.State.Listed;
+        state.State.Listed &= !unlist;
+        await state.WriteStateAsync();
+        if (unlist)
+        {
+            await holders.RemoveAsync(this.GetPrimaryKeyString());
+        }
     }
 }

@@ -19,7 +19,10 @@ public sealed class KeyResourcesGrainTests(PoolClusterFixture fixture)
         await video.BindAsync(new ResourceBinding(owner, now.AddHours(48)));
         await cache.BindAsync(new ResourceBinding(owner, now.AddHours(1)));
         await upload.BindAsync(new ResourceBinding(owner, now.AddHours(48))); // an upload session is no resource to list
-        await fixture.Grains.GetGrain<IResourceGrain>($"files/{Guid.NewGuid():N}"[..20]).BindAsync(new ResourceBinding(other, now.AddHours(48)));
+        var othersFile = fixture.Grains.GetGrain<IResourceGrain>($"files/{Guid.NewGuid():N}"[..20]);
+        await othersFile.BindAsync(new ResourceBinding(other, now.AddHours(48)));
+        var holders = fixture.Grains.GetGrain<IResourceHoldersGrain>(GrainIds.DefaultPool);
+        Assert.Subset((await holders.GetAsync()).ToHashSet(), new HashSet<string> { owner, other }); // the status asks only these
 
         var counts = await fixture.Grains.GetGrain<IKeyResourcesGrain>(owner).GetCountsAsync();
         Assert.Equal(1, counts.Of("files"));
@@ -36,5 +39,8 @@ public sealed class KeyResourcesGrainTests(PoolClusterFixture fixture)
         Assert.Equal(0, after.Of("batches"));
         Assert.Equal(2, after.Total);
         Assert.Equal(1, (await fixture.Grains.GetGrain<IKeyResourcesGrain>(other).GetCountsAsync()).Total);
+        await othersFile.ForgetAsync();
+        Assert.DoesNotContain(other, await holders.GetAsync()); // its last resource went: no longer asked
+        Assert.Contains(owner, await holders.GetAsync());
     }
 }
