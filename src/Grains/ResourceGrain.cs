@@ -40,6 +40,7 @@ public sealed partial class ResourceGrain(
         state.State.Binding = binding;
         await state.WriteStateAsync();
         ScheduleExpiry();
+        await TellKeyAsync(binding.Fingerprint, index => index.AddAsync(this.GetPrimaryKeyString(), binding.ExpiresAt));
     }
 
     public async ValueTask<ResourceBinding?> GetAsync()
@@ -50,9 +51,14 @@ public sealed partial class ResourceGrain(
 
     public async Task ForgetAsync()
     {
+        var forgotten = state.State.Binding;
         state.State.Binding = null;
         await state.ClearStateAsync();
         DeactivateOnIdle();
+        if (forgotten is not null)
+        {
+            await TellKeyAsync(forgotten.Fingerprint, index => index.RemoveAsync(this.GetPrimaryKeyString()));
+        }
     }
 
     private async Task ClearIfExpiredAsync()
@@ -61,6 +67,27 @@ public sealed partial class ResourceGrain(
         {
             state.State.Binding = null;
             await state.ClearStateAsync();
+            await TellKeyAsync(binding.Fingerprint, index => index.RemoveAsync(this.GetPrimaryKeyString()));
+        }
+    }
+
+    /// <summary>
+    /// Keeps the owning key's count in step. Best effort: routing depends on this grain alone, and a count that missed
+    /// a removal still drops the resource at its expiry.
+    /// </summary>
+    private async Task TellKeyAsync(string fingerprint, Func<IKeyResourcesGrain, Task> change)
+    {
+        if (ResourceCounts.CollectionOf(this.GetPrimaryKeyString()) is null)
+        {
+            return; // upload sessions are not counted
+        }
+        try
+        {
+            await change(GrainFactory.GetGrain<IKeyResourcesGrain>(fingerprint));
+        }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+        {
+            LogCountNotUpdated(logger, ex, this.GetPrimaryKeyString(), fingerprint);
         }
     }
 
@@ -81,6 +108,9 @@ public sealed partial class ResourceGrain(
         _expiry = this.RegisterGrainTimer(static (grain, _) => grain.ClearIfExpiredAsync(), this,
             new GrainTimerCreationOptions { DueTime = due < TimeSpan.Zero ? TimeSpan.Zero : due, Period = Timeout.InfiniteTimeSpan });
     }
+
+    [LoggerMessage(EventId = 1210, Level = LogLevel.Warning, Message = "The count of key {Owner}'s resources missed a change of {Resource}")]
+    private static partial void LogCountNotUpdated(ILogger logger, Exception exception, string resource, string owner);
 
     [LoggerMessage(EventId = 1200, Level = LogLevel.Warning, Message = "{Resource} stays bound to key {Owner}; a later answer named it for key {Other}")]
     private static partial void LogOwnerKept(ILogger logger, string resource, string owner, string other);

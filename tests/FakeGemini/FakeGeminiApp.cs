@@ -43,6 +43,7 @@ internal static class FakeGeminiApp
         app.Lifetime.ApplicationStopping.Register(state.SignalStopping);
         app.Use(new ApiRequestPipeline(state).InvokeAsync);
         app.MapResourceApi(state);
+        app.MapFileSearchStoreApi(state);
         app.MapNativeApi(state);
         app.MapOpenAiApi(state);
         app.MapFakeControlApi(state);

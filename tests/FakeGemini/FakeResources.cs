@@ -12,9 +12,10 @@ internal sealed partial class FakeResources
     private readonly ConcurrentDictionary<string, FakeResource> _resources = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, FakeUpload> _uploads = new(StringComparer.Ordinal);
 
-    public FakeResource Add(string name, string owner, string kind, byte[]? content = null, string? mimeType = null, string? inputFile = null)
+    public FakeResource Add(string name, string owner, string kind, byte[]? content = null, string? mimeType = null, string? inputFile = null,
+        string? displayName = null)
     {
-        var resource = new FakeResource(name, owner, kind, content, mimeType, inputFile);
+        var resource = new FakeResource(name, owner, kind, content, mimeType, inputFile) { DisplayName = displayName };
         _resources[name] = resource;
         return resource;
     }
@@ -59,6 +60,7 @@ internal sealed class FakeResource(string name, string owner, string kind, byte[
     public DateTimeOffset Created { get; } = DateTimeOffset.UtcNow;
     public int Polls;
     public string? Output { get; set; }
+    public string? DisplayName { get; init; }
 }
 
 /// <summary>A resumable upload session: bytes received so far, in order.</summary>

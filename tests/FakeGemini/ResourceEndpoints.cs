@@ -5,7 +5,8 @@ using System.Text.Json;
 namespace GeminiParty.FakeGemini;
 
 /// <summary>
-/// Files (resumable upload in chunks, get, list, delete, download), cached contents, batches and long-running operations,
+/// Files (resumable upload in chunks, get, list, delete, download), cached contents, batches and long-running operations
+/// (File Search stores: <see cref="FileSearchStoreEndpoints"/>), lists paged as Google's,
 /// each owned by the key that made it: another key gets 403 PERMISSION_DENIED without a key reason.
 /// </summary>
 internal static class ResourceEndpoints
@@ -24,7 +25,9 @@ internal static class ResourceEndpoints
             app.MapGet(version + "/cachedContents", context => ListAsync(context, resources, "cache", "cachedContents"));
             app.MapGet(version + "/cachedContents/{id}", (string id, HttpContext context) => GetCacheAsync(context, resources, "cachedContents/" + id));
             app.MapDelete(version + "/cachedContents/{id}", (string id, HttpContext context) => DeleteAsync(context, resources, "cachedContents/" + id));
+            app.MapGet(version + "/batches", context => ListAsync(context, resources, "batch", "operations"));
             app.MapGet(version + "/batches/{id}", (string id, HttpContext context) => GetBatchAsync(context, resources, "batches/" + id));
+            app.MapGet(version + "/operations", context => ListAsync(context, resources, "operation", "operations"));
             app.MapGet(version + "/models/{model}/operations/{id}", (string model, string id, HttpContext context) =>
                 GetOperationAsync(context, resources, $"models/{model}/operations/{id}"));
             app.MapGet(version + "/operations/{id}", (string id, HttpContext context) => GetOperationAsync(context, resources, "operations/" + id));
@@ -32,22 +35,23 @@ internal static class ResourceEndpoints
         return app;
     }
 
-    private static string Key(HttpContext context) => context.Features.Get<FakeCall>()!.ApiKey!;
+    internal static string Key(HttpContext context) => context.Features.Get<FakeCall>()!.ApiKey!;
 
     private static string BaseUrl(HttpContext context) => $"{context.Request.Scheme}://{context.Request.Host}";
 
     /// <summary>Resource URIs name Google's host whatever address the fake listens on, as Google's answers do.</summary>
     private const string GoogleBase = "https://generativelanguage.googleapis.com";
 
-    private static Task DeniedAsync(HttpContext context, string name) =>
+    internal static Task DeniedAsync(HttpContext context, string name) =>
         ResponseWriter.WriteErrorAsync(context, GoogleErrors.ResourceDenied(Kind(name), name[(name.LastIndexOf('/') + 1)..]));
 
     private static string Kind(string name) => name.StartsWith("files/", StringComparison.Ordinal) ? "File"
         : name.StartsWith("cachedContents/", StringComparison.Ordinal) ? "CachedContent"
-        : name.StartsWith("batches/", StringComparison.Ordinal) ? "Batch" : "Operation";
+        : name.StartsWith("batches/", StringComparison.Ordinal) ? "Batch"
+        : name.StartsWith("fileSearchStores/", StringComparison.Ordinal) ? "FileSearchStore" : "Operation";
 
     /// <summary>The resource if <paramref name="context"/>'s key owns it; else answers 403 and returns null.</summary>
-    private static async Task<FakeResource?> OwnedAsync(HttpContext context, FakeResources resources, string name)
+    internal static async Task<FakeResource?> OwnedAsync(HttpContext context, FakeResources resources, string name)
     {
         if (resources.Find(name) is { } resource && resource.Owner == Key(context))
         {
@@ -57,8 +61,12 @@ internal static class ResourceEndpoints
         return null;
     }
 
-    /// <summary>The resumable protocol: start (metadata), then chunks at increasing offsets, the last with finalize; query asks the offset.</summary>
-    private static async Task UploadAsync(HttpContext context, FakeResources resources)
+    /// <summary>
+    /// The resumable protocol: start (metadata), then chunks at increasing offsets, the last with finalize; query asks the
+    /// offset. With a <paramref name="store"/> (<c>:uploadToFileSearchStore</c>), the finalize answers the store's
+    /// import operation instead of a file.
+    /// </summary>
+    internal static async Task UploadAsync(HttpContext context, FakeResources resources, string? store = null)
     {
         var call = context.Features.Get<FakeCall>()!;
         var command = context.Request.Headers["X-Goog-Upload-Command"].ToString().ToLowerInvariant();
@@ -77,8 +85,15 @@ internal static class ResourceEndpoints
                 displayName = file.TryGetProperty("displayName", out var d) ? d.GetString() : null;
                 mimeType = file.TryGetProperty("mimeType", out var m) ? m.GetString() : mimeType;
             }
+            if (store is not null && await OwnedAsync(context, resources, store) is null)
+            {
+                return;
+            }
+            displayName ??= call.TryGetJson(out root) && root.ValueKind == JsonValueKind.Object && root.TryGetProperty("displayName", out var storeName)
+                ? storeName.GetString() : null;
             var upload = resources.StartUpload(Key(context), mimeType, displayName);
-            context.Response.Headers["x-goog-upload-url"] = $"{BaseUrl(context)}/upload/v1beta/files?upload_id={upload.Id}&upload_protocol=resumable";
+            var path = store is null ? "/upload/v1beta/files" : $"/upload/v1beta/{store}:uploadToFileSearchStore";
+            context.Response.Headers["x-goog-upload-url"] = $"{BaseUrl(context)}{path}?upload_id={upload.Id}&upload_protocol=resumable";
             context.Response.Headers["x-goog-upload-status"] = "active";
             context.Response.Headers["x-goog-upload-chunk-granularity"] = "8388608";
             context.Response.StatusCode = 200;
@@ -113,6 +128,11 @@ internal static class ResourceEndpoints
         {
             context.Response.Headers["x-goog-upload-status"] = "active";
             context.Response.StatusCode = 200;
+            return;
+        }
+        if (store is not null)
+        {
+            await FileSearchStoreEndpoints.ImportedAsync(context, resources, store, session);
             return;
         }
         var name = "files/" + Guid.NewGuid().ToString("N")[..12];
@@ -163,7 +183,7 @@ internal static class ResourceEndpoints
         await ResponseWriter.WriteJsonAsync(context, 200, JsonBytes.Write(json => WriteFile(json, file)));
     }
 
-    private static async Task DeleteAsync(HttpContext context, FakeResources resources, string name)
+    internal static async Task DeleteAsync(HttpContext context, FakeResources resources, string name)
     {
         if (await OwnedAsync(context, resources, name) is null)
         {
@@ -173,27 +193,56 @@ internal static class ResourceEndpoints
         await ResponseWriter.WriteJsonAsync(context, 200, "{}"u8.ToArray());
     }
 
-    private static Task ListAsync(HttpContext context, FakeResources resources, string kind, string field) =>
-        ResponseWriter.WriteJsonAsync(context, 200, JsonBytes.Write(json =>
+    /// <summary>
+    /// The key's resources of one kind, in pages as Google's lists: <c>pageSize</c> (default 10, at most 100) and an
+    /// opaque <c>nextPageToken</c> while more remain; an empty list is <c>{}</c>.
+    /// </summary>
+    internal static Task ListAsync(HttpContext context, FakeResources resources, string kind, string field, Func<FakeResource, bool>? filter = null)
+    {
+        var all = resources.OwnedBy(Key(context), kind).Where(filter ?? (_ => true)).ToList();
+        var size = int.TryParse(context.Request.Query["pageSize"], out var asked) && asked > 0 ? Math.Min(asked, 100) : 10;
+        var start = 0;
+        if (context.Request.Query["pageToken"].ToString() is { Length: > 0 } token
+            && (!token.StartsWith(PageTokenPrefix, StringComparison.Ordinal) || !int.TryParse(token[PageTokenPrefix.Length..], out start)))
+        {
+            return ResponseWriter.WriteErrorAsync(context, GoogleErrors.BadRequest("Invalid page token."));
+        }
+        var page = all.Skip(start).Take(size).ToList();
+        return ResponseWriter.WriteJsonAsync(context, 200, JsonBytes.Write(json =>
         {
             json.WriteStartObject();
-            json.WriteStartArray(field);
-            foreach (var resource in resources.OwnedBy(Key(context), kind))
+            if (page.Count > 0)
             {
-                if (kind == "file")
+                json.WriteStartArray(field);
+                foreach (var resource in page)
                 {
-                    WriteFile(json, resource);
+                    if (kind == "file")
+                    {
+                        WriteFile(json, resource);
+                    }
+                    else
+                    {
+                        json.WriteStartObject();
+                        json.WriteString("name", resource.Name);
+                        if (resource.DisplayName is { } displayName)
+                        {
+                            json.WriteString("displayName", displayName);
+                        }
+                        json.WriteEndObject();
+                    }
                 }
-                else
-                {
-                    json.WriteStartObject();
-                    json.WriteString("name", resource.Name);
-                    json.WriteEndObject();
-                }
+                json.WriteEndArray();
             }
-            json.WriteEndArray();
+            if (start + page.Count < all.Count)
+            {
+                json.WriteString("nextPageToken", PageTokenPrefix + (start + page.Count).ToString(CultureInfo.InvariantCulture));
+            }
             json.WriteEndObject();
         }));
+    }
+
+    /// <summary>The fake's page tokens: an offset behind a prefix a client should not rely on.</summary>
+    private const string PageTokenPrefix = "fake-page-";
 
     private static async Task CreateCacheAsync(HttpContext context, FakeResources resources)
     {

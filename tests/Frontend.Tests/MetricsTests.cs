@@ -74,6 +74,37 @@ public sealed partial class MetricsTests(FrontendFixture gateway) : IDisposable
         Assert.DoesNotContain(FrontendFixture.Token, after.Text);
     }
 
+    [Fact]
+    public async Task Live_resources_show_per_key_and_collection()
+    {
+        var (file, _) = await gateway.UploadAsync(System.Text.Encoding.UTF8.GetBytes("metered"), 4096);
+        var name = file.GetProperty("name").GetString()!;
+        using (var get = await gateway.GetAsync("/v1beta/" + name))
+        {
+            Assert.Equal(200, (int)get.StatusCode);
+        }
+        var owner = Array.IndexOf(FrontendFixture.Keys, gateway.Upstream.Requests.Last(r => r.Path == "/v1beta/" + name).ApiKey).ToString(CultureInfo.InvariantCulture);
+        var files = (await gateway.RotationStatusAsync()).KeyStatus(int.Parse(owner, CultureInfo.InvariantCulture))
+            .GetProperty("resources").GetProperty("files").GetInt32();
+
+        // the gauges read a pool status of at most a few seconds ago
+        var scrape = await ScrapeUntilAsync(m => m.Sum("gemini_party_resources", ("key", owner), ("collection", "files")) == files);
+
+        Assert.Equal(files, scrape.Sum("gemini_party_resources", ("key", owner), ("collection", "files")));
+        FrontendAssertions.AssertNoUpstreamKey(scrape.Text);
+
+        // the owner cools for a second under a request naming the file: it waits for that key, counted under it
+        var model = FrontendFixture.NewModel();
+        gateway.Upstream.SetFault(gateway.Upstream.Requests.Last(r => r.Path == "/v1beta/" + name).ApiKey!, FakeFault.RateLimitPerMinute(1), times: 1);
+        using (var waited = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent",
+            $$$"""{"contents":[{"parts":[{"text":"read"},{"fileData":{"fileUri":"{{{name}}}"}}]}]}"""))
+        {
+            Assert.Equal(200, (int)waited.StatusCode);
+        }
+        var after = await ScrapeUntilAsync(m => m.Sum("gemini_party_affinity_waits_total", ("model", model)) == 1);
+        Assert.Equal(1, after.Sum("gemini_party_affinity_waits_total", ("model", model), ("key", owner))); // once per request
+    }
+
     private async Task<Scrape> ScrapeUntilAsync(Func<Scrape, bool> done)
     {
         var deadline = DateTime.UtcNow.AddSeconds(15);

@@ -43,6 +43,15 @@ public sealed class ResourceNamesTests
     }
 
     [Fact]
+    public void A_body_that_names_only_a_file_search_store_is_read_for_it()
+    {
+        var generate = """{"contents":[{"parts":[{"text":"hi"}]}],"tools":[{"fileSearch":{"fileSearchStoreNames":["fileSearchStores/s2"]}}]}"""u8;
+        var created = """{"name":"fileSearchStores/s3","displayName":"docs"}"""u8;
+        Assert.Equal(["fileSearchStores/s2"], ResourceNames.InBody(generate));
+        Assert.Equal(["fileSearchStores/s3"], ResourceNames.InBody(created));
+    }
+
+    [Fact]
     public void A_body_without_a_collection_name_is_not_parsed() =>
         Assert.Empty(ResourceNames.InBody("""{"contents":[{"parts":[{"text":"hi"}]}], broken"""u8));
 }

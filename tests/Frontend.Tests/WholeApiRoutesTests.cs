@@ -145,12 +145,11 @@ public sealed class WholeApiRoutesTests(FrontendFixture gateway)
     }
 
     [Theory]
-    [InlineData("GET", "/v1beta/files")]
     [InlineData("POST", "/upload/v1beta/files")]
     [InlineData("GET", "/download/v1beta/files/abc:download")]
     [InlineData("GET", "/v1beta/cachedContents/abc")]
     [InlineData("GET", "/v1beta/batches/abc")]
-    [InlineData("GET", "/v1/operations")]
+    [InlineData("GET", "/v1/operations/xyz")]
     [InlineData("GET", "/v1beta/models/veo-2.0-generate-001/operations/xyz")]
     [InlineData("DELETE", "/v1beta/fileSearchStores/store-1")]
     [InlineData("POST", "/v1beta/openai/files")]

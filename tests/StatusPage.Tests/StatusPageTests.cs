@@ -126,6 +126,28 @@ public sealed class StatusPageTests(StatusPageFixture gateway) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Each_key_shows_the_live_resources_only_it_can_reach()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var content = new StringContent("""{"model":"models/gemini-2.0-flash","contents":[{"role":"user","parts":[{"text":"remember this"}]}],"ttl":"600s"}""",
+            Encoding.UTF8, "application/json");
+        using var created = await gateway.Client.PostAsync("/v1beta/cachedContents", content, ct);
+        Assert.Equal(200, (int)created.StatusCode);
+        var cache = (await created.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("name").GetString()!;
+        using var got = await gateway.Client.GetAsync("/v1beta/" + cache, ct); // answered by its key
+        Assert.Equal(200, (int)got.StatusCode);
+        var owner = Array.IndexOf(StatusPageFixture.Keys, gateway.Upstream.Requests.Last(r => r.Path == "/v1beta/" + cache).ApiKey);
+        var page = await gateway.Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+
+        await LogInAsync(page, StatusPageFixture.Token);
+
+        await Assertions.Expect(Row(page, owner).Locator("td.resources")).ToHaveTextAsync("1 caches");
+        await Assertions.Expect(Row(page, (owner + 1) % StatusPageFixture.Keys.Length).Locator("td.resources")).ToHaveTextAsync("none");
+        await Assertions.Expect(page.Locator(".card[data-card='Live resources'] b")).ToHaveTextAsync("1");
+        await page.CloseAsync();
+    }
+
+    [Fact]
     public async Task The_page_is_self_contained()
     {
         using var response = await gateway.Client.GetAsync("/status", TestContext.Current.CancellationToken);

@@ -114,4 +114,64 @@ describe('resources with the Google GenAI SDK', { timeout: 120_000 }, () => {
     assert.ok((await keysAt(operation.name.split('/').pop())).every((k) => k === owner));
     assert.deepEqual([...new Set(await keysAt(id))], [owner]);
   });
+  it('files.list pages over the files of every key in the pool', async () => {
+    const ai = genai();
+    const made = [];
+    for (let i = 0; i < 4; i++) {
+      const file = await ai.files.upload({ file: new Blob([`listed ${i}`], { type: 'text/plain' }), config: { mimeType: 'text/plain', displayName: `listed-${i}` } });
+      await ai.files.get({ name: file.name }); // answered by its key
+      made.push(file.name);
+    }
+    const owners = new Set();
+    for (const name of made) {
+      for (const key of await keysAt(name)) owners.add(key);
+    }
+    assert.ok(owners.size >= 2, 'uploads rotate over the keys');
+
+    const pager = await ai.files.list({ config: { pageSize: 2 } });
+    const listed = [];
+    let pages = 0;
+    for (;;) {
+      pages++;
+      assert.ok(pager.page.length <= 2);
+      listed.push(...pager.page.map((f) => f.name));
+      if (!pager.hasNextPage()) break;
+      await pager.nextPage();
+    }
+    assert.equal(new Set(listed).size, listed.length, 'no file twice');
+    for (const name of made) assert.ok(listed.includes(name), `${name} is listed`);
+    assert.ok(pages >= 2);
+  });
+
+  it('a File Search store, a document uploaded into it and a generate that searches it all use its key', async () => {
+    const ai = genai();
+    const store = await ai.fileSearchStores.create({ config: { displayName: 'handbook' } });
+    assert.match(store.name, /^fileSearchStores\//);
+    const operation = await ai.fileSearchStores.uploadToFileSearchStore({
+      fileSearchStoreName: store.name,
+      file: new Blob(['chapter one says hello'], { type: 'text/plain' }),
+      config: { mimeType: 'text/plain', displayName: 'chapter' },
+    });
+    assert.equal(operation.done, true);
+    assert.match(operation.response.documentName, new RegExp(`^${store.name}/documents/`));
+
+    const model = freshModel();
+    for (let i = 0; i < 3; i++) {
+      const response = await ai.models.generateContent({
+        model,
+        contents: 'what does chapter one say?',
+        config: { tools: [{ fileSearch: { fileSearchStoreNames: [store.name] } }] },
+      });
+      assert.ok(response.text.length > 0);
+    }
+    const listed = [];
+    for await (const item of await ai.fileSearchStores.list({ config: { pageSize: 1 } })) listed.push(item.name);
+    assert.ok(listed.includes(store.name));
+
+    const owner = (await keysAt('/v1beta/fileSearchStores')).at(0);
+    const id = store.name.split('/')[1];
+    const used = [...(await keysAt(id)), ...(await keysFor(model))];
+    assert.ok(used.length >= 5);
+    assert.deepEqual([...new Set(used)], [owner]);
+  });
 });

@@ -11,7 +11,7 @@ namespace GeminiParty.Frontend.Apis;
 /// Routes to resources that belong to the key that made them (files, cached contents, batches, operations, File Search
 /// stores, uploads, downloads). A request about one resource goes to its owning key (<see cref="ResourceAffinity"/>); a
 /// create, an upload and a resource's metadata are read for the names they carry, which are bound to the key that
-/// answered. Collections (lists) rotate like the model routes.
+/// answered. Lists of the native collections merge every key's (<see cref="MergedResourceList"/>).
 /// </summary>
 public static class ResourceRoutesApi
 {
@@ -22,14 +22,17 @@ public static class ResourceRoutesApi
         var gateway = app.ServiceProvider.GetRequiredService<IOptions<FrontendOptions>>().Value;
         var forwarder = app.ServiceProvider.GetRequiredService<UpstreamForwarder>();
         var affinity = app.ServiceProvider.GetRequiredService<ResourceAffinity>();
+        var lists = app.ServiceProvider.GetRequiredService<MergedResourceList>();
         var prefix = gateway.NormalizedPrefix;
         var native = app.MapGroup(prefix).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative).WithTags("Resources");
         foreach (var version in new[] { "v1beta", "v1" })
         {
             foreach (var collection in Collections)
             {
-                native.Map($"/{version}/{collection}", (HttpContext context) =>
-                    ResourceAsync(context, ApiSurface.GeminiNative, $"{version}/{collection}", collection, forwarder, affinity, gateway));
+                // a list merges every key's; a create goes to one key
+                native.Map($"/{version}/{collection}", (HttpContext context) => HttpMethods.IsGet(context.Request.Method)
+                    ? lists.ListAsync(context, version, collection)
+                    : ResourceAsync(context, ApiSurface.GeminiNative, $"{version}/{collection}", collection, forwarder, affinity, gateway));
                 native.Map($"/{version}/{collection}/{{**rest}}", (string rest, HttpContext context) =>
                     ResourceAsync(context, ApiSurface.GeminiNative, $"{version}/{collection}/{rest}", $"{collection}/{rest}", forwarder, affinity, gateway));
             }

@@ -4,6 +4,7 @@ using GeminiParty.Frontend.Auth;
 using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Forwarding;
 using GeminiParty.Frontend.Observability;
+using GeminiParty.Frontend.Resources;
 using GeminiParty.Frontend.Hosting;
 using GeminiParty.Hosting;
 using Microsoft.Extensions.Options;
@@ -34,7 +35,7 @@ public static class RotationStatusApi
     }
 
     public static async Task<IResult> GetAsync(HttpContext context, KeyPoolReference pool, UpstreamKeySecrets keys, ClusterMembership cluster,
-        UpstreamKeySource source, AdminToken admin, IOptions<FrontendOptions> options, ClientsFile clients)
+        UpstreamKeySource source, AdminToken admin, IOptions<FrontendOptions> options, ClientsFile clients, KeyResourceCounts resourceCounts)
     {
         var silos = cluster.SilosAsync();
         PoolStatus status;
@@ -48,8 +49,17 @@ public static class RotationStatusApi
             await ClusterUnreachable.AnswerAsync(context, ApiSurface.GeminiNative, "The key pool");
             return TypedResults.Empty;
         }
+        IReadOnlyDictionary<string, ResourceCounts>? resources = null;
+        try
+        {
+            resources = await resourceCounts.ReadAsync(status.Keys.Select(key => key.Key.Fingerprint));
+        }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+        {
+            // the status stays useful without the counts: they show as null
+        }
         var clusterView = new ClusterView(cluster.Mode, cluster.Storage, cluster.ClusterId, cluster.ServiceId, status.Silo, Environment.MachineName, await silos);
-        return TypedResults.Json(Describe(status, keys, clusterView, source.FileStatus, AdminKeysApi.PathFor(admin, options.Value), clients));
+        return TypedResults.Json(Describe(status, keys, clusterView, source.FileStatus, AdminKeysApi.PathFor(admin, options.Value), clients, resources));
     }
 
     /// <summary>What /rotation-status says about the cluster.</summary>
@@ -59,13 +69,14 @@ public static class RotationStatusApi
     internal sealed record ClusterView(string Mode, string Storage, string ClusterId, string ServiceId, string? PoolSilo, string Frontend, SiloView[]? Silos);
 
     internal static object Describe(PoolStatus status, UpstreamKeySecrets keys, ClusterView cluster, ReloadingFileStatus? keyFile = null,
-        string? adminPath = null, ClientsFile? clients = null)
+        string? adminPath = null, ClientsFile? clients = null, IReadOnlyDictionary<string, ResourceCounts>? resources = null)
     {
         var now = status.At;
         var models = new SortedDictionary<string, ModelView>(StringComparer.Ordinal);
         var everything = new ModelCounters();
         var keyViews = new object[status.Keys.Count];
         int active = 0, cooling = 0, invalid = 0, disabled = 0, removed = 0, liveSessions = 0;
+        var liveResources = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < status.Keys.Count; i++)
         {
             var key = status.Keys[i];
@@ -102,6 +113,11 @@ public static class RotationStatusApi
             }
             everything.Add(totals);
             liveSessions += key.LiveSessions;
+            var held = resources?.GetValueOrDefault(key.Key.Fingerprint) ?? ResourceCounts.None;
+            foreach (var (collection, count) in held.Live)
+            {
+                liveResources[collection] = liveResources.GetValueOrDefault(collection) + count;
+            }
 
             keyViews[i] = new
             {
@@ -126,6 +142,7 @@ public static class RotationStatusApi
                 }),
                 invalid = key.Invalid is { } mark ? new { reason = mark.Reason, since = mark.Since } : null,
                 liveSessions = key.LiveSessions,
+                resources = resources is null ? null : ResourcesView(held),
                 disabled = key.Disabled is { } off ? new { by = off.By, since = off.Since } : null,
                 removed = key.Removed,
                 attributes = Attributes(key.Attributes),
@@ -167,6 +184,7 @@ public static class RotationStatusApi
                     windowStart = status.WindowStart,
                     totals = Totals(everything),
                     liveSessions,
+                    resources = resources is null ? null : ResourcesView(new ResourceCounts(liveResources)),
                 },
                 cluster = new
                 {
@@ -195,6 +213,20 @@ public static class RotationStatusApi
             },
         };
     }
+
+    /// <summary>
+    /// Live resources (files, caches, batches, operations, File Search stores) a key made through the gateway and that
+    /// have not expired: only that key can reach them, so a key holding some matters before removing it.
+    /// </summary>
+    private static object ResourcesView(ResourceCounts counts) => new
+    {
+        total = counts.Total,
+        files = counts.Of("files"),
+        cachedContents = counts.Of("cachedContents"),
+        batches = counts.Of("batches"),
+        operations = counts.Of("operations"),
+        fileSearchStores = counts.Of("fileSearchStores"),
+    };
 
     /// <summary>Counters grouped the way people read them: requests, successes, failures by class, tokens.</summary>
     private static object Totals(ModelCounters counters) => new

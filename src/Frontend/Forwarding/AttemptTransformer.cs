@@ -38,6 +38,9 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTimi
 
     public string? ErrorContentType { get; private set; }
 
+    /// <summary>A failed answer's resumable-upload headers, which go to the client with the failure.</summary>
+    public KeyValuePair<string, string>[] ErrorHeaders { get; private set; } = [];
+
     /// <summary>The failed answer's body broke off while it was read.</summary>
     public bool ErrorBodyBroken { get; private set; }
 
@@ -53,6 +56,7 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTimi
         Relay = null;
         ErrorBody = null;
         ErrorContentType = null;
+        ErrorHeaders = [];
         ErrorBodyBroken = false;
         UploadId = null;
     }
@@ -118,6 +122,7 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTimi
             feature.ReasonPhrase = null;
         }
         ErrorContentType = ProxyHeaders.ContentTypeOf(proxyResponse.Content.Headers);
+        ErrorHeaders = ProxyHeaders.UploadHeadersOf(proxyResponse);
         try
         {
             ErrorBody = await ReadErrorBodyAsync(proxyResponse.Content, cancellationToken);

@@ -106,6 +106,29 @@ public static class ProxyHeaders
         }
     }
 
+    /// <summary>
+    /// Google's resumable-upload headers on an answer that is not a success (<c>x-goog-upload-status</c>,
+    /// <c>-size-received</c>, <c>-chunk-granularity</c>, ...): an upload client reads them on every chunk's answer,
+    /// a failed one included, to know where the session stands. Not the session URL, which would name upstream's host.
+    /// </summary>
+    public static KeyValuePair<string, string>[] UploadHeadersOf(HttpResponseMessage upstream)
+    {
+        List<KeyValuePair<string, string>>? found = null;
+        foreach (var (name, values) in upstream.Headers.NonValidated)
+        {
+            if (name.StartsWith(UploadHeaderPrefix, StringComparison.OrdinalIgnoreCase) && !name.Equals(UploadUrlHeader, StringComparison.OrdinalIgnoreCase)
+                && values.ToString() is { Length: > 0 } value && !value.AsSpan().ContainsAnyExceptInRange((char)0x20, (char)0x7E))
+            {
+                (found ??= []).Add(new(name, value));
+            }
+        }
+        return found?.ToArray() ?? [];
+    }
+
+    private const string UploadHeaderPrefix = "x-goog-upload-";
+
+    private const string UploadUrlHeader = "x-goog-upload-url";
+
     /// <summary>Upstream's Content-Type as it was sent, or null when absent or not printable ASCII.</summary>
     public static string? ContentTypeOf(HttpContentHeaders headers) =>
         headers.NonValidated.TryGetValues("Content-Type", out var values)

@@ -33,6 +33,8 @@ public sealed partial class UpstreamForwarder(
 {
     private static readonly TimeSpan TransientBackoff = TimeSpan.FromMilliseconds(100);
 
+    private static readonly TimeSpan MinAffinityRecheck = TimeSpan.FromMilliseconds(10);
+
     private readonly FrontendOptions _options = options.Value;
 
     private readonly Uri _baseUri = options.Value.BaseUri;
@@ -278,7 +280,7 @@ public sealed partial class UpstreamForwarder(
 
         var body = transformer.ErrorBody ?? [];
         var classification = UpstreamErrorClassifier.Classify(status, body, resourceInPlay: call.Resources.Names.Count > 0);
-        var failure = new UpstreamFailure(status, transformer.ErrorContentType, body, classification);
+        var failure = new UpstreamFailure(status, transformer.ErrorContentType, body, classification, transformer.ErrorHeaders);
         var report = new AttemptReport(alias, call.Model, classification.Outcome, classification.RetryDelay, classification.Reason);
         metrics.AttemptCompleted(alias, classification.Outcome, null, call.Model);
         if (!classification.Outcome.IsRetryable())
@@ -379,6 +381,7 @@ public sealed partial class UpstreamForwarder(
     private async Task<LeasedKey?> LeaseOwnerAsync(HttpContext context, UpstreamCall call, string fingerprint, CancellationToken aborted)
     {
         var since = time.GetUtcNow();
+        var waited = false;
         while (true)
         {
             var lease = await pool.Reference.LeaseKeyAsync(call.Model, fingerprint);
@@ -389,7 +392,7 @@ public sealed partial class UpstreamForwarder(
             var resources = call.Resources.Describe();
             if (lease.AllInvalid || lease.RetryAt is null)
             {
-                metrics.AffinityRefused("owner_unusable");
+                metrics.AffinityRefused("owner_unusable", fingerprint);
                 await call.Surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
                     $"The upstream key that made {resources} is no longer usable (invalid or removed from the pool); only that key can see it. Re-create the resource.",
                     googleStatus: "FAILED_PRECONDITION");
@@ -399,14 +402,19 @@ public sealed partial class UpstreamForwarder(
             var wait = lease.RetryAt.Value - now;
             if (now + wait - since > _options.MaxAffinityWait)
             {
-                metrics.AffinityRefused("owner_cooling");
+                metrics.AffinityRefused("owner_cooling", fingerprint);
                 await call.Surface.WriteErrorAsync(context, StatusCodes.Status429TooManyRequests,
                     $"The upstream key that made {resources} is cooling down for model {call.Model}; only that key can see it. Retry in {Math.Ceiling(wait.TotalSeconds)} s.",
                     wait);
                 return null;
             }
-            metrics.AffinityWaited(call.Model, wait);
-            await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(10), time, aborted);
+            if (!waited)
+            {
+                metrics.AffinityWaited(call.Model, fingerprint); // once per request, however many times it looks again
+                waited = true;
+            }
+            // a timer may fire a little before the cooldown's end by the pool's clock: look again no sooner than this
+            await Task.Delay(wait > MinAffinityRecheck ? wait : MinAffinityRecheck, time, aborted);
         }
     }
 
@@ -459,6 +467,10 @@ public sealed partial class UpstreamForwarder(
         var response = context.Response;
         response.StatusCode = failure.Status;
         response.ContentType = failure.ContentType ?? "application/json; charset=utf-8";
+        foreach (var (name, value) in failure.Headers ?? [])
+        {
+            response.Headers[name] = value;
+        }
         if (retryAfter is { } delay)
         {
             response.Headers.RetryAfter = ApiSurface.RetryAfterSeconds(delay);
@@ -488,7 +500,9 @@ public sealed partial class UpstreamForwarder(
     }
 
     /// <summary>A failed attempt: what to tell the client if no other key does better.</summary>
-    private sealed record UpstreamFailure(int Status, string? ContentType, byte[]? Body, UpstreamClassification Classification);
+    /// <param name="Headers">Upstream headers that go with the failure to the client (an upload chunk's status).</param>
+    private sealed record UpstreamFailure(int Status, string? ContentType, byte[]? Body, UpstreamClassification Classification,
+        KeyValuePair<string, string>[]? Headers = null);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "The key pool is not reachable ({Error}); answered 503")]
     private static partial void LogPoolUnreachable(ILogger logger, Exception exception, string error);

@@ -31,6 +31,9 @@ public sealed partial class UpstreamKeySecrets
     /// <summary>The keys as configured at start (indexes for metric labels).</summary>
     public IReadOnlyList<KeyAlias> Aliases { get; }
 
+    /// <summary>The fingerprints of the keys this process holds now (after any key file reload).</summary>
+    public IEnumerable<string> Fingerprints => Volatile.Read(ref _byFingerprint).Keys;
+
     /// <summary>The secret for an alias, if this process holds it (during a rolling update it may not).</summary>
     public bool TryGetSecret(KeyAlias alias, out string secret) =>
         Volatile.Read(ref _byFingerprint).TryGetValue(alias.Fingerprint, out secret!);

@@ -55,6 +55,8 @@ public static class FrontendHostingExtensions
         services.AddSingleton<KeyLeases>();
         services.AddSingleton<KnownModels>();
         services.AddSingleton<GeminiParty.Frontend.Resources.ResourceAffinity>();
+        services.AddSingleton<GeminiParty.Frontend.Resources.KeyResourceCounts>();
+        services.AddSingleton<GeminiParty.Frontend.Resources.MergedResourceList>();
         services.AddHostedService<PoolSubscription>();
         services.AddSingleton<AttemptReporter>();
         services.AddHostedService(provider => provider.GetRequiredService<AttemptReporter>());

@@ -25,6 +25,9 @@ public sealed class FrontendMetrics
 
     private readonly KnownModels _known;
     private readonly string[] _keyLabels;
+
+    /// <summary>Key labels by fingerprint, for the owners of resources (known by fingerprint only).</summary>
+    private readonly Dictionary<string, string> _keyLabelsByFingerprint;
     private readonly LocalCounter<(string Route, string Model, string Status, string Client)> _requests =
         new(labels => new TagList { { "route", labels.Route }, { "model", labels.Model }, { "status", labels.Status }, { "client", labels.Client } });
     private readonly Histogram<double> _requestDuration;
@@ -49,6 +52,8 @@ public sealed class FrontendMetrics
     {
         _known = known;
         _keyLabels = keys.Aliases.Select(alias => alias.Index.ToString(CultureInfo.InvariantCulture)).ToArray();
+        _keyLabelsByFingerprint = keys.Aliases.GroupBy(alias => alias.Fingerprint)
+            .ToDictionary(group => group.Key, group => group.First().Index.ToString(CultureInfo.InvariantCulture), StringComparer.Ordinal);
         var meter = meters.Create(MeterName);
         meter.CreateObservableCounter("gemini_party.requests", _requests.Observe, "{request}",
             "Client requests, by route (native or openai), model, final HTTP status and client (its CLIENTS_FILE name; _auth_token for AUTH_TOKEN).");
@@ -82,13 +87,15 @@ public sealed class FrontendMetrics
         _waitsRefused = meter.CreateCounter<long>("gemini_party.waits_refused", "{request}",
             "Requests that found MAX_WAITING requests of their model already waiting on this frontend and got 429 at once, by model.");
         _affinityWaits = meter.CreateCounter<long>("gemini_party.affinity.waits", "{request}",
-            "Requests naming a resource that waited for its owning key to come back from a cooldown (within MAX_AFFINITY_WAIT), by model.");
+            "Requests naming a resource that waited for its owning key to come back from a cooldown (within MAX_AFFINITY_WAIT), by model and owning key.");
         _affinityRefusals = meter.CreateCounter<long>("gemini_party.affinity.refusals", "{request}",
-            "Requests naming a resource whose owning key could not serve: owner_cooling (429) or owner_unusable (invalid or removed).");
+            "Requests naming a resource whose owning key could not serve, by owning key: owner_cooling (429) or owner_unusable (invalid or removed).");
         meter.CreateObservableGauge("gemini_party.keys.usable", gauges.UsableKeys, "{key}",
             "Keys the pool can lease for a model now (not invalid, not cooling for it), from the pool status of at most a few seconds ago.");
         meter.CreateObservableGauge("gemini_party.keys", gauges.KeysByState, "{key}",
             "Keys by state: active, cooling (for at least one model), invalid, disabled (by an operator), removed (from the key file).");
+        meter.CreateObservableGauge("gemini_party.resources", gauges.Resources, "{resource}",
+            "Live resources each key made through the gateway and only it can reach, by key and collection (files, cachedContents, batches, operations, fileSearchStores), from the same refresh as the key gauges.");
         meter.CreateObservableGauge("gemini_party.cluster.silos", gauges.Silos, "{silo}",
             "Silos in the cluster's membership by status (active, joining, shutting_down, stopping, dead; dead ones stay listed for an hour).");
         meter.CreateObservableCounter("gemini_party.key_probes", gauges.Probes, "{probe}",
@@ -161,9 +168,15 @@ public sealed class FrontendMetrics
 
     public void LeaseWaited(string model) => _leaseWaits.Add(1, new TagList { { "model", Model(model) } });
 
-    public void AffinityWaited(string model, TimeSpan wait) => _affinityWaits.Add(1, new TagList { { "model", Model(model) } });
+    /// <param name="owner">The fingerprint of the key that made the resource (labelled by its index, as every key metric).</param>
+    public void AffinityWaited(string model, string owner) =>
+        _affinityWaits.Add(1, new TagList { { "model", Model(model) }, { "key", OwnerLabel(owner) } });
 
-    public void AffinityRefused(string reason) => _affinityRefusals.Add(1, new TagList { { "reason", reason } });
+    public void AffinityRefused(string reason, string owner) =>
+        _affinityRefusals.Add(1, new TagList { { "reason", reason }, { "key", OwnerLabel(owner) } });
+
+    /// <summary>A key added by a key file reload after start has no index label here: it shows as "other".</summary>
+    private string OwnerLabel(string fingerprint) => _keyLabelsByFingerprint.GetValueOrDefault(fingerprint, "other");
 
     private string Model(string model) => _known.Bucket(model);
 

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using GeminiParty.Frontend.Forwarding;
+using GeminiParty.Frontend.Resources;
 
 namespace GeminiParty.Frontend.Observability;
 
@@ -8,7 +9,8 @@ namespace GeminiParty.Frontend.Observability;
 /// refreshes it first when it is stale (one grain call for all models, shared by concurrent scrapes); gauge callbacks
 /// never call a grain, they read the last snapshot.
 /// </summary>
-public sealed partial class PoolGauges(KeyPoolReference pool, ClusterMembership membership, TimeProvider time, ILogger<PoolGauges> logger)
+public sealed partial class PoolGauges(KeyPoolReference pool, ClusterMembership membership, KeyResourceCounts resourceCounts, TimeProvider time,
+    ILogger<PoolGauges> logger)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 
@@ -49,6 +51,11 @@ public sealed partial class PoolGauges(KeyPoolReference pool, ClusterMembership 
     /// <summary>Key probes the cluster ran (the pool's totals, persisted with the keys), by result.</summary>
     public IEnumerable<Measurement<long>> Probes() => _snapshot?.Probes ?? [];
 
+    /// <summary>Live resources per key (not removed) and collection, from the same refresh.</summary>
+    public IEnumerable<Measurement<int>> Resources() => _resources;
+
+    private Measurement<int>[] _resources = [];
+
     private async Task RefreshAsync()
     {
         try
@@ -56,6 +63,12 @@ public sealed partial class PoolGauges(KeyPoolReference pool, ClusterMembership 
             var silos = membership.SilosAsync();
             var status = await pool.Reference.GetStatusAsync();
             _snapshot = Summarize(status, time.GetUtcNow());
+            var kept = status.Keys.Where(key => !key.Removed).Select(key => key.Key).ToArray();
+            var held = await resourceCounts.ReadAsync(kept.Select(key => key.Fingerprint));
+            _resources = [.. kept.SelectMany(key => ResourceCounts.Collections.Select(collection => new Measurement<int>(
+                held.GetValueOrDefault(key.Fingerprint)?.Of(collection) ?? 0,
+                new KeyValuePair<string, object?>("key", key.Index.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new KeyValuePair<string, object?>("collection", collection))))];
             if (await silos is { } views)
             {
                 _silos = [.. new[] { "Active", "Joining", "ShuttingDown", "Stopping", "Dead" }.Select(state => new Measurement<int>(

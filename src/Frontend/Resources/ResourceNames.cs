@@ -12,7 +12,8 @@ public static class ResourceNames
     private static readonly string[] Collections = ["files", "cachedContents", "batches", "operations", "fileSearchStores"];
 
     /// <summary>Byte strings one of which a body must contain to name a resource: a body without any pays one scan, no parse.</summary>
-    private static readonly byte[][] Markers = ["files/"u8.ToArray(), "cachedContents/"u8.ToArray(), "batches/"u8.ToArray(), "operations/"u8.ToArray()];
+    private static readonly byte[][] Markers =
+        ["files/"u8.ToArray(), "cachedContents/"u8.ToArray(), "batches/"u8.ToArray(), "operations/"u8.ToArray(), "fileSearchStores/"u8.ToArray()];
 
     /// <summary>The most names one body may bind to (beyond it the request is refused rather than resolved one by one).</summary>
     public const int MaxNamesPerRequest = 64;

@@ -1,0 +1,45 @@
+using System.Buffers.Text;
+using System.Text;
+using System.Text.Json;
+
+namespace GeminiParty.Frontend.Resources;
+
+/// <summary>
+/// Where a merged list goes on: the key to ask next (by fingerprint, the non-secret SHA-256 prefix every status shows)
+/// and that key's own upstream page token, for one collection. Opaque to clients (base64url of a small JSON object);
+/// never holds a key or its position in the pool, so a reload that moves keys around does not skip or repeat a key.
+/// </summary>
+public sealed record ListPageToken(string Collection, string Fingerprint, string? UpstreamToken)
+{
+    public string Encode()
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string?> { ["c"] = Collection, ["k"] = Fingerprint, ["t"] = UpstreamToken });
+        return Base64Url.EncodeToString(json);
+    }
+
+    /// <summary>The token, or null when <paramref name="text"/> is not one this gateway issued for <paramref name="collection"/>.</summary>
+    public static ListPageToken? Decode(string text, string collection)
+    {
+        if (text.Length > 8192 || !Base64Url.IsValid(text))
+        {
+            return null;
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(Base64Url.DecodeFromChars(text));
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object
+                || !root.TryGetProperty("c", out var c) || c.ValueKind != JsonValueKind.String || c.GetString() != collection
+                || !root.TryGetProperty("k", out var k) || k.ValueKind != JsonValueKind.String || k.GetString() is not { Length: > 0 } fingerprint)
+            {
+                return null;
+            }
+            var upstream = root.TryGetProperty("t", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+            return new ListPageToken(collection, fingerprint, upstream);
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or DecoderFallbackException)
+        {
+            return null;
+        }
+    }
+}

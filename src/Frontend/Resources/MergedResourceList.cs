@@ -1,0 +1,324 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using GeminiParty.Frontend.Clients;
+using GeminiParty.Frontend.Forwarding;
+using GeminiParty.Frontend.Hosting;
+using GeminiParty.Frontend.Observability;
+using Microsoft.Extensions.Options;
+
+namespace GeminiParty.Frontend.Resources;
+
+/// <summary>
+/// <c>GET files</c>, <c>cachedContents</c>, <c>batches</c>, <c>operations</c>, <c>fileSearchStores</c>: one list over
+/// every key that holds resources of the collection (by the gateway's records, <see cref="IKeyResourcesGrain"/>), asked
+/// one after the other in fingerprint order, each with its own upstream paging, behind the gateway's own page token
+/// (<see cref="ListPageToken"/>). A page holds at most <c>pageSize</c> items; without one, a page is one key's upstream
+/// page (empty keys are skipped), as Google's default page size applies per call.
+/// </summary>
+public sealed partial class MergedResourceList(
+    HttpMessageInvoker upstream,
+    KeyPoolReference pool,
+    UpstreamKeySecrets keys,
+    KeyResourceCounts counts,
+    IOptions<FrontendOptions> options,
+    AttemptReporter reporter,
+    FrontendMetrics metrics,
+    RequestLog requestLog,
+    ClientAdmission clients,
+    TimeProvider time,
+    ILogger<MergedResourceList> logger)
+{
+    /// <summary>The largest page a client may ask for (Google's lists accept up to 100 or 1000 depending on the collection).</summary>
+    public const int MaxPageSize = 1000;
+
+    /// <summary>Upstream calls one page may make, so a page over many keys (or a key paging one item at a time) ends.</summary>
+    private const int MaxCallsPerPage = 64;
+
+    private readonly FrontendOptions _options = options.Value;
+
+    /// <param name="version">The API version (<c>v1beta</c> or <c>v1</c>).</param>
+    /// <param name="collection">The collection listed.</param>
+    public async Task ListAsync(HttpContext context, string version, string collection)
+    {
+        var surface = ApiSurface.GeminiNative;
+        var started = Stopwatch.GetTimestamp();
+        var (bytes, calls) = (0L, 0);
+        if (!(await clients.AdmitAsync(context, surface, collection)).Admitted)
+        {
+            Complete(context, collection, started, calls, bytes);
+            return;
+        }
+        try
+        {
+            (calls, bytes) = await PageAsync(context, surface, version, collection);
+        }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException && !context.Response.HasStarted)
+        {
+            LogRecordsUnreachable(logger, ex, collection);
+            bytes = await surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
+                "The gateway's resource records are not reachable right now; retry shortly.", TimeSpan.FromSeconds(1));
+        }
+        Complete(context, collection, started, calls, bytes);
+    }
+
+    private async Task<(int Calls, long Bytes)> PageAsync(HttpContext context, ApiSurface surface, string version, string collection)
+    {
+        var query = context.Request.Query;
+        int? pageSize = null;
+        if (query["pageSize"].ToString() is { Length: > 0 } sizeText)
+        {
+            if (!int.TryParse(sizeText, out var size) || size < 0 || size > MaxPageSize)
+            {
+                return (0, await surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
+                    $"pageSize must be a whole number from 0 to {MaxPageSize}.", googleStatus: "INVALID_ARGUMENT"));
+            }
+            pageSize = size == 0 ? null : size; // 0 means the default, as in Google's lists
+        }
+        ListPageToken? token = null;
+        if (query["pageToken"].ToString() is { Length: > 0 } tokenText && (token = ListPageToken.Decode(tokenText, collection)) is null)
+        {
+            return (0, await surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
+                $"pageToken is not one this gateway gave for a list of {collection}: start the list again without it.", googleStatus: "INVALID_ARGUMENT"));
+        }
+
+        var held = await counts.ReadAsync(keys.Fingerprints);
+        var holders = held.Where(pair => pair.Value.Of(collection) > 0).Select(pair => pair.Key).Order(StringComparer.Ordinal).ToList();
+        // a key that left the pool since the token was made is passed over: the next in order goes on
+        var at = token is null ? 0 : holders.FindIndex(fingerprint => string.CompareOrdinal(fingerprint, token.Fingerprint) >= 0);
+        var upstreamToken = token is not null && at >= 0 && holders[at] == token.Fingerprint ? token.UpstreamToken : null;
+        var items = new List<(string Field, JsonElement[] Values)>();
+        using var documents = new DocumentList();
+        var remaining = pageSize;
+        var calls = 0;
+        ListPageToken? next = null;
+        var i = at;
+        while (i >= 0 && i < holders.Count)
+        {
+            var fingerprint = holders[i];
+            if (calls >= MaxCallsPerPage)
+            {
+                next = new ListPageToken(collection, fingerprint, upstreamToken); // long enough: the next page goes on from here
+                break;
+            }
+            var lease = await pool.Reference.LeaseKeyAsync(collection, fingerprint);
+            if (lease.Keys.Length == 0 && lease.RetryAt is { } retryAt && !lease.AllInvalid)
+            {
+                var wait = retryAt - time.GetUtcNow();
+                return (calls, await surface.WriteErrorAsync(context, StatusCodes.Status429TooManyRequests,
+                    $"An upstream key that holds {collection} of this list is cooling down; retry in {Math.Ceiling(Math.Max(wait.TotalSeconds, 1))} s.", wait));
+            }
+            if (lease.Keys.Length == 0 || !keys.TryGetSecret(lease.Keys[0], out var secret))
+            {
+                (i, upstreamToken) = (i + 1, null); // invalid or removed: nothing it holds can be reached through the gateway
+                continue;
+            }
+            calls++;
+            var answer = await CallAsync(context, surface, version, collection, lease.Keys[0], secret, remaining, upstreamToken);
+            if (answer.Error is { } error)
+            {
+                return (calls, error);
+            }
+            var (count, nextUpstream) = Collect(documents.Add(answer.Document!).RootElement, items);
+            remaining -= count;
+            if (remaining <= 0 || pageSize is null && count > 0)
+            {
+                next = nextUpstream is not null ? new ListPageToken(collection, fingerprint, nextUpstream)
+                    : i + 1 < holders.Count ? new ListPageToken(collection, holders[i + 1], null)
+                    : null;
+                break;
+            }
+            // the rest of the page comes from this key's next page, or from the next key
+            (i, upstreamToken) = nextUpstream is not null ? (i, nextUpstream) : (i + 1, null);
+        }
+        return (calls, await WritePageAsync(context, items, next));
+    }
+
+    /// <summary>One key's page of the collection, or the error answer already written to the client.</summary>
+    private async Task<(JsonDocument? Document, long? Error)> CallAsync(HttpContext context, ApiSurface surface, string version, string collection,
+        KeyAlias alias, string secret, int? pageSize, string? pageToken)
+    {
+        var path = new StringBuilder(_options.BaseUri.ToString().TrimEnd('/')).Append('/').Append(version).Append('/').Append(collection);
+        var separator = '?';
+        foreach (var (name, values) in context.Request.Query)
+        {
+            if (name is "pageSize" or "pageToken" || string.Equals(name, "key", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+            foreach (var value in values)
+            {
+                path.Append(separator).Append(Uri.EscapeDataString(name)).Append('=').Append(Uri.EscapeDataString(value ?? ""));
+                separator = '&';
+            }
+        }
+        if (pageSize is { } size)
+        {
+            path.Append(separator).Append("pageSize=").Append(size);
+            separator = '&';
+        }
+        if (pageToken is not null)
+        {
+            path.Append(separator).Append("pageToken=").Append(Uri.EscapeDataString(pageToken));
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Get, path.ToString());
+        surface.Authorize(request, secret);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(_options.UpstreamTimeout);
+        HttpResponseMessage response;
+        byte[] body;
+        try
+        {
+            response = await upstream.SendAsync(request, deadline.Token);
+            body = await response.Content.ReadAsByteArrayAsync(deadline.Token);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
+        {
+            LogListCallFailed(logger, ex, alias.Index, collection);
+            Report(alias, collection, UpstreamErrorClassifier.ConnectionFailed());
+            return (null, await surface.WriteErrorAsync(context, StatusCodes.Status502BadGateway,
+                $"Upstream did not answer the list of {collection}; retry shortly."));
+        }
+        using (response)
+        {
+            var classification = UpstreamErrorClassifier.Classify((int)response.StatusCode, body);
+            Report(alias, collection, classification);
+            if (classification.Outcome == UpstreamOutcome.Success)
+            {
+                try
+                {
+                    return (JsonDocument.Parse(body), null);
+                }
+                catch (JsonException)
+                {
+                    return (null, await surface.WriteErrorAsync(context, StatusCodes.Status502BadGateway, $"Upstream answered the list of {collection} with something other than JSON."));
+                }
+            }
+            // one key's refusal ends the page: a partial list would look complete
+            context.Response.StatusCode = (int)response.StatusCode;
+            context.Response.ContentType = response.Content.Headers.ContentType?.ToString() ?? "application/json; charset=utf-8";
+            if (response.Headers.RetryAfter is { } retryAfter)
+            {
+                context.Response.Headers.RetryAfter = retryAfter.ToString();
+            }
+            var masked = surface.AdaptUpstreamError(keys.MaskSecrets(body));
+            await context.Response.Body.WriteAsync(masked);
+            return (null, masked.Length);
+        }
+    }
+
+    /// <summary>Appends the answer's arrays (files, cachedContents, operations, ...) to the page; returns their items and the key's next token.</summary>
+    private static (int Count, string? Next) Collect(JsonElement root, List<(string Field, JsonElement[] Values)> items)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return (0, null);
+        }
+        var count = 0;
+        string? next = null;
+        foreach (var property in root.EnumerateObject())
+        {
+            if (property.Value.ValueKind == JsonValueKind.Array)
+            {
+                var values = property.Value.EnumerateArray().ToArray();
+                items.Add((property.Name, values));
+                count += values.Length;
+            }
+            else if (property.Name == "nextPageToken" && property.Value.ValueKind == JsonValueKind.String && property.Value.GetString() is { Length: > 0 } token)
+            {
+                next = token;
+            }
+        }
+        return (count, next);
+    }
+
+    private static async Task<long> WritePageAsync(HttpContext context, List<(string Field, JsonElement[] Values)> items, ListPageToken? next)
+    {
+        var buffer = new MemoryStream();
+        await using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            foreach (var field in items.Select(item => item.Field).Distinct(StringComparer.Ordinal))
+            {
+                json.WriteStartArray(field);
+                foreach (var value in items.Where(item => item.Field == field).SelectMany(item => item.Values))
+                {
+                    value.WriteTo(json);
+                }
+                json.WriteEndArray();
+            }
+            if (next is not null)
+            {
+                json.WriteString("nextPageToken", next.Encode());
+            }
+            json.WriteEndObject();
+        }
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+        return buffer.Length;
+    }
+
+    private void Report(KeyAlias alias, string collection, UpstreamClassification classification)
+    {
+        metrics.AttemptCompleted(alias, classification.Outcome, null, collection);
+        var report = new AttemptReport(alias, collection, classification.Outcome, classification.RetryDelay, classification.Reason);
+        if (classification.Outcome.ChangesKeyState())
+        {
+            _ = PenalizeAsync(report); // the client gets upstream's answer now; the pool hears of the key's state beside it
+        }
+        else
+        {
+            reporter.Report(report);
+        }
+    }
+
+    private async Task PenalizeAsync(AttemptReport report)
+    {
+        try
+        {
+            await pool.Reference.PenalizeAsync(report);
+        }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+        {
+            LogPenaltyNotReported(logger, ex, report.Key.Index, report.Model);
+        }
+    }
+
+    private void Complete(HttpContext context, string collection, long started, int calls, long bytes)
+    {
+        var status = context.Response.StatusCode;
+        var client = ClientRequest.Of(context);
+        if (client is not null)
+        {
+            clients.Complete(client, status);
+        }
+        var clientName = client?.Client.Name ?? ClientPolicy.UnnamedName;
+        metrics.RequestCompleted(ApiSurface.GeminiNative.Name, collection, status, started, clientName);
+        requestLog.Completed(clientName, ApiSurface.GeminiNative.Name, collection, false, -1, calls, status,
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, bytes);
+    }
+
+    /// <summary>The pages of one merged list, alive until it is written.</summary>
+    private sealed class DocumentList : IDisposable
+    {
+        private readonly List<JsonDocument> _documents = [];
+
+        public JsonDocument Add(JsonDocument document)
+        {
+            _documents.Add(document);
+            return document;
+        }
+
+        public void Dispose() => _documents.ForEach(document => document.Dispose());
+    }
+
+    [LoggerMessage(EventId = 3410, Level = LogLevel.Warning, Message = "The resource records for a list of {Collection} are not reachable; answered 503")]
+    private static partial void LogRecordsUnreachable(ILogger logger, Exception exception, string collection);
+
+    [LoggerMessage(EventId = 3411, Level = LogLevel.Warning, Message = "Key #{KeyIndex} did not answer a list of {Collection}")]
+    private static partial void LogListCallFailed(ILogger logger, Exception exception, int keyIndex, string collection);
+
+    [LoggerMessage(EventId = 3412, Level = LogLevel.Warning, Message = "The pool was not told that key #{KeyIndex} failed a list of {Collection}")]
+    private static partial void LogPenaltyNotReported(ILogger logger, Exception exception, int keyIndex, string collection);
+}

@@ -1,0 +1,41 @@
+using System.Text;
+
+namespace GeminiParty.Cluster.Tests;
+
+/// <summary>
+/// Resources across two frontends: an upload whose chunks alternate between them reaches one upstream session and
+/// key, and a file made through one frontend is used through the other on the key that made it; lists merge.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ResourceClusterTests(ClusterFixture cluster)
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task An_upload_through_both_frontends_is_one_session_and_its_file_is_used_through_the_other_on_its_key()
+    {
+        var bytes = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("cluster chapter. ", 1000)));
+        var (name, uploadId) = await cluster.UploadAsync(bytes, 4096, start: 0, chunkFrontends: [1, 0], Cancel);
+
+        var session = cluster.KeysSeenAt(uploadId);
+        Assert.Equal((bytes.Length + 4095) / 4096, session.Length); // every chunk reached upstream once
+        var owner = Assert.Single(session.Distinct());
+        var model = ClusterFixture.NewModel();
+        for (var i = 0; i < 2 * cluster.ConfiguredKeys.Count; i++)
+        {
+            Assert.Equal(200, await cluster.GenerateWithFileAsync(i % 2 == 0 ? 1 : 0, model, name, Cancel));
+        }
+        var (status, file) = await cluster.GetJsonAsync(1, "/v1beta/" + name, Cancel);
+        Assert.Equal(200, status);
+        Assert.Equal(bytes.Length.ToString(), file.GetProperty("sizeBytes").GetString());
+
+        Assert.All(cluster.KeysSeenFor(model), key => Assert.Equal(owner, key)); // rotation would have spread these
+        Assert.All(cluster.KeysSeenAt(name), key => Assert.Equal(owner, key));
+        // the list through the other frontend has it, from its key
+        var (listed, page) = await cluster.GetJsonAsync(1, "/v1beta/files?pageSize=100", Cancel);
+        Assert.Equal(200, listed);
+        Assert.Contains(page.GetProperty("files").EnumerateArray(), item => item.GetProperty("name").GetString() == name);
+        var counted = await cluster.StatusAsync(0, Cancel);
+        Assert.True(counted.Key(owner).GetProperty("resources").GetProperty("files").GetInt32() >= 1, counted.Key(owner).ToString());
+    }
+}

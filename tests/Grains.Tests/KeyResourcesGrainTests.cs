@@ -1,0 +1,46 @@
+namespace GeminiParty.Grains.Tests;
+
+/// <summary>A key's live resources, counted per collection as its resource grains bind, forget and lapse.</summary>
+[Collection(PoolClusterCollection.Name)]
+public sealed class KeyResourcesGrainTests(PoolClusterFixture fixture)
+{
+    [Fact]
+    public async Task A_key_counts_what_it_made_per_collection_and_stops_counting_what_was_deleted_or_expired()
+    {
+        var owner = $"fp-{Guid.NewGuid():N}"[..16];
+        var other = $"fp-{Guid.NewGuid():N}"[..16];
+        var now = fixture.Clock.GetUtcNow();
+        var file = fixture.Grains.GetGrain<IResourceGrain>($"files/{Guid.NewGuid():N}"[..20]);
+        var video = fixture.Grains.GetGrain<IResourceGrain>($"models/veo/operations/{Guid.NewGuid():N}");
+        var cache = fixture.Grains.GetGrain<IResourceGrain>($"cachedContents/{Guid.NewGuid():N}");
+        var upload = fixture.Grains.GetGrain<IResourceGrain>($"uploads/{Guid.NewGuid():N}");
+        await file.BindAsync(new ResourceBinding(owner, now.AddHours(48)));
+        await file.BindAsync(new ResourceBinding(owner, now.AddHours(48))); // a get of the same file: counted once
+        await video.BindAsync(new ResourceBinding(owner, now.AddHours(48)));
+        await cache.BindAsync(new ResourceBinding(owner, now.AddHours(1)));
+        await upload.BindAsync(new ResourceBinding(owner, now.AddHours(48))); // an upload session is no resource to list
+        var othersFile = fixture.Grains.GetGrain<IResourceGrain>($"files/{Guid.NewGuid():N}"[..20]);
+        await othersFile.BindAsync(new ResourceBinding(other, now.AddHours(48)));
+        var holders = fixture.Grains.GetGrain<IResourceHoldersGrain>(GrainIds.DefaultPool);
+        Assert.Subset((await holders.GetAsync()).ToHashSet(), new HashSet<string> { owner, other }); // the status asks only these
+
+        var counts = await fixture.Grains.GetGrain<IKeyResourcesGrain>(owner).GetCountsAsync();
+        Assert.Equal(1, counts.Of("files"));
+        Assert.Equal(1, counts.Of("operations"));
+        Assert.Equal(1, counts.Of("cachedContents"));
+        Assert.Equal(3, counts.Total);
+
+        await cache.ForgetAsync();
+        // the pool clock is shared with the other tests: an entry already past its expiry stands for one that lapsed
+        await fixture.Grains.GetGrain<IKeyResourcesGrain>(owner).AddAsync($"batches/{Guid.NewGuid():N}", now.AddSeconds(-1));
+
+        var after = await fixture.Grains.GetGrain<IKeyResourcesGrain>(owner).GetCountsAsync();
+        Assert.Equal(0, after.Of("cachedContents"));
+        Assert.Equal(0, after.Of("batches"));
+        Assert.Equal(2, after.Total);
+        Assert.Equal(1, (await fixture.Grains.GetGrain<IKeyResourcesGrain>(other).GetCountsAsync()).Total);
+        await othersFile.ForgetAsync();
+        Assert.DoesNotContain(other, await holders.GetAsync()); // its last resource went: no longer asked
+        Assert.Contains(owner, await holders.GetAsync());
+    }
+}
