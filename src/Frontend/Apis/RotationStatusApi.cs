@@ -54,7 +54,7 @@ public static class RotationStatusApi
         {
             resources = await resourceCounts.ReadAsync(status.Keys.Select(key => key.Key.Fingerprint));
         }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (ClusterUnreachable.Is(ex))
         {
             // the status stays useful without the counts: they show as null
         }

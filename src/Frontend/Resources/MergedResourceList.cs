@@ -53,11 +53,10 @@ public sealed partial class MergedResourceList(
         {
             (calls, bytes) = await PageAsync(context, surface, version, collection);
         }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException && !context.Response.HasStarted)
+        catch (Exception ex) when (ClusterUnreachable.Is(ex) && !context.Response.HasStarted)
         {
             LogRecordsUnreachable(logger, ex, collection);
-            bytes = await surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
-                "The gateway's resource records are not reachable right now; retry shortly.", TimeSpan.FromSeconds(1));
+            bytes = await ClusterUnreachable.AnswerAsync(context, surface, "The gateway's resource records");
         }
         Complete(context, collection, started, calls, bytes);
     }
@@ -279,7 +278,7 @@ public sealed partial class MergedResourceList(
         {
             await pool.Reference.PenalizeAsync(report);
         }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (ClusterUnreachable.Is(ex))
         {
             LogPenaltyNotReported(logger, ex, report.Key.Index, report.Model);
         }
