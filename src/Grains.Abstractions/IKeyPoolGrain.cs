@@ -37,6 +37,28 @@ public interface IKeyPoolGrain : IGrainWithStringKey
     ValueTask<KeyLease> LeaseKeyAsync(string model, string fingerprint);
 
     /// <summary>
+    /// Puts a request at the tail of <paramref name="model"/>'s line, for a request whose lease found no usable key (or
+    /// found others already waiting). Refused (<see cref="WaitTicket.Admitted"/> false) when no key returns before
+    /// <paramref name="deadline"/>, or when <paramref name="maxWaiting"/> requests already wait for the model.
+    /// </summary>
+    [Alias("JoinLine"), ResponseTimeout("00:00:05")]
+    ValueTask<WaitTicket> JoinLineAsync(string model, DateTimeOffset deadline, int maxWaiting);
+
+    /// <summary>
+    /// A key for the ticket's request once it is the head of the line and a key is usable; the line moves on at once.
+    /// While other tickets are ahead and a key is usable, the call waits in the (reentrant) pool for its turn, at most
+    /// a few seconds. With no key usable it answers at once: no key, and <see cref="KeyLease.RetryAt"/> the time to
+    /// claim again (the ticket keeps its place), or no <see cref="KeyLease.RetryAt"/> when the request leaves the line
+    /// (no key back before <paramref name="deadline"/>). A ticket the pool does not know (a new activation) joins the tail.
+    /// </summary>
+    [Alias("Claim"), ResponseTimeout("00:00:30")]
+    ValueTask<KeyLease> ClaimAsync(string model, long ticket, DateTimeOffset deadline);
+
+    /// <summary>Removes a ticket from the line (its client left); those behind it move up at once.</summary>
+    [Alias("LeaveLine"), ResponseTimeout("00:00:05")]
+    Task LeaveLineAsync(string model, long ticket);
+
+    /// <summary>
     /// Renews the subscription of a frontend that holds leased keys (a lease subscribes it too), so it keeps hearing of
     /// withdrawals while it leases nothing. A subscription lapses unless renewed within <see cref="SubscriptionLifetime"/>.
     /// </summary>

@@ -28,6 +28,7 @@ public sealed partial class UpstreamForwarder(
     RequestLog requestLog,
     ClientAdmission clients,
     CapacityWaits waits,
+    ModelFallbacks fallbacks,
     ResourceAffinity affinity,
     ILogger<UpstreamForwarder> logger)
 {
@@ -66,8 +67,9 @@ public sealed partial class UpstreamForwarder(
             Complete(context, call, null, 0, started, 0); // refused by the client's limits: answered, nothing upstream
             return;
         }
-        var transformer = new AttemptTransformer(call, new Uri(_baseUri, call.PathAndQuery), context.Features.Get<ServerTiming>(),
-            time, _options.StreamKeepAlive, _options.StreamIdleTimeout);
+        var timing = context.Features.Get<ServerTiming>();
+        var transformer = TransformerFor(call, timing);
+        var chained = fallbacks.Enabled && fallbacks.IsChained(call.Model);
         TriedKeys? tried = null;
         UpstreamFailure? last = null;
         var attempts = 0;
@@ -120,31 +122,43 @@ public sealed partial class UpstreamForwarder(
             }
             catch (Exception ex) when (ex is OrleansException or TimeoutException or ArgumentException or InvalidOperationException)
             {
-                // no silo reachable (cluster starting, or every silo gone): nothing was sent upstream, the client may retry
-                LogPoolUnreachable(logger, ex, ex.GetType().Name);
-                relayed = await call.Surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
-                    "The key pool is not reachable right now; retry shortly.", TimeSpan.FromSeconds(1));
-                Complete(context, call, alias, attempts, started, relayed);
+                await PoolUnreachableAsync(context, call, alias, attempts, started, ex);
                 return;
             }
-            if (lease.Key is null && lease.RetryAt is { } retryAt)
+            if (lease.Key is null && lease.RetryAt is { } retryAt && owner is null)
             {
-                // every key cools for this model: wait for the first to come back if it does so within the request's wait
+                // every key cools for this model (or others wait for it): wait in line if a key comes back within the wait
                 waitDeadline ??= time.GetUtcNow() + waits.WaitFor(context.Request);
                 try
                 {
-                    if (await waits.WaitAsync(call.Model, retryAt, waitDeadline.Value, context.Features.Get<ServerTiming>(), aborted))
-                    {
-                        tried = null; // the keys that failed this request may be the ones back now
-                        alias = null;
-                        continue;
-                    }
+                    lease = await waits.WaitAsync(call.Model, retryAt, waitDeadline.Value, timing, aborted);
                 }
                 catch (OperationCanceledException) when (aborted.IsCancellationRequested)
                 {
-                    ClientLeft(context, call, alias, attempts, started, 0); // the client left while waiting: its place goes
+                    ClientLeft(context, call, alias, attempts, started, 0); // the client left while waiting: its place went with it
                     return;
                 }
+                catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+                {
+                    await PoolUnreachableAsync(context, call, alias, attempts, started, ex);
+                    return;
+                }
+                if (lease.Key is not null)
+                {
+                    tried = null; // the keys that failed this request may be the ones back now
+                }
+            }
+            if (lease.Key is null && !lease.AllInvalid && owner is null && fallbacks.Enabled && fallbacks.Next(call, context.Request) is { } next)
+            {
+                // not back within the wait: the next model of the chain, with no attempt spent (chains have no loops)
+                LogFellBack(logger, call.Model, next.Model);
+                metrics.FellBack(call.Model, next.Model);
+                call = next;
+                transformer = TransformerFor(call, timing);
+                tried = null;
+                alias = null;
+                last = null;
+                continue;
             }
             if (lease.Key is null)
             {
@@ -172,6 +186,10 @@ public sealed partial class UpstreamForwarder(
             attempts++;
 
             transformer.Begin(secret);
+            if (chained)
+            {
+                context.Response.Headers[ModelFallbacks.ServedModelHeader] = call.Model; // set again: a failed attempt clears the headers
+            }
             (var result, relayed) = await AttemptAsync(context, call, transformer, alias, aborted);
             if (result is null && transformer.UploadId is { } uploadId && context.Response.StatusCode is >= 200 and < 300)
             {
@@ -198,6 +216,18 @@ public sealed partial class UpstreamForwarder(
         }
         // the attempts ran out: on rate-limited keys say when to come back, as the all-cooling answer does
         relayed = await WriteUpstreamErrorAsync(context, call, last!, RetryAfterOf(last!));
+        Complete(context, call, alias, attempts, started, relayed);
+    }
+
+    private AttemptTransformer TransformerFor(UpstreamCall call, ServerTiming? timing) =>
+        new(call, new Uri(_baseUri, call.PathAndQuery), timing, time, _options.StreamKeepAlive, _options.StreamIdleTimeout);
+
+    /// <summary>No silo reachable (cluster starting, or every silo gone): nothing was sent upstream, the client may retry.</summary>
+    private async Task PoolUnreachableAsync(HttpContext context, UpstreamCall call, KeyAlias? alias, int attempts, long started, Exception ex)
+    {
+        LogPoolUnreachable(logger, ex, ex.GetType().Name);
+        var relayed = await call.Surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
+            "The key pool is not reachable right now; retry shortly.", TimeSpan.FromSeconds(1));
         Complete(context, call, alias, attempts, started, relayed);
     }
 
@@ -493,6 +523,9 @@ public sealed partial class UpstreamForwarder(
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "The key pool is not reachable ({Error}); answered 503")]
     private static partial void LogPoolUnreachable(ILogger logger, Exception exception, string error);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "Every key cools for {Model} past the request's wait; sending it for {Fallback} (MODEL_FALLBACKS)")]
+    private static partial void LogFellBack(ILogger logger, string model, string fallback);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Key #{KeyIndex} failed for {Model} ({Status}): {Reason}; trying another key")]
     private static partial void LogAttemptFailed(ILogger logger, int keyIndex, string model, int status, string reason);

@@ -43,6 +43,7 @@ public sealed class FrontendMetrics
     private readonly Histogram<double> _waitDuration;
     private readonly Counter<long> _waitsRefused;
     private readonly Counter<long> _affinityWaits;
+    private readonly Counter<long> _fallbacks;
     private readonly Counter<long> _affinityRefusals;
 
     public FrontendMetrics(IMeterFactory meters, UpstreamKeySecrets keys, PoolGauges gauges, KnownModels known)
@@ -81,6 +82,8 @@ public sealed class FrontendMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _waitsRefused = meter.CreateCounter<long>("gemini_party.waits_refused", "{request}",
             "Requests that found MAX_WAITING requests of their model already waiting on this frontend and got 429 at once, by model.");
+        _fallbacks = meter.CreateCounter<long>("gemini_party.fallbacks", "{request}",
+            "Requests sent for the next model of their MODEL_FALLBACKS chain because every key of theirs cooled past their wait, by model and fallback.");
         _affinityWaits = meter.CreateCounter<long>("gemini_party.affinity.waits", "{request}",
             "Requests naming a resource that waited for its owning key to come back from a cooldown (within MAX_AFFINITY_WAIT), by model.");
         _affinityRefusals = meter.CreateCounter<long>("gemini_party.affinity.refusals", "{request}",
@@ -158,6 +161,9 @@ public sealed class FrontendMetrics
     }
 
     public void WaitRefused(string model) => _waitsRefused.Add(1, new TagList { { "model", Model(model) } });
+
+    public void FellBack(string model, string fallback) =>
+        _fallbacks.Add(1, new TagList { { "model", Model(model) }, { "fallback", Model(fallback) } });
 
     public void LeaseWaited(string model) => _leaseWaits.Add(1, new TagList { { "model", Model(model) } });
 
