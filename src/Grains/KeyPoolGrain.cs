@@ -170,7 +170,8 @@ public sealed partial class KeyPoolGrain(
             _lines[model] = line = new WaitLine();
         }
         var ticket = line.Join(++_lastTicket, deadline, expected.Value);
-        return ValueTask.FromResult(new WaitTicket(ticket.Id, expected));
+        LogJoined(logger, model, ticket.Id, line.Count, expected.Value);
+        return ValueTask.FromResult(new WaitTicket(ticket.Id, expected, Place: line.Count));
     }
 
     public async ValueTask<KeyLease> ClaimAsync(string model, long ticket, DateTimeOffset deadline)
@@ -218,6 +219,7 @@ public sealed partial class KeyPoolGrain(
                 rotation.Take(now, null, 1, taken);
                 line.Remove(ticket);
                 DropIfEmpty(model, line);
+                LogServedFromLine(logger, model, ticket, taken[0], line.Count);
                 return new KeyLease([_slots[taken[0]].Alias], null, false, _version);
             }
             if (now - started > ClaimPatience)
@@ -876,6 +878,12 @@ public sealed partial class KeyPoolGrain(
             LogFlushFailed(logger, ex, slot.Alias.Index);
         }
     }
+
+    [LoggerMessage(EventId = 1020, Level = LogLevel.Debug, Message = "Ticket {Ticket} joined the line of {Model} in place {Place}; a key is expected at {ExpectedAt:O}")]
+    private static partial void LogJoined(ILogger logger, string model, long ticket, int place, DateTimeOffset expectedAt);
+
+    [LoggerMessage(EventId = 1021, Level = LogLevel.Debug, Message = "Ticket {Ticket} at the head of the line of {Model} got key #{KeyIndex}; {Left} still wait")]
+    private static partial void LogServedFromLine(ILogger logger, string model, long ticket, int keyIndex, int left);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Key pool active with {KeyCount} keys ({InvalidCount} invalid)")]
     private static partial void LogActivated(ILogger logger, int keyCount, int invalidCount);

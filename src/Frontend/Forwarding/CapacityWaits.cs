@@ -109,7 +109,7 @@ public sealed partial class CapacityWaits(
             Interlocked.Decrement(ref count.Value);
             var waited = time.GetElapsedTime(started);
             metrics.WaitEnded(model, waited);
-            timing?.AddWait(waited);
+            timing?.AddWait(waited, ticket.Place);
         }
     }
 

@@ -78,7 +78,7 @@ public sealed class FrontendMetrics
         _waiting = meter.CreateUpDownCounter<long>("gemini_party.waiting", "{request}",
             "Requests waiting on this frontend for a key of their model to come back (MAX_WAIT), by model.");
         _waitDuration = meter.CreateHistogram("gemini_party.wait.duration", "s",
-            "Time requests waited for a key to come back, by model (each wait until a cooldown's end; a request may wait more than once).",
+            "Time requests waited in their model's line for a key to come back, by model (MAX_WAIT).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _waitsRefused = meter.CreateCounter<long>("gemini_party.waits_refused", "{request}",
             "Requests that found MAX_WAITING requests of their model already waiting on this frontend and got 429 at once, by model.");
@@ -90,6 +90,8 @@ public sealed class FrontendMetrics
             "Requests naming a resource whose owning key could not serve: owner_cooling (429) or owner_unusable (invalid or removed).");
         meter.CreateObservableGauge("gemini_party.keys.usable", gauges.UsableKeys, "{key}",
             "Keys the pool can lease for a model now (not invalid, not cooling for it), from the pool status of at most a few seconds ago.");
+        meter.CreateObservableGauge("gemini_party.pool.waiting", gauges.Waiting, "{request}",
+            "Requests in each model's line in the pool now, over every frontend (MAX_WAIT), from the pool status of at most a few seconds ago.");
         meter.CreateObservableGauge("gemini_party.keys", gauges.KeysByState, "{key}",
             "Keys by state: active, cooling (for at least one model), invalid, disabled (by an operator), removed (from the key file).");
         meter.CreateObservableGauge("gemini_party.cluster.silos", gauges.Silos, "{silo}",
