@@ -81,7 +81,7 @@ public sealed class FrontendMetrics
             "Time requests waited in their model's line for a key to come back, by model (MAX_WAIT).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _waitsRefused = meter.CreateCounter<long>("gemini_party.waits_refused", "{request}",
-            "Requests that found MAX_WAITING requests of their model already waiting on this frontend and got 429 at once, by model.");
+            "Requests that found their model's line in the pool full (MAX_WAITING, over every frontend) and got 429 at once (or went to the next model of their chain), by model.");
         _fallbacks = meter.CreateCounter<long>("gemini_party.fallbacks", "{request}",
             "Requests sent for the next model of their MODEL_FALLBACKS chain because every key of theirs cooled past their wait, by model and fallback.");
         _affinityWaits = meter.CreateCounter<long>("gemini_party.affinity.waits", "{request}",
