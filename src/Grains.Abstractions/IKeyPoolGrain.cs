@@ -13,6 +13,8 @@ public interface IKeyPoolGrain : IGrainWithStringKey
     /// The next <paramref name="count"/> keys for <paramref name="model"/> in round-robin order, skipping cooling,
     /// invalid and tried keys; a count above the usable keys goes round the ring again, so each key appears once per
     /// turn. A frontend hands them to its requests in this order. Nothing is counted until each attempt is reported.
+    /// While requests wait in the model's line (<see cref="JoinLineAsync"/>) it gives no key, and <see cref="KeyLease.RetryAt"/>
+    /// now: keys that came back go to those requests first.
     /// </summary>
     /// <param name="model">The model name without a <c>models/</c> prefix.</param>
     /// <param name="count">How many keys the caller wants, 1 to <see cref="MaxLeaseCount"/>.</param>

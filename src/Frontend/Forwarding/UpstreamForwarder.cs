@@ -512,9 +512,12 @@ public sealed partial class UpstreamForwarder(
             return await call.Surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
                 "Every upstream key in the pool is invalid. An operator must replace GEMINI_API_KEY.");
         }
-        var message = retryAfter is { } wait
-            ? $"Every upstream key is cooling down for model {call.Model}; the first returns in {Math.Ceiling(wait.TotalSeconds)} s."
-            : $"No upstream key is usable for model {call.Model} right now.";
+        var message = retryAfter switch
+        {
+            { } wait when wait > TimeSpan.Zero => $"Every upstream key is cooling down for model {call.Model}; the first returns in {Math.Ceiling(wait.TotalSeconds)} s.",
+            not null => $"Requests waiting in line for model {call.Model} take the keys that came back first; retry shortly.",
+            null => $"No upstream key is usable for model {call.Model} right now.",
+        };
         return await call.Surface.WriteErrorAsync(context, StatusCodes.Status429TooManyRequests, message, retryAfter ?? TimeSpan.FromSeconds(1));
     }
 
