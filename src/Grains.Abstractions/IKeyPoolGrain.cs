@@ -13,6 +13,8 @@ public interface IKeyPoolGrain : IGrainWithStringKey
     /// The next <paramref name="count"/> keys for <paramref name="model"/> in round-robin order, skipping cooling,
     /// invalid and tried keys; a count above the usable keys goes round the ring again, so each key appears once per
     /// turn. A frontend hands them to its requests in this order. Nothing is counted until each attempt is reported.
+    /// While requests wait in the model's line (<see cref="JoinLineAsync"/>) it gives no key, and <see cref="KeyLease.RetryAt"/>
+    /// now: keys that came back go to those requests first.
     /// </summary>
     /// <param name="model">The model name without a <c>models/</c> prefix.</param>
     /// <param name="count">How many keys the caller wants, 1 to <see cref="MaxLeaseCount"/>.</param>
@@ -35,6 +37,28 @@ public interface IKeyPoolGrain : IGrainWithStringKey
     /// </summary>
     [Alias("LeaseKey"), ResponseTimeout("00:00:05")]
     ValueTask<KeyLease> LeaseKeyAsync(string model, string fingerprint);
+
+    /// <summary>
+    /// Puts a request at the tail of <paramref name="model"/>'s line, for a request whose lease found no usable key (or
+    /// found others already waiting). Refused (<see cref="WaitTicket.Admitted"/> false) when no key returns before
+    /// <paramref name="deadline"/>, or when <paramref name="maxWaiting"/> requests already wait for the model.
+    /// </summary>
+    [Alias("JoinLine"), ResponseTimeout("00:00:05")]
+    ValueTask<WaitTicket> JoinLineAsync(string model, DateTimeOffset deadline, int maxWaiting);
+
+    /// <summary>
+    /// A key for the ticket's request once it is the head of the line and a key is usable; the line moves on at once.
+    /// While other tickets are ahead and a key is usable, the call waits in the (reentrant) pool for its turn, at most
+    /// a few seconds. With no key usable it answers at once: no key, and <see cref="KeyLease.RetryAt"/> the time to
+    /// claim again (the ticket keeps its place), or no <see cref="KeyLease.RetryAt"/> when the request leaves the line
+    /// (no key back before <paramref name="deadline"/>). A ticket the pool does not know (a new activation) joins the tail.
+    /// </summary>
+    [Alias("Claim"), ResponseTimeout("00:00:30")]
+    ValueTask<KeyLease> ClaimAsync(string model, long ticket, DateTimeOffset deadline);
+
+    /// <summary>Removes a ticket from the line (its client left); those behind it move up at once.</summary>
+    [Alias("LeaveLine"), ResponseTimeout("00:00:05")]
+    Task LeaveLineAsync(string model, long ticket);
 
     /// <summary>
     /// Renews the subscription of a frontend that holds leased keys (a lease subscribes it too), so it keeps hearing of

@@ -6,6 +6,7 @@ namespace GeminiParty;
 /// <param name="ResetIn">Time left in the recent-usage window.</param>
 /// <param name="Keys">Every key by index: configured ones, then removed ones (their history).</param>
 /// <param name="PaidFirst">PAID_FIRST: paid keys serve before free ones.</param>
+/// <param name="Waiting">Requests in each model's line now (across every frontend); models with none are left out.</param>
 /// <param name="Silo">The silo the pool grain runs on (its Orleans address), so operators see where it moved after a failover.</param>
 [GenerateSerializer, Immutable, Alias("gp.PoolStatus")]
 public sealed record PoolStatus(
@@ -14,7 +15,8 @@ public sealed record PoolStatus(
     [property: Id(2)] TimeSpan ResetIn,
     [property: Id(3)] IReadOnlyList<KeyStatus> Keys,
     [property: Id(4)] string? Silo = null,
-    [property: Id(5)] bool PaidFirst = false);
+    [property: Id(5)] bool PaidFirst = false,
+    [property: Id(6)] IReadOnlyDictionary<string, int>? Waiting = null);
 
 /// <param name="Key">The key's alias.</param>
 /// <param name="Lifetime">Counters per model since the key was first used, including not yet persisted counts.</param>

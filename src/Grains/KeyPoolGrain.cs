@@ -30,6 +30,14 @@ namespace GeminiParty;
 /// persisted with the key, so a pool that moves does not probe again early). When a probe is due it asks the
 /// <see cref="IKeyProber"/> of the silo it runs on, which holds the secrets.
 /// </para>
+/// <para>
+/// Waiting lines: when every key of a model cools, requests that may wait join the model's <see cref="WaitLine"/>
+/// (<see cref="JoinLineAsync"/>), sleep on their frontend until the time the pool expects a key, then claim one
+/// (<see cref="ClaimAsync"/>). Only the head of the line gets a key, and while the line holds anyone a new lease of the
+/// model gets none, so a key that returns serves the longest waiter first, whichever frontend it waits on. A claim
+/// behind others waits here for its turn (this grain is reentrant: nothing else is held up), never longer than
+/// <see cref="ClaimPatience"/> per call. The light path is unchanged: a lease that finds a key makes no other call.
+/// </para>
 /// </remarks>
 [Reentrant]
 public sealed partial class KeyPoolGrain(
@@ -47,6 +55,9 @@ public sealed partial class KeyPoolGrain(
 
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>The longest a claim waits in the pool for its turn before its frontend is told to claim again.</summary>
+    private static readonly TimeSpan ClaimPatience = TimeSpan.FromSeconds(10);
+
     /// <summary>How soon a probe is tried again when this silo does not hold the key yet (its key file is behind).</summary>
     private static readonly TimeSpan NotHeldRetry = TimeSpan.FromSeconds(15);
 
@@ -57,6 +68,10 @@ public sealed partial class KeyPoolGrain(
     private readonly AppliedBatches _applied = new();
     private readonly Dictionary<string, int> _byFingerprint = new(StringComparer.Ordinal);
     private readonly LiveSessionTally _liveSessions = new(time);
+
+    /// <summary>Each model's line of requests waiting for a key; a model is here only while its line holds tickets.</summary>
+    private readonly Dictionary<string, WaitLine> _lines = new(StringComparer.Ordinal);
+    private long _lastTicket;
     private KeySlot[] _slots = [];
 
     /// <summary>Which keys no model may lease (invalid, disabled, removed), by index, read by every rotation on each lease.</summary>
@@ -81,6 +96,7 @@ public sealed partial class KeyPoolGrain(
         // versions keep growing across activations (as the clock does), so a frontend never mistakes a new pool's
         // withdrawal for an old one
         _version = now.UtcTicks;
+        _lastTicket = now.UtcTicks; // like versions: a ticket of an earlier activation is not mistaken for a new one
         await ReconcileAsync(configured.Keys);
         this.RegisterGrainTimer(
             static (pool, _) => pool.FlushCountersAsync(), this,
@@ -111,6 +127,11 @@ public sealed partial class KeyPoolGrain(
             _subscribers.Renew(holder);
         }
         var now = time.GetUtcNow();
+        if (_lines.Count > 0 && HasLine(model, now))
+        {
+            // others wait for this model: a key that came back is theirs first, and this request queues behind them
+            return ValueTask.FromResult(new KeyLease([], now, false, _version));
+        }
         var rotation = RotationFor(model, now);
         var wanted = Math.Clamp(count, 1, IKeyPoolGrain.MaxLeaseCount);
         var taken = new List<int>(wanted);
@@ -126,6 +147,128 @@ public sealed partial class KeyPoolGrain(
             keys[i] = _slots[taken[i]].Alias;
         }
         return ValueTask.FromResult(new KeyLease(keys, null, false, _version));
+    }
+
+    public ValueTask<WaitTicket> JoinLineAsync(string model, DateTimeOffset deadline, int maxWaiting)
+    {
+        var now = time.GetUtcNow();
+        var rotation = RotationFor(model, now);
+        var expected = rotation.AnyUsable(now) ? now : rotation.EarliestReturn(now);
+        if (expected is null || expected > deadline)
+        {
+            return ValueTask.FromResult(new WaitTicket(0, expected)); // nothing returns within the request's wait
+        }
+        _lines.TryGetValue(model, out var line);
+        if (line is not null && line.Count >= maxWaiting && !line.Prune(now) && line.Count >= maxWaiting)
+        {
+            return ValueTask.FromResult(new WaitTicket(0, expected, LineFull: true));
+        }
+        if (line is null)
+        {
+            _lines[model] = line = new WaitLine();
+        }
+        var ticket = line.Join(++_lastTicket, deadline, expected.Value);
+        LogJoined(logger, model, ticket.Id, line.Count, expected.Value);
+        return ValueTask.FromResult(new WaitTicket(ticket.Id, expected, Place: line.Count));
+    }
+
+    public async ValueTask<KeyLease> ClaimAsync(string model, long ticket, DateTimeOffset deadline)
+    {
+        var started = time.GetUtcNow();
+        for (var first = true; ; first = false)
+        {
+            var now = time.GetUtcNow();
+            if (!_lines.TryGetValue(model, out var line))
+            {
+                _lines[model] = line = new WaitLine();
+            }
+            if (line.Find(ticket) is { } known)
+            {
+                known.Claiming = true; // claiming now: not a head that stalled
+            }
+            line.Prune(now);
+            var place = line.Find(ticket);
+            if (place is null)
+            {
+                if (!first)
+                {
+                    DropIfEmpty(model, line);
+                    return new KeyLease([], null, false, _version); // left the line meanwhile (its client went, or its wait ended)
+                }
+                place = line.Join(ticket, deadline, now); // a ticket of an earlier activation, or one that lost its place: the tail
+            }
+            var rotation = RotationFor(model, now);
+            if (!rotation.AnyUsable(now))
+            {
+                place.Claiming = false;
+                var back = rotation.EarliestReturn(now);
+                if (back is null || back > deadline)
+                {
+                    line.Remove(ticket);
+                    DropIfEmpty(model, line);
+                    return new KeyLease([], back, back is null && Array.TrueForAll(_slots, slot => slot.IsOut), _version);
+                }
+                place.ExpectedAt = back.Value; // the keys cooled again: claim again then, keeping the place
+                return new KeyLease([], back, false, _version);
+            }
+            if (line.IsHead(place))
+            {
+                var taken = new List<int>(1);
+                rotation.Take(now, null, 1, taken);
+                line.Remove(ticket);
+                DropIfEmpty(model, line);
+                LogServedFromLine(logger, model, ticket, taken[0], line.Count);
+                return new KeyLease([_slots[taken[0]].Alias], null, false, _version);
+            }
+            if (now - started > ClaimPatience)
+            {
+                place.Claiming = false;
+                place.ExpectedAt = now;
+                return new KeyLease([], now, false, _version); // still behind others: the frontend claims again at once
+            }
+            try
+            {
+                // reentrant: the pool serves everyone else meanwhile; the head's claim (or its expiry) wakes this one
+                await place.Turn.Task.WaitAsync(WaitLine.ClaimGrace, time);
+            }
+            catch (TimeoutException)
+            {
+                // the head did not claim: the next round drops it if it is overdue
+            }
+        }
+    }
+
+    public Task LeaveLineAsync(string model, long ticket)
+    {
+        if (_lines.TryGetValue(model, out var line))
+        {
+            line.Remove(ticket);
+            DropIfEmpty(model, line);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Whether requests wait in the model's line (dropping expired tickets first).</summary>
+    private bool HasLine(string model, DateTimeOffset now)
+    {
+        if (!_lines.TryGetValue(model, out var line))
+        {
+            return false;
+        }
+        if (line.Prune(now))
+        {
+            _lines.Remove(model);
+            return false;
+        }
+        return true;
+    }
+
+    private void DropIfEmpty(string model, WaitLine line)
+    {
+        if (line.Count == 0)
+        {
+            _lines.Remove(model);
+        }
     }
 
     public ValueTask<KeyLease> LeaseKeyAsync(string model, string fingerprint)
@@ -253,7 +396,15 @@ public sealed partial class KeyPoolGrain(
                 slot.Probe?.Clone());
         }
         var resetIn = _windowStart + _options.RotationResetInterval - now;
-        return ValueTask.FromResult(new PoolStatus(now, _windowStart, resetIn, keys, RuntimeIdentity, _options.PaidFirst));
+        var waiting = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var model in _lines.Keys.ToArray())
+        {
+            if (HasLine(model, now))
+            {
+                waiting[model] = _lines[model].Count;
+            }
+        }
+        return ValueTask.FromResult(new PoolStatus(now, _windowStart, resetIn, keys, RuntimeIdentity, _options.PaidFirst, waiting));
     }
 
     public async Task<KeyAdminResult> AdminAsync(string target, KeyAdminAction action, string by)
@@ -725,6 +876,12 @@ public sealed partial class KeyPoolGrain(
             LogFlushFailed(logger, ex, slot.Alias.Index);
         }
     }
+
+    [LoggerMessage(EventId = 1020, Level = LogLevel.Debug, Message = "Ticket {Ticket} joined the line of {Model} in place {Place}; a key is expected at {ExpectedAt:O}")]
+    private static partial void LogJoined(ILogger logger, string model, long ticket, int place, DateTimeOffset expectedAt);
+
+    [LoggerMessage(EventId = 1021, Level = LogLevel.Debug, Message = "Ticket {Ticket} at the head of the line of {Model} got key #{KeyIndex}; {Left} still wait")]
+    private static partial void LogServedFromLine(ILogger logger, string model, long ticket, int keyIndex, int left);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Key pool active with {KeyCount} keys ({InvalidCount} invalid)")]
     private static partial void LogActivated(ILogger logger, int keyCount, int invalidCount);

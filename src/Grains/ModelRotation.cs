@@ -112,6 +112,20 @@ internal sealed class ModelRotation
         }
     }
 
+    /// <summary>Whether some key can serve the model now, without taking a turn.</summary>
+    public bool AnyUsable(DateTimeOffset now)
+    {
+        ReturnRecovered(now);
+        for (var i = 0; i < _slots.Length; i++)
+        {
+            if (IsUsable(i))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>When the first key that is cooling (not out) returns, if any.</summary>
     public DateTimeOffset? EarliestReturn(DateTimeOffset now)
     {

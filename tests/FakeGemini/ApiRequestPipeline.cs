@@ -38,7 +38,7 @@ internal sealed class ApiRequestPipeline(FakeGeminiState state)
 
         using var call = new FakeCall(surface) { ApiKey = ReadApiKey(context.Request, surface) };
         context.Features.Set(call);
-        state.Recorder.Arrived(call.ApiKey);
+        call.Arrival = state.Recorder.Arrived(call.ApiKey);
         var finished = false;
         var recorded = 0;
         // Record just before the first response byte leaves: a client that has its answer must find its request
@@ -177,7 +177,7 @@ internal sealed class ApiRequestPipeline(FakeGeminiState state)
 
         state.Recorder.Completed(new RecordedRequest(
             request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "", headers, call.RawBody,
-            call.ApiKey, call.Surface, call.Model, status));
+            call.ApiKey, call.Surface, call.Model, status, call.Arrival));
     }
 
     private static string? ReadApiKey(HttpRequest request, string surface)

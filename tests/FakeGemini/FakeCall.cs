@@ -15,6 +15,9 @@ internal sealed class FakeCall(string surface) : IDisposable
 
     public string? ApiKey { get; set; }
 
+    /// <summary>The request's place in the order of arrival.</summary>
+    public int Arrival { get; set; }
+
     /// <summary>The model without any "models/" prefix.</summary>
     public string? Model { get; set; }
 

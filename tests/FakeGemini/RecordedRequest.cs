@@ -3,7 +3,8 @@ namespace GeminiParty.FakeGemini;
 /// <summary>
 /// One request as the fake saw it. <paramref name="Surface"/> is "native" or "openai".
 /// <paramref name="Status"/> is the status sent, 0 when the fake aborted the connection itself
-/// and 499 when the client went away first.
+/// and 499 when the client went away first. <paramref name="Arrival"/> is its place in the order requests arrived
+/// (the list itself is in the order they were answered).
 /// </summary>
 public sealed record RecordedRequest(
     string Method,
@@ -14,4 +15,5 @@ public sealed record RecordedRequest(
     string? ApiKey,
     string Surface,
     string? Model,
-    int Status);
+    int Status,
+    int Arrival = 0);

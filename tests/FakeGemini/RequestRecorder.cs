@@ -17,14 +17,18 @@ internal sealed class RequestRecorder
 
     public IReadOnlyList<RecordedRequest> Requests => _requests.ToArray();
 
-    /// <summary>Counted on arrival, so a held or hanging request already shows in <see cref="CountFor"/>.</summary>
-    public void Arrived(string? apiKey)
+    /// <summary>
+    /// Counted on arrival, so a held or hanging request already shows in <see cref="CountFor"/>; returns the request's
+    /// place in the order of arrival (from 1).
+    /// </summary>
+    public int Arrived(string? apiKey)
     {
-        Interlocked.Increment(ref _total);
+        var place = Interlocked.Increment(ref _total);
         if (!string.IsNullOrEmpty(apiKey))
         {
             Interlocked.Increment(ref _perKey.GetOrAdd(apiKey, static _ => new StrongBox<int>()).Value);
         }
+        return place;
     }
 
     public void Completed(RecordedRequest request) => _requests.Enqueue(request);

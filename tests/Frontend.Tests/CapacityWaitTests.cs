@@ -68,11 +68,24 @@ public sealed class CapacityWaitTests(CapacityWaitFrontendFixture gateway) : ICl
 
         using (var refused = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt))
         {
-            Assert.Equal(429, (int)refused.StatusCode); // the line for this model is full on this frontend
+            Assert.Equal(429, (int)refused.StatusCode); // the line for this model is full
         }
+        var status = (await gateway.RotationStatusAsync()).GetProperty("data");
+        Assert.Equal(4, status.GetProperty("waiting").GetProperty(model).GetInt32());
+        Assert.Equal(4, status.GetProperty("modelStats").EnumerateArray().Single(m => m.GetProperty("name").GetString() == model)
+            .GetProperty("waiting").GetInt32());
 
         await leave.CancelAsync();
         await WaitUntilAsync(() => waits.Waiting(model) == 0); // gone at once, not at the cooldown's end
+        for (var deadline = DateTime.UtcNow.AddSeconds(5); ; await Task.Delay(20, TestContext.Current.CancellationToken))
+        {
+            var line = (await gateway.RotationStatusAsync()).GetProperty("data").GetProperty("waiting");
+            if (!line.TryGetProperty(model, out _))
+            {
+                break; // the pool's line is empty too
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"the pool still holds {line} after the clients left");
+        }
         foreach (var task in waiting)
         {
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => task);

@@ -16,6 +16,7 @@ public sealed class StartupValidationTests
             ["STREAM_KEEPALIVE"] = "50",
             ["MAX_WAIT"] = "-1",
             ["MAX_WAITING"] = "0",
+            ["MODEL_FALLBACKS"] = "gemini-2.5-pro>gemini-2.5-flash,gemini-2.5-flash>gemini-2.5-pro",
         });
 
         Assert.Equal(2, exitCode);
@@ -27,6 +28,7 @@ public sealed class StartupValidationTests
         Assert.Contains("STREAM_KEEPALIVE is 50", stderr);
         Assert.Contains("MAX_WAIT is -1", stderr);
         Assert.Contains("MAX_WAITING is 0", stderr);
+        Assert.Contains("MODEL_FALLBACKS is not valid: the chains loop back to", stderr);
         Assert.DoesNotContain("   at ", stderr); // no stack trace
     }
 

@@ -1,5 +1,6 @@
 // When the pool runs dry or upstream misbehaves mid-answer, both SDKs see what they should: keep-alive comments are
-// skipped, empty answers come back answered by another key, a stream broken after its first byte raises an error.
+// skipped, empty answers come back answered by another key, a stream broken after its first byte raises an error,
+// requests wait for a cooling key, and a model whose keys cool past the wait is served by the next of its chain.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI, { APIError } from 'openai';
@@ -9,7 +10,13 @@ import { POOL_KEYS, freshModel, startEnvironment } from './harness.mjs';
 let env;
 
 before(async () => {
-  env = await startEnvironment({ settings: { STREAM_KEEPALIVE: '200', MAX_WAIT: '5000' } });
+  env = await startEnvironment({
+    settings: {
+      STREAM_KEEPALIVE: '200',
+      MAX_WAIT: '5000',
+      MODEL_FALLBACKS: 'e2e-fb-genai-a>e2e-fb-genai-b,e2e-fb-openai-a>e2e-fb-openai-b,e2e-fb-off-a>e2e-fb-off-b',
+    },
+  });
 }, { timeout: 120_000 });
 
 after(async () => {
@@ -180,5 +187,69 @@ describe('waiting for a cooling key (MAX_WAIT)', { timeout: 60_000 }, () => {
     assert.ok(answers.slice(3).every((answer) => answer.choices[0].message.content.length > 0));
     const sent = (await modelsSeen(model)).slice(before);
     assert.equal(sent.length, 6); // one upstream call each: nothing went upstream while the keys cooled
+  });
+});
+
+describe('model fallback (MODEL_FALLBACKS)', { timeout: 60_000 }, () => {
+  /** Every key answers one 429 with a minute's delay for the model, met by requests that opt out of fallback. */
+  async function allKeysCooling(model) {
+    for (const key of POOL_KEYS) {
+      await env.fake.setFault(key, 'RateLimitPerMinute', { times: 1, retryDelaySeconds: 60 });
+    }
+    const response = await fetch(`${env.gateway}/v1beta/models/${model}:generateContent`, {
+      method: 'POST',
+      headers: { 'x-goog-api-key': env.token, 'content-type': 'application/json', 'x-gemini-party-fallback': 'off' },
+      body: JSON.stringify({ contents: [{ parts: [{ text: 'hi' }] }] }),
+    });
+    assert.equal(response.status, 429);
+    await env.fake.clearFaults();
+  }
+
+  it('@google/genai: a cooling model is served by the next one, and the answer says which', async () => {
+    await allKeysCooling('e2e-fb-genai-a');
+    const response = await genai().models.generateContent({ model: 'e2e-fb-genai-a', contents: 'Say hi' });
+    assert.ok(response.text.length > 0);
+    assert.equal(response.sdkHttpResponse.headers['x-gemini-party-served-model'], 'e2e-fb-genai-b');
+    assert.equal(response.modelVersion, 'e2e-fb-genai-b'); // the body's own model field is upstream's
+    assert.equal((await modelsSeen('e2e-fb-genai-b')).length, 1);
+  });
+
+  it('openai: the model in the body is rewritten for the next one, streamed too', async () => {
+    await allKeysCooling('e2e-fb-openai-a');
+    const { data, response } = await openai().chat.completions
+      .create({ model: 'e2e-fb-openai-a', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    assert.ok(data.choices[0].message.content.length > 0);
+    assert.equal(response.headers.get('x-gemini-party-served-model'), 'e2e-fb-openai-b');
+    const [sent] = await modelsSeen('e2e-fb-openai-b');
+    assert.equal(JSON.parse(sent.body).model, 'e2e-fb-openai-b');
+
+    const stream = await openai().chat.completions.create({
+      model: 'e2e-fb-openai-a', stream: true, messages: [{ role: 'user', content: 'Count to three' }],
+    });
+    const chunks = [];
+    for await (const chunk of stream) {
+      chunks.push(chunk.choices[0]?.delta?.content ?? '');
+    }
+    assert.ok(chunks.join('').length > 0);
+    assert.equal((await modelsSeen('e2e-fb-openai-b')).length, 2);
+  });
+
+  it('x-gemini-party-fallback: off keeps the 429 of the model asked for, which both SDKs raise', async () => {
+    await allKeysCooling('e2e-fb-off-a');
+    await assert.rejects(
+      genai().models.generateContent({
+        model: 'e2e-fb-off-a', contents: 'hi', config: { httpOptions: { headers: { 'x-gemini-party-fallback': 'off' } } },
+      }),
+      (error) => error instanceof ApiError && error.status === 429,
+    );
+    await assert.rejects(
+      openai().chat.completions.create(
+        { model: 'e2e-fb-off-a', messages: [{ role: 'user', content: 'hi' }] },
+        { headers: { 'x-gemini-party-fallback': 'off' } },
+      ),
+      (error) => error instanceof APIError && error.status === 429,
+    );
+    assert.equal((await modelsSeen('e2e-fb-off-b')).length, 0);
   });
 });

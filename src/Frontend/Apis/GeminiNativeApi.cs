@@ -100,6 +100,7 @@ public static class GeminiNativeApi
             {
                 Resources = owner,
                 RecordAnswer = CreateMethods.Contains(method),
+                ModelIn = ModelPlace.Path,
             };
             await forwarder.ForwardAsync(context, call);
         }

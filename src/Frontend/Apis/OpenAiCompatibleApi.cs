@@ -86,7 +86,15 @@ public static class OpenAiCompatibleApi
             return;
         }
         var path = $"v1beta/openai/{operation}{GeminiNativeApi.ForwardedQuery(context.Request)}";
-        await forwarder.ForwardAsync(context, new UpstreamCall(ApiSurface.OpenAi, method, path, model, payload, facts.Stream) { Resources = owner });
+        // only a JSON body's model can be changed for a fallback (a form's is left as it came)
+        var modelIn = facts.Model is not null && context.Request.ContentType?.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase) != true
+            ? ModelPlace.Body
+            : ModelPlace.None;
+        await forwarder.ForwardAsync(context, new UpstreamCall(ApiSurface.OpenAi, method, path, model, payload, facts.Stream)
+        {
+            Resources = owner,
+            ModelIn = modelIn,
+        });
     }
 
     /// <summary>

@@ -185,7 +185,10 @@ public static class RotationStatusApi
                     totals = Totals(everything),
                     liveSessions,
                     resources = resources is null ? null : ResourcesView(new ResourceCounts(liveResources)),
+                    waiting = status.Waiting?.Values.Sum() ?? 0,
                 },
+                // requests in each model's line now, over every frontend (MAX_WAIT); models with none are left out
+                waiting = status.Waiting ?? new Dictionary<string, int>(),
                 cluster = new
                 {
                     mode = cluster.Mode,
@@ -203,6 +206,7 @@ public static class RotationStatusApi
                     keyDistribution = pair.Value.KeyDistribution,
                     usableKeys = usableAll - pair.Value.CoolingKeys,
                     coolingKeys = pair.Value.CoolingKeys,
+                    waiting = status.Waiting?.GetValueOrDefault(pair.Key) ?? 0,
                     lifetime = Totals(pair.Value.Lifetime),
                 }),
                 keys = keyViews,

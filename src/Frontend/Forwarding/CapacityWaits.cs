@@ -8,24 +8,30 @@ using Microsoft.Extensions.Options;
 namespace GeminiParty.Frontend.Forwarding;
 
 /// <summary>
-/// Requests waiting for capacity (MAX_WAIT): when the pool answers "no key usable for this model until T" and T falls
-/// within the request's wait, the request sleeps until T, holding no upstream connection and no key, then leases again.
-/// At most MAX_WAITING requests of a model wait on this frontend; past that, and when T is too late, the request gets
-/// today's immediate 429.
+/// Requests waiting for capacity (MAX_WAIT): when the pool answers "no key usable for this model until T" (or "others
+/// wait for it already") and T falls within the request's wait, the request joins the model's line in the pool, sleeps
+/// here until the time the pool expects a key for it, holding no upstream connection and no key, then claims its key.
+/// The pool hands keys to the head of the line only, so requests are served in the order they joined, across every
+/// frontend. Past MAX_WAITING requests in a model's line, or when no key returns in time, the request gets today's
+/// immediate 429.
 /// </summary>
 /// <remarks>
-/// Ordering: the wait is kept on the frontend, not in the pool. Every request waiting for the same T wakes at T and
-/// leases again; the keys that came back go to whichever lease calls reach the pool first, and the others sleep until
-/// the next T. So arrival order is kept only to the granularity of the cooldowns' ends: a request that arrived later
-/// may be served in the same wake-up as an earlier one (across frontends too), never one cooldown end before it.
+/// Bound: a request joins the line with its second pool call (the lease that found no key, then the join), so two
+/// requests on different frontends are served in arrival order give or take that round trip; on one frontend,
+/// requests that found no key in the same lease call join in the order their join calls reach the pool.
 /// </remarks>
-public sealed class CapacityWaits(IOptions<FrontendOptions> options, TimeProvider time, FrontendMetrics metrics)
+public sealed partial class CapacityWaits(
+    KeyPoolReference pool,
+    IOptions<FrontendOptions> options,
+    TimeProvider time,
+    FrontendMetrics metrics,
+    ILogger<CapacityWaits> logger)
 {
     /// <summary>The header a client shortens its wait with (ms); it never lengthens MAX_WAIT.</summary>
     public const string MaxWaitHeader = "x-gemini-party-max-wait";
 
-    /// <summary>The shortest sleep, so a cooldown end the pool reports as just past cannot spin lease calls.</summary>
-    private static readonly TimeSpan MinimumSleep = TimeSpan.FromMilliseconds(20);
+    /// <summary>The shortest sleep, so a return time the pool reports as just past cannot spin claim calls.</summary>
+    private static readonly TimeSpan MinimumSleep = TimeSpan.FromMilliseconds(10);
 
     private readonly TimeSpan _maxWait = TimeSpan.FromMilliseconds(options.Value.MaxWaitMs);
     private readonly int _maxWaiting = options.Value.MaxWaiting;
@@ -45,41 +51,84 @@ public sealed class CapacityWaits(IOptions<FrontendOptions> options, TimeProvide
     }
 
     /// <summary>
-    /// Sleeps until <paramref name="retryAt"/> if it falls before <paramref name="deadline"/> and the model's line has
-    /// room; returns false (at once) otherwise. Throws <see cref="OperationCanceledException"/> when the client leaves.
+    /// Waits in <paramref name="model"/>'s line for a key if one may come back (<paramref name="retryAt"/>) before
+    /// <paramref name="deadline"/>. Returns the key claimed, or no key with the time the first key returns, for the 429.
     /// </summary>
-    public async ValueTask<bool> WaitAsync(string model, DateTimeOffset retryAt, DateTimeOffset deadline, ServerTiming? timing,
+    /// <exception cref="OperationCanceledException">The client left; its place in the line is given up at once.</exception>
+    /// <exception cref="OrleansException">The pool could not be reached.</exception>
+    public async ValueTask<LeasedKey> WaitAsync(string model, DateTimeOffset retryAt, DateTimeOffset deadline, ServerTiming? timing,
         CancellationToken aborted)
     {
-        var now = time.GetUtcNow();
         if (retryAt > deadline || _maxWait <= TimeSpan.Zero)
         {
-            return false;
+            return new LeasedKey(null, retryAt); // no wait at all: no pool call either
+        }
+        var ticket = await pool.Reference.JoinLineAsync(model, deadline, _maxWaiting);
+        if (!ticket.Admitted)
+        {
+            if (ticket.LineFull)
+            {
+                metrics.WaitRefused(model);
+            }
+            return new LeasedKey(null, ticket.ExpectedAt ?? retryAt, ticket.ExpectedAt is null);
         }
         var count = _waiting.GetOrAdd(model, static _ => new StrongBox<int>());
-        if (Interlocked.Increment(ref count.Value) > _maxWaiting)
-        {
-            Interlocked.Decrement(ref count.Value);
-            metrics.WaitRefused(model);
-            return false;
-        }
+        Interlocked.Increment(ref count.Value);
         var started = time.GetTimestamp();
         metrics.WaitStarted(model);
+        var claimAt = ticket.ExpectedAt ?? time.GetUtcNow();
         try
         {
-            var sleep = retryAt - now;
-            await Task.Delay(sleep < MinimumSleep ? MinimumSleep : sleep, time, aborted);
-            return true;
+            while (true)
+            {
+                var sleep = claimAt - time.GetUtcNow();
+                if (sleep > TimeSpan.Zero)
+                {
+                    await Task.Delay(sleep < MinimumSleep ? MinimumSleep : sleep, time, aborted);
+                }
+                aborted.ThrowIfCancellationRequested();
+                var lease = await pool.Reference.ClaimAsync(model, ticket.Id, deadline).AsTask().WaitAsync(aborted);
+                if (lease.Keys.Length > 0)
+                {
+                    return new LeasedKey(lease.Keys[0]);
+                }
+                if (lease.RetryAt is not { } again || again > deadline)
+                {
+                    return new LeasedKey(null, lease.RetryAt, lease.AllInvalid); // out of the line: no key back within the wait
+                }
+                claimAt = again; // the keys cooled again before this request's turn: it keeps its place
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            _ = LeaveAsync(model, ticket.Id);
+            throw;
         }
         finally
         {
             Interlocked.Decrement(ref count.Value);
             var waited = time.GetElapsedTime(started);
             metrics.WaitEnded(model, waited);
-            timing?.AddWait(waited);
+            timing?.AddWait(waited, ticket.Place);
         }
     }
 
     /// <summary>Requests of <paramref name="model"/> waiting on this frontend now.</summary>
     public int Waiting(string model) => _waiting.TryGetValue(model, out var count) ? Volatile.Read(ref count.Value) : 0;
+
+    /// <summary>Gives a ticket's place up, off the request path (the client is gone); the pool drops it later otherwise.</summary>
+    private async Task LeaveAsync(string model, long ticket)
+    {
+        try
+        {
+            await pool.Reference.LeaveLineAsync(model, ticket);
+        }
+        catch (Exception ex) when (ClusterUnreachable.Is(ex))
+        {
+            LogLeaveFailed(logger, ex, model);
+        }
+    }
+
+    [LoggerMessage(EventId = 3600, Level = LogLevel.Warning, Message = "A request that left the line for {Model} could not tell the pool; its place lapses within seconds")]
+    private static partial void LogLeaveFailed(ILogger logger, Exception exception, string model);
 }

@@ -24,6 +24,9 @@ public sealed record UpstreamCall(
     /// <summary>The resources the request names and the key that owns them; none for most requests.</summary>
     public ResourceOwner Resources { get; init; } = ResourceOwner.None;
 
+    /// <summary>Where the request names its model, so MODEL_FALLBACKS may send it for another; none for most routes.</summary>
+    public ModelPlace ModelIn { get; init; }
+
     /// <summary>Read the success answer for resources it names (a create, a resource's metadata) and bind them to the key.</summary>
     public bool RecordAnswer { get; init; }
 

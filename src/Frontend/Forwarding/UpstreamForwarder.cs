@@ -28,6 +28,7 @@ public sealed partial class UpstreamForwarder(
     RequestLog requestLog,
     ClientAdmission clients,
     CapacityWaits waits,
+    ModelFallbacks fallbacks,
     ResourceAffinity affinity,
     ILogger<UpstreamForwarder> logger)
 {
@@ -68,8 +69,9 @@ public sealed partial class UpstreamForwarder(
             Complete(context, call, null, 0, started, 0); // refused by the client's limits: answered, nothing upstream
             return;
         }
-        var transformer = new AttemptTransformer(call, new Uri(_baseUri, call.PathAndQuery), context.Features.Get<ServerTiming>(),
-            time, _options.StreamKeepAlive, _options.StreamIdleTimeout);
+        var timing = context.Features.Get<ServerTiming>();
+        var transformer = TransformerFor(call, timing);
+        var chained = fallbacks.Enabled && fallbacks.IsChained(call.Model);
         TriedKeys? tried = null;
         UpstreamFailure? last = null;
         var attempts = 0;
@@ -122,30 +124,43 @@ public sealed partial class UpstreamForwarder(
             }
             catch (Exception ex) when (ClusterUnreachable.Is(ex))
             {
-                // no silo reachable (cluster starting, or every silo gone): nothing was sent upstream, the client may retry
-                LogPoolUnreachable(logger, ex, ex.GetType().Name);
-                relayed = await ClusterUnreachable.AnswerAsync(context, call.Surface, "The key pool");
-                Complete(context, call, alias, attempts, started, relayed);
+                await PoolUnreachableAsync(context, call, alias, attempts, started, ex);
                 return;
             }
-            if (lease.Key is null && lease.RetryAt is { } retryAt)
+            if (lease.Key is null && lease.RetryAt is { } retryAt && owner is null)
             {
-                // every key cools for this model: wait for the first to come back if it does so within the request's wait
+                // every key cools for this model (or others wait for it): wait in line if a key comes back within the wait
                 waitDeadline ??= time.GetUtcNow() + waits.WaitFor(context.Request);
                 try
                 {
-                    if (await waits.WaitAsync(call.Model, retryAt, waitDeadline.Value, context.Features.Get<ServerTiming>(), aborted))
-                    {
-                        tried = null; // the keys that failed this request may be the ones back now
-                        alias = null;
-                        continue;
-                    }
+                    lease = await waits.WaitAsync(call.Model, retryAt, waitDeadline.Value, timing, aborted);
                 }
                 catch (OperationCanceledException) when (aborted.IsCancellationRequested)
                 {
-                    ClientLeft(context, call, alias, attempts, started, 0); // the client left while waiting: its place goes
+                    ClientLeft(context, call, alias, attempts, started, 0); // the client left while waiting: its place went with it
                     return;
                 }
+                catch (Exception ex) when (ClusterUnreachable.Is(ex))
+                {
+                    await PoolUnreachableAsync(context, call, alias, attempts, started, ex);
+                    return;
+                }
+                if (lease.Key is not null)
+                {
+                    tried = null; // the keys that failed this request may be the ones back now
+                }
+            }
+            if (lease.Key is null && !lease.AllInvalid && owner is null && fallbacks.Enabled && fallbacks.Next(call, context.Request) is { } next)
+            {
+                // not back within the wait: the next model of the chain, with no attempt spent (chains have no loops)
+                LogFellBack(logger, call.Model, next.Model);
+                metrics.FellBack(call.Model, next.Model);
+                call = next;
+                transformer = TransformerFor(call, timing);
+                tried = null;
+                alias = null;
+                last = null;
+                continue;
             }
             if (lease.Key is null)
             {
@@ -173,6 +188,10 @@ public sealed partial class UpstreamForwarder(
             attempts++;
 
             transformer.Begin(secret);
+            if (chained)
+            {
+                context.Response.Headers[ModelFallbacks.ServedModelHeader] = call.Model; // set again: a failed attempt clears the headers
+            }
             (var result, relayed) = await AttemptAsync(context, call, transformer, alias, aborted);
             if (result is null && transformer.UploadId is { } uploadId && context.Response.StatusCode is >= 200 and < 300)
             {
@@ -199,6 +218,18 @@ public sealed partial class UpstreamForwarder(
         }
         // the attempts ran out: on rate-limited keys say when to come back, as the all-cooling answer does
         relayed = await WriteUpstreamErrorAsync(context, call, last!, RetryAfterOf(last!));
+        Complete(context, call, alias, attempts, started, relayed);
+    }
+
+    private AttemptTransformer TransformerFor(UpstreamCall call, ServerTiming? timing) =>
+        new(call, new Uri(_baseUri, call.PathAndQuery), timing, time, _options.StreamKeepAlive, _options.StreamIdleTimeout);
+
+    /// <summary>No silo reachable (cluster starting, or every silo gone): nothing was sent upstream, the client may retry.</summary>
+    private async Task PoolUnreachableAsync(HttpContext context, UpstreamCall call, KeyAlias? alias, int attempts, long started, Exception ex)
+    {
+        // no silo reachable (cluster starting, or every silo gone): nothing was sent upstream, the client may retry
+        LogPoolUnreachable(logger, ex, ex.GetType().Name);
+        var relayed = await ClusterUnreachable.AnswerAsync(context, call.Surface, "The key pool");
         Complete(context, call, alias, attempts, started, relayed);
     }
 
@@ -493,9 +524,12 @@ public sealed partial class UpstreamForwarder(
             return await call.Surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
                 "Every upstream key in the pool is invalid. An operator must replace GEMINI_API_KEY.");
         }
-        var message = retryAfter is { } wait
-            ? $"Every upstream key is cooling down for model {call.Model}; the first returns in {Math.Ceiling(wait.TotalSeconds)} s."
-            : $"No upstream key is usable for model {call.Model} right now.";
+        var message = retryAfter switch
+        {
+            { } wait when wait > TimeSpan.Zero => $"Every upstream key is cooling down for model {call.Model}; the first returns in {Math.Ceiling(wait.TotalSeconds)} s.",
+            not null => $"Requests waiting in line for model {call.Model} take the keys that came back first; retry shortly.",
+            null => $"No upstream key is usable for model {call.Model} right now.",
+        };
         return await call.Surface.WriteErrorAsync(context, StatusCodes.Status429TooManyRequests, message, retryAfter ?? TimeSpan.FromSeconds(1));
     }
 
@@ -506,6 +540,9 @@ public sealed partial class UpstreamForwarder(
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "The key pool is not reachable ({Error}); answered 503")]
     private static partial void LogPoolUnreachable(ILogger logger, Exception exception, string error);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "Every key cools for {Model} past the request's wait; sending it for {Fallback} (MODEL_FALLBACKS)")]
+    private static partial void LogFellBack(ILogger logger, string model, string fallback);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Key #{KeyIndex} failed for {Model} ({Status}): {Reason}; trying another key")]
     private static partial void LogAttemptFailed(ILogger logger, int keyIndex, string model, int status, string reason);

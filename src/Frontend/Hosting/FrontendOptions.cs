@@ -92,6 +92,13 @@ public sealed class FrontendOptions
     [ConfigurationKeyName("MAX_WAITING")]
     public int MaxWaiting { get; set; } = 1000;
 
+    /// <summary>
+    /// MODEL_FALLBACKS: chains separated by commas, models in a chain by '&gt;'; a request whose model's keys all cool
+    /// past its wait is served by the next model of its chain. Empty: no fallback.
+    /// </summary>
+    [ConfigurationKeyName("MODEL_FALLBACKS")]
+    public string? ModelFallbacks { get; set; }
+
     [ConfigurationKeyName("HARM_CATEGORY_HARASSMENT")]
     public string? HarmCategoryHarassment { get; set; }
 

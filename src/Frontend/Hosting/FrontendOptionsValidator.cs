@@ -80,6 +80,10 @@ internal sealed class FrontendOptionsValidator : IValidateOptions<FrontendOption
         {
             failures.Add($"MAX_WAIT is {options.MaxWaitMs}: set it to the milliseconds a request may wait for a cooling key to come back, between 0 (answer 429 at once) and 600000 (default 30000).");
         }
+        if (Forwarding.ModelFallbacks.Parse(options.ModelFallbacks, out var fallbackError) is null)
+        {
+            failures.Add($"MODEL_FALLBACKS is not valid: {fallbackError}. Separate chains by commas and the models of a chain by '>', e.g. gemini-2.5-pro>gemini-2.5-flash>gemini-2.5-flash-lite,gemini-2.0-flash>gemini-2.0-flash-lite.");
+        }
         if (options.MaxWaiting is < 1 or > 1_000_000)
         {
             failures.Add($"MAX_WAITING is {options.MaxWaiting}: set it to the most requests of one model that may wait on a frontend, between 1 and 1000000 (default 1000).");

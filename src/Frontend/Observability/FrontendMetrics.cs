@@ -46,6 +46,7 @@ public sealed class FrontendMetrics
     private readonly Histogram<double> _waitDuration;
     private readonly Counter<long> _waitsRefused;
     private readonly Counter<long> _affinityWaits;
+    private readonly Counter<long> _fallbacks;
     private readonly Counter<long> _affinityRefusals;
 
     public FrontendMetrics(IMeterFactory meters, UpstreamKeySecrets keys, PoolGauges gauges, KnownModels known)
@@ -82,16 +83,20 @@ public sealed class FrontendMetrics
         _waiting = meter.CreateUpDownCounter<long>("gemini_party.waiting", "{request}",
             "Requests waiting on this frontend for a key of their model to come back (MAX_WAIT), by model.");
         _waitDuration = meter.CreateHistogram("gemini_party.wait.duration", "s",
-            "Time requests waited for a key to come back, by model (each wait until a cooldown's end; a request may wait more than once).",
+            "Time requests waited in their model's line for a key to come back, by model (MAX_WAIT).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _waitsRefused = meter.CreateCounter<long>("gemini_party.waits_refused", "{request}",
-            "Requests that found MAX_WAITING requests of their model already waiting on this frontend and got 429 at once, by model.");
+            "Requests that found their model's line in the pool full (MAX_WAITING, over every frontend) and got 429 at once (or went to the next model of their chain), by model.");
+        _fallbacks = meter.CreateCounter<long>("gemini_party.fallbacks", "{request}",
+            "Requests sent for the next model of their MODEL_FALLBACKS chain because every key of theirs cooled past their wait, by model and fallback.");
         _affinityWaits = meter.CreateCounter<long>("gemini_party.affinity.waits", "{request}",
             "Requests naming a resource that waited for its owning key to come back from a cooldown (within MAX_AFFINITY_WAIT), by model and owning key.");
         _affinityRefusals = meter.CreateCounter<long>("gemini_party.affinity.refusals", "{request}",
             "Requests naming a resource whose owning key could not serve, by owning key: owner_cooling (429) or owner_unusable (invalid or removed).");
         meter.CreateObservableGauge("gemini_party.keys.usable", gauges.UsableKeys, "{key}",
             "Keys the pool can lease for a model now (not invalid, not cooling for it), from the pool status of at most a few seconds ago.");
+        meter.CreateObservableGauge("gemini_party.pool.waiting", gauges.Waiting, "{request}",
+            "Requests in each model's line in the pool now, over every frontend (MAX_WAIT), from the pool status of at most a few seconds ago.");
         meter.CreateObservableGauge("gemini_party.keys", gauges.KeysByState, "{key}",
             "Keys by state: active, cooling (for at least one model), invalid, disabled (by an operator), removed (from the key file).");
         meter.CreateObservableGauge("gemini_party.resources", gauges.Resources, "{resource}",
@@ -165,6 +170,9 @@ public sealed class FrontendMetrics
     }
 
     public void WaitRefused(string model) => _waitsRefused.Add(1, new TagList { { "model", Model(model) } });
+
+    public void FellBack(string model, string fallback) =>
+        _fallbacks.Add(1, new TagList { { "model", Model(model) }, { "fallback", Model(fallback) } });
 
     public void LeaseWaited(string model) => _leaseWaits.Add(1, new TagList { { "model", Model(model) } });
 

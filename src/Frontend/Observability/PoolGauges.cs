@@ -43,6 +43,9 @@ public sealed partial class PoolGauges(KeyPoolReference pool, ClusterMembership 
 
     public IEnumerable<Measurement<int>> KeysByState() => _snapshot?.ByState ?? [];
 
+    /// <summary>Requests in each model's line in the pool (every frontend's), from the same snapshot.</summary>
+    public IEnumerable<Measurement<int>> Waiting() => _snapshot?.Waiting ?? [];
+
     /// <summary>Silos in the cluster's membership by status (active, joining, shutting_down, stopping, dead), from the same refresh.</summary>
     public IEnumerable<Measurement<int>> Silos() => _silos;
 
@@ -135,10 +138,15 @@ public sealed partial class PoolGauges(KeyPoolReference pool, ClusterMembership 
             [
                 new Measurement<long>(passed, new KeyValuePair<string, object?>("result", "passed")),
                 new Measurement<long>(failed, new KeyValuePair<string, object?>("result", "failed")),
-            ]);
+            ],
+            // a model whose line emptied shows 0 while it has counters, rather than vanishing from the series
+            cooling.Keys.Concat(status.Waiting?.Keys ?? []).Distinct(StringComparer.Ordinal)
+                .Select(model => new Measurement<int>(status.Waiting?.GetValueOrDefault(model) ?? 0, new KeyValuePair<string, object?>("model", model)))
+                .ToArray());
     }
 
-    internal sealed record Snapshot(DateTimeOffset At, Measurement<int>[] Usable, Measurement<int>[] ByState, Measurement<long>[] Probes);
+    internal sealed record Snapshot(DateTimeOffset At, Measurement<int>[] Usable, Measurement<int>[] ByState, Measurement<long>[] Probes,
+        Measurement<int>[] Waiting);
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Could not read the pool status for the key gauges; /metrics shows the last one")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception);

@@ -7,7 +7,8 @@ namespace GeminiParty.Frontend.Observability;
 /// The <c>Server-Timing</c> header of one answer (https://www.w3.org/TR/server-timing/): <c>upstream</c> is the time
 /// spent waiting for upstream's answer headers over all attempts, <c>gateway</c> the rest of the time until the answer's
 /// headers left, so anyone can see what the hop costs; <c>wait</c>, when there was one, the time spent waiting for a key
-/// to come back (MAX_WAIT), not counted in <c>gateway</c>. Upstream's own Server-Timing entries, if any, pass alongside.
+/// to come back (MAX_WAIT), not counted in <c>gateway</c>, with the request's place in its model's line when it joined
+/// (<c>desc="place 3"</c>: two requests waited ahead of it, on any frontend). Upstream's own Server-Timing entries, if any, pass alongside.
 /// </summary>
 public sealed class ServerTiming(HttpResponse response, long started)
 {
@@ -15,6 +16,7 @@ public sealed class ServerTiming(HttpResponse response, long started)
     private bool _calledUpstream;
     private TimeSpan _waited;
     private bool _hasWaited;
+    private int _place;
 
     /// <summary>Adds the wait for one upstream attempt, from sending until its answer headers (or its failure).</summary>
     public void AddUpstream(long sentAt, long answeredAt)
@@ -23,11 +25,12 @@ public sealed class ServerTiming(HttpResponse response, long started)
         _upstreamTicks += Math.Max(0, answeredAt - sentAt);
     }
 
-    /// <summary>Adds a wait for capacity.</summary>
-    public void AddWait(TimeSpan waited)
+    /// <summary>Adds a wait for capacity, in <paramref name="place"/> of the line when it began.</summary>
+    public void AddWait(TimeSpan waited, int place = 0)
     {
         _hasWaited = true;
         _waited += waited;
+        _place = place > 0 ? place : _place;
     }
 
     /// <summary>Appends the header just before the answer's headers leave.</summary>
@@ -41,7 +44,9 @@ public sealed class ServerTiming(HttpResponse response, long started)
             : string.Create(CultureInfo.InvariantCulture, $"gateway;dur={total:0.0}");
         if (_hasWaited)
         {
-            value += string.Create(CultureInfo.InvariantCulture, $", wait;dur={wait:0.0}");
+            value += _place > 0
+                ? string.Create(CultureInfo.InvariantCulture, $", wait;dur={wait:0.0};desc=\"place {_place}\"")
+                : string.Create(CultureInfo.InvariantCulture, $", wait;dur={wait:0.0}");
         }
         response.Headers.Append("Server-Timing", value);
         return Task.CompletedTask;
