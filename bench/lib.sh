@@ -4,7 +4,7 @@
 # messages) and work (the folder for logs) first; nice_level (default 0) is the niceness of what start runs.
 # shellcheck shell=bash disable=SC2154  # repo_root, bench_name and work come from the sourcing script
 
-# shellcheck source=scripts/lib/processes.sh
+# shellcheck source=scripts/lib/processes.sh disable=SC1091 # checked on its own
 source "$repo_root/scripts/lib/processes.sh"
 
 declare -A pid_of=() # name -> pid of what start started
@@ -69,7 +69,7 @@ start_fake() {
     shift 2
     start fake "$work" env FAKE_GEMINI_FAST=1 FAKE_GEMINI_KEYS="$keys" DOTNET_gcServer=0 \
         FAKE_GEMINI_STREAM_EVENTS="${BENCH_STREAM_EVENTS:-5}" FAKE_GEMINI_PIECE_CHARS="${BENCH_PIECE_CHARS:-56}" "$@" \
-        dotnet "$repo_root/tests/FakeGemini/bin/Release/net10.0/FakeGemini.dll" --urls "http://127.0.0.1:$port"
+        dotnet "$repo_root/tests/FakeGemini/bin/Release/net10.0/FakeGemini.dll" --urls "${fake_scheme:-http}://127.0.0.1:$port"
 }
 
 # start_embedded NAME PORT SILO_PORT GATEWAY_PORT UPSTREAM KEYS TOKEN [NAME=VALUE...] [DLL=path]: the product in

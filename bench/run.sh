@@ -32,6 +32,9 @@
 #   BENCH_DURATION=10           seconds per measured wrk run          BENCH_WARMUP=2   seconds of warm-up per run
 #   BENCH_JIT_WARMUP=15         seconds of load per target and scenario before anything is measured (quick: 5; 0 measures
 #                               a process as it starts, still tiering up)
+#   BENCH_UPSTREAM_TLS=0        1: the fake upstream serves HTTPS with a self-signed certificate that every process
+#                               trusts through SSL_CERT_FILE, as the real hop to Google is TLS; the table then also
+#                               counts the upstream connections each target opened per 1,000 requests
 #   BENCH_ROUNDS=1              interleaved rounds over every scenario and target; the table shows medians (3 or more
 #                               on a shared machine, where one run differs from the next by up to a third)
 #   BENCH_CONNECTIONS=32        BENCH_SLOW_CONNECTIONS=256            BENCH_SLOW_LATENCY_MS=50
@@ -97,6 +100,10 @@ client_token=bench-limited-client-token
 client_limits="${BENCH_CLIENT_LIMITS:-rpd=2000000000 tpd=1000000000000000 concurrency=100000}"
 
 fake_port=$((port_base + 1))
+upstream_tls="${BENCH_UPSTREAM_TLS:-0}"
+fake_scheme=http
+[[ "$upstream_tls" != 1 ]] || fake_scheme=https
+fake_url="$fake_scheme://127.0.0.1:$fake_port"
 nginx_port=$((port_base + 2))
 embedded_port=$((port_base + 3))
 cluster_frontend_port=$((port_base + 4))
@@ -191,7 +198,9 @@ target_request() {
         clients) port="$clients_port"; value="Bearer $client_token" ;;
         cluster) port="$cluster_frontend_port" ;;
     esac
-    printf '%s\t%s\t%s\t%s\n' "http://127.0.0.1:$port$path" "$header" "$value" "$body"
+    local scheme=http
+    [[ "$target" != direct ]] || scheme="$fake_scheme"
+    printf '%s\t%s\t%s\t%s\n' "$scheme://127.0.0.1:$port$path" "$header" "$value" "$body"
 }
 
 # run_wrk TARGET SCENARIO CONNECTIONS SECONDS: prints the BENCH_RESULT line of post.lua.
@@ -224,8 +233,14 @@ allocated_bytes() {
         awk '/^dotnet_gc_heap_total_allocated_bytes_total/ { printf "%.0f", $2 }'
 }
 
+# Connections the fake upstream has accepted so far: a proxy that does not keep its upstream connections alive opens
+# many (over TLS, each a handshake).
+upstream_connections() { curl -fsS --max-time 5 "$fake_url/_fake/stats" | sed -nE 's/.*"connections":([0-9]+).*/\1/p'; }
+
 measure() {
     local scenario="$1" target="$2" conns="$3" line before after silo_before=0 silo_after=0 pids silos
+    local opened_before opened_after
+    opened_before="$(upstream_connections)"
     read -r -a pids <<<"$(proxy_pids "$target")"
     read -r -a silos <<<"$(silo_pids "$target")"
     before="$(cpu_ticks "${pids[@]}")"
@@ -236,22 +251,24 @@ measure() {
     after="$(cpu_ticks "${pids[@]}")"
     ((${#silos[@]} == 0)) || silo_after="$(cpu_ticks "${silos[@]}")"
     alloc_after="$(allocated_bytes "$target")"
+    opened_after="$(upstream_connections)"
     [[ -z "$alloc_before" || -z "$alloc_after" ]] || allocated=$((alloc_after - alloc_before))
     local rss=0 pid kb
     for pid in "${pids[@]}"; do kb="$(status_kb "$pid" VmRSS)"; rss=$((rss + ${kb:-0})); done
     if ((rss > ${rss_after[$target]:-0})); then rss_after[$target]=$rss; fi
     local errors=$(($(field err_connect "$line") + $(field err_read "$line") + $(field err_write "$line") +
         $(field err_status "$line") + $(field err_timeout "$line")))
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$target" "$(field requests "$line")" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$target" "$(field requests "$line")" \
         "$(field rps "$line")" "$(field p50_us "$line")" "$(field p90_us "$line")" "$(field p99_us "$line")" \
-        "$errors" "$((after - before))" "$((silo_after - silo_before))" "$allocated" >>"$results"
+        "$errors" "$((after - before))" "$((silo_after - silo_before))" "$allocated" \
+        "$((${opened_after:-0} - ${opened_before:-0}))" >>"$results"
     say "$(printf '%-7s %-9s %9s req/s  p50 %6s us  p99 %7s us  errors %s  rss %s MB' "$scenario" "$target" \
         "$(field rps "$line")" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$((rss / 1024))")"
 }
 
 fake_options() {
     curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' -d "$1" \
-        "http://127.0.0.1:$fake_port/_fake/options" || die "could not change the fake's options ($1)"
+        "$fake_url/_fake/options" || die "could not change the fake's options ($1)"
 }
 
 # ---- checks and build ----------------------------------------------------------------------------------------
@@ -284,23 +301,36 @@ key_list="$(IFS=,; echo "${keys[*]}")"
 
 # ---- processes --------------------------------------------------------------------------------------------------
 say "work dir $work"
-start_fake "$fake_port" "$key_list"
-wait_http fake "http://127.0.0.1:$fake_port/_fake/stats" 60
+fake_tls=()
+if [[ "$upstream_tls" == 1 ]]; then
+    # one self-signed certificate for 127.0.0.1, trusted by every process through the variables OpenSSL (and so .NET,
+    # nginx, curl and wrk) reads: what the run measures is the TLS hop, not a verification shortcut
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 \
+        -addext subjectAltName=IP:127.0.0.1 -keyout "$work/upstream-key.pem" -out "$work/upstream-cert.pem" 2>/dev/null ||
+        die "openssl could not make the upstream certificate"
+    export SSL_CERT_FILE="$work/upstream-cert.pem" CURL_CA_BUNDLE="$work/upstream-cert.pem"
+    fake_tls=(Kestrel__Certificates__Default__Path="$work/upstream-cert.pem" Kestrel__Certificates__Default__KeyPath="$work/upstream-key.pem")
+fi
+start_fake "$fake_port" "$key_list" "${fake_tls[@]}"
+wait_http fake "$fake_url/_fake/stats" 60
 
 mkdir -p "$work/nginx"
 nginx_user=""
 [[ "$(id -u)" == 0 ]] && nginx_user="user root;"   # as root, workers would switch to nobody and lose the temp dir
+nginx_tls=""
+[[ "$upstream_tls" != 1 ]] || nginx_tls="proxy_ssl_trusted_certificate $work/upstream-cert.pem; proxy_ssl_verify on; proxy_ssl_name 127.0.0.1; proxy_ssl_session_reuse on;"
 sed -e "s|@USER@|$nginx_user|" -e "s|@WORK@|$work|g" -e "s|@FAKE_PORT@|$fake_port|g" -e "s|@NGINX_PORT@|$nginx_port|g" \
+    -e "s|@SCHEME@|$fake_scheme|g" -e "s|@UPSTREAM_TLS@|$nginx_tls|" \
     -e "s|@KEY@|$key1|g" "$script_dir/nginx.conf.in" >"$work/nginx/nginx.conf"
 start nginx "$work/nginx" nginx -p "$work/nginx" -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" -g 'daemon off;'
 wait_http nginx "http://127.0.0.1:$nginx_port/healthz" 20
 if [[ " ${targets[*]} " == *" bare "* ]]; then
-    start bare "$work" env PORT="$bare_port" UPSTREAM="http://127.0.0.1:$fake_port" UPSTREAM_KEY="$key1" dotnet "$bare_dll"
+    start bare "$work" env PORT="$bare_port" UPSTREAM="$fake_url" UPSTREAM_KEY="$key1" dotnet "$bare_dll"
     wait_http bare "http://127.0.0.1:$bare_port/healthz" 60
 fi
 
 embedded_start_ms="$(now_ms)"
-start_embedded embedded "$embedded_port" "$embedded_silo_port" "$embedded_gateway_port" "http://127.0.0.1:$fake_port" \
+start_embedded embedded "$embedded_port" "$embedded_silo_port" "$embedded_gateway_port" "$fake_url" \
     "$key_list" "$token"
 wait_http embedded "http://127.0.0.1:$embedded_port/readyz" 90
 embedded_startup_ms=$(($(now_ms) - embedded_start_ms))
@@ -311,7 +341,7 @@ if [[ " ${targets[*]} " == *" variant "* ]]; then
     [[ -z "$variant_dll" || -f "$variant_dll" ]] || die "BENCH_VARIANT_DLL $variant_dll not found"
     variant_start_ms="$(now_ms)"
     embedded_dll="${variant_dll:-$frontend_dll}" start_embedded variant "$variant_port" "$variant_silo_port" \
-        "$variant_gateway_port" "http://127.0.0.1:$fake_port" "$key_list" "$token" "${variant_env[@]}"
+        "$variant_gateway_port" "$fake_url" "$key_list" "$token" "${variant_env[@]}"
     wait_http variant "http://127.0.0.1:$variant_port/readyz" 90
     variant_startup_ms=$(($(now_ms) - variant_start_ms))
     say "variant ($variant_label) ready in $variant_startup_ms ms"
@@ -322,7 +352,7 @@ if [[ " ${targets[*]} " == *" clients "* ]]; then
     # AUTH_TOKEN stays (/metrics is read with it); the load carries the named client's token
     printf '# the client the "clients" target is loaded as\nbench %s %s\n' "$client_token" "$client_limits" >"$work/clients.txt"
     clients_start_ms="$(now_ms)"
-    start_embedded clients "$clients_port" "$clients_silo_port" "$clients_gateway_port" "http://127.0.0.1:$fake_port" \
+    start_embedded clients "$clients_port" "$clients_silo_port" "$clients_gateway_port" "$fake_url" \
         "$key_list" "$token" CLIENTS_FILE="$work/clients.txt"
     wait_http clients "http://127.0.0.1:$clients_port/readyz" 90
     clients_startup_ms=$(($(now_ms) - clients_start_ms))
@@ -340,7 +370,7 @@ if [[ " ${targets[*]} " == *" cluster "* ]]; then
         CLUSTER_DETACH=0 CLUSTER_REDIS_PORT="$redis_port" CLUSTER_FRONTEND_PORT="$cluster_frontend_port" \
         CLUSTER_SILO_HTTP_PORT="$cluster_silo_http_port" CLUSTER_SILO_PORT="$cluster_silo_port" \
         CLUSTER_GATEWAY_PORT="$cluster_gateway_port" GEMINI_API_KEY="$key_list" AUTH_TOKEN="$token" \
-        GEMINI_BASE_URL="http://127.0.0.1:$fake_port" nice -n "$nice_level" "$repo_root/deploy/local/cluster.sh" up >"$work/cluster-up.log" 2>&1 ||
+        GEMINI_BASE_URL="$fake_url" nice -n "$nice_level" "$repo_root/deploy/local/cluster.sh" up >"$work/cluster-up.log" 2>&1 ||
         { cat "$work/cluster-up.log" >&2; die "cluster.sh up failed"; }
     cluster_up_ms=$(($(now_ms) - cluster_start_ms))
     # the frontend's first request activates the pool grain in a silo: do it before measuring anything
@@ -468,8 +498,8 @@ report="$work/report.md"
     echo
     echo "### Throughput and latency (wrk; added = target minus direct; CPU = proxy process utime+stime / requests; alloc = bytes the gateway allocated / requests)"
     echo
-    echo "| scenario | target | req/s | / direct | p50 ms | p90 ms | p99 ms | added p50 ms | added p99 ms | errors | proxy CPU us/req | silos CPU us/req | alloc B/req |"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| scenario | target | req/s | / direct | p50 ms | p90 ms | p99 ms | added p50 ms | added p99 ms | errors | proxy CPU us/req | silos CPU us/req | alloc B/req | upstream conns / 1k req |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     awk -v tck="$clk_tck" -f "$script_dir/throughput-table.awk" "$results"
     if ((${#idle_p50[@]} > 0)); then
         echo

@@ -1,5 +1,5 @@
 # The throughput table of bench/run.sh from its results.tsv (scenario target requests rps p50 p90 p99 errors proxy_ticks
-# silo_ticks alloc_bytes; latencies in us), one row per scenario and target: with several rounds (BENCH_ROUNDS), each
+# silo_ticks alloc_bytes upstream_connections; latencies in us), one row per scenario and target: with several rounds (BENCH_ROUNDS), each
 # figure is the median over the rounds, and CPU per request shows the rounds' range in brackets. Ratios and added
 # latency are against the "direct" row of the same scenario and round. Needs -v tck=CLK_TCK.
 BEGIN { FS = "\t" }
@@ -33,6 +33,7 @@ END {
             if (req > 0) add("cpu", key, f[9] * 1e6 / tck / req)
             if (t == "cluster" && req > 0) add("silo", key, f[10] * 1e6 / tck / req)
             if (f[11] != "" && req > 0) add("alloc", key, f[11] / req)
+            if (f[12] != "" && req > 0) add("conns", key, f[12] * 1000 / req)
         }
         split(key, st, SUBSEP); s = st[1]; t = st[2]
         ratio = values["ratio", key] != "" ? sprintf("%.2f", median(values["ratio", key])) : "-"
@@ -41,9 +42,10 @@ END {
         cpu = values["cpu", key] != "" ? sprintf("%.0f", median(values["cpu", key])) range(values["cpu", key]) : "-"
         silo = values["silo", key] != "" ? sprintf("%.0f", median(values["silo", key])) : "-"
         alloc = values["alloc", key] != "" ? sprintf("%.0f", median(values["alloc", key])) : "-"
+        conns = values["conns", key] != "" ? sprintf("%.2f", median(values["conns", key])) : "-"
         if (t == "direct") cpu = cpu " (upstream)"
-        printf "| %s | %s | %.0f | %s | %.2f | %.2f | %.2f | %s | %s | %d | %s | %s | %s |\n",
+        printf "| %s | %s | %.0f | %s | %.2f | %.2f | %.2f | %s | %s | %d | %s | %s | %s | %s |\n",
             s, t, median(values["rps", key]), ratio, median(values["p50", key]) / 1000, median(values["p90", key]) / 1000,
-            median(values["p99", key]) / 1000, a50, a99, median(values["errors", key]), cpu, silo, alloc
+            median(values["p99", key]) / 1000, a50, a99, median(values["errors", key]), cpu, silo, alloc, conns
     }
 }
