@@ -8,6 +8,11 @@
 # into bench/results/profile-<scenario>/ (PROFILE_OUT). Everything started is stopped on exit.
 # Needs the global tools: dotnet tool install -g dotnet-trace; dotnet tool install -g dotnet-counters.
 #
+# PROFILE_TOOL=perf samples on-CPU time only with Linux perf instead of dotnet-trace (whose thread-time profile
+# counts waiting threads too), into perf.data and top-self.txt. The frontend then runs with DOTNET_PerfMapEnabled=1
+# (JIT code symbols in /tmp/perf-PID.map) and DOTNET_EnableWriteXorExecute=0: with W^X on, the runtime maps JIT code
+# from a memfd ("doublemapper"), which perf attributes to that file, so no managed frame would have a name.
+#
 # Knobs: PROFILE_SECONDS=10  PROFILE_WARMUP=8  PROFILE_CONNECTIONS=32  PROFILE_PORT_BASE=18180
 #        PROFILE_ENV="DOTNET_gcServer=1 ..." extra environment for the frontend (to try runtime settings)
 set -euo pipefail
@@ -23,13 +28,17 @@ connections="${PROFILE_CONNECTIONS:-32}"
 port_base="${PROFILE_PORT_BASE:-18180}"
 out="${PROFILE_OUT:-$repo_root/bench/results/profile-$scenario}"
 read -r -a extra_env <<<"${PROFILE_ENV:-}"
+tool="${PROFILE_TOOL:-trace}"
+[[ "$tool" != perf ]] || extra_env+=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
 fake_port=$((port_base + 1))
 frontend_port=$((port_base + 3))
 key=AIzaProfile01-0123456789abcdefghijklmn
 token=profile-client-token
 
-for tool in wrk curl dotnet-trace dotnet-counters; do
-    command -v "$tool" >/dev/null || { echo "profile: $tool not found" >&2; exit 1; }
+needed=(wrk curl dotnet-trace dotnet-counters)
+[[ "$tool" != perf ]] || needed=(wrk curl perf)
+for command in "${needed[@]}"; do
+    command -v "$command" >/dev/null || { echo "profile: $command not found" >&2; exit 1; }
 done
 mkdir -p "$out"
 work="$out" # the processes' logs go with the profile
@@ -59,6 +68,14 @@ wrk -t 2 -c "$connections" -d "${warmup}s" -s "$script_dir/wrk/post.lua" "$url" 
 wrk -t 2 -c "$connections" -d "$((2 * seconds + 4))s" -s "$script_dir/wrk/post.lua" "$url" >"$out/wrk.txt" &
 load=$!
 sleep 1
+if [[ "$tool" == perf ]]; then
+    perf record -F 999 -g -p "$frontend" -o "$out/perf.data" -- sleep "$seconds" >/dev/null 2>&1 || echo "profile: perf failed" >&2
+    wait "$load"
+    grep BENCH_RESULT "$out/wrk.txt" | sed 's/^/measured: /'
+    perf report -i "$out/perf.data" --no-children --sort symbol --stdio -g none 2>/dev/null | grep '%' | head -n 80 >"$out/top-self.txt" || true
+    echo "profile: results in $out (perf.data, top-self.txt)"
+    exit 0
+fi
 dotnet-counters collect -p "$frontend" --counters System.Runtime --format csv -o "$out/counters.csv" \
     --duration "00:00:$(printf '%02d' "$seconds")" >/dev/null 2>&1 || echo "profile: dotnet-counters failed" >&2
 dotnet-trace collect -p "$frontend" --profile dotnet-sampled-thread-time -o "$out/trace.nettrace" \
