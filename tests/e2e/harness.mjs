@@ -1,6 +1,7 @@
 // Starts the fake Gemini upstream and the product (as the README runs it) for one test file, and stops both after.
 // Assumes `dotnet build gemini-party.slnx` has run: nothing is built here.
 import { spawn } from 'node:child_process';
+import { request as httpRequest, createServer as createHttpServer } from 'node:http';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,8 @@ import { randomUUID } from 'node:crypto';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const fakeDll = join(root, 'tests/FakeGemini/bin/Debug/net10.0/FakeGemini.dll');
 const productDll = join(root, 'src/Frontend/bin/Debug/net10.0/GeminiParty.Frontend.dll');
+const siloDll = join(root, 'src/Silo/bin/Debug/net10.0/GeminiParty.Silo.dll');
+const redisServer = '/usr/bin/redis-server';
 
 const START_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -96,6 +99,85 @@ export async function startEnvironment({ keys = POOL_KEYS, settings = {} } = {})
     return { gateway, token: CLIENT_TOKEN, keys, fake: fakeControl(fakeUrl), stop };
   } catch (error) {
     const logs = started.map((child) => `--- ${child.name} output ---\n${child.output()}`).join('\n');
+    await Promise.all(started.map((child) => child.stop()));
+    rmSync(workDir, { recursive: true, force: true });
+    error.message += `\n${logs}`;
+    throw error;
+  }
+}
+
+/**
+ * A cluster as Kubernetes runs it, on this machine: the fake upstream, redis-server, two silos and two frontends
+ * (Orleans clients), behind a round-robin proxy that sends each request to the other frontend than the last, as a
+ * load balancer without affinity does. Returns what startEnvironment returns, `gateway` being the proxy, plus
+ * `routed`: the frontend (0 or 1), method and path of every request the proxy passed on.
+ */
+export async function startCluster({ keys = POOL_KEYS, settings = {} } = {}) {
+  for (const [file, what] of [[fakeDll, 'the fake upstream'], [productDll, 'the frontend'], [siloDll, 'the silo'], [redisServer, 'redis-server (apt-get install redis-server)']]) {
+    if (!existsSync(file)) {
+      throw new Error(`${file} (${what}) is missing: run \`dotnet build gemini-party.slnx\` in ${root} first.`);
+    }
+  }
+  const started = [];
+  const workDir = mkdtempSync(join(tmpdir(), 'gemini-party-e2e-cluster-'));
+  let proxy;
+  try {
+    const fakeProcess = launch('fake', 'dotnet', [fakeDll, '--urls', 'http://127.0.0.1:0'], { FAKE_GEMINI_KEYS: keys.join(',') }, root);
+    started.push(fakeProcess);
+    const fakeUrl = await fakeProcess.waitForLine(/FakeGemini listening on (http:\/\/\S+)/, START_TIMEOUT_MS);
+
+    const [redisPort, proxyPort, ...ports] = await freePorts(2 + 2 * 3 + 2);
+    const redis = launch('redis', redisServer, ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {}, workDir);
+    started.push(redis);
+    await redis.waitForLine(/(Ready to accept connections)/, START_TIMEOUT_MS);
+
+    const common = {
+      MAX_WAIT: '0',
+      ...settings,
+      REDIS_CONNECTION_STRING: `127.0.0.1:${redisPort}`,
+      ORLEANS_CLUSTER_ID: `e2e-${randomUUID().slice(0, 8)}`,
+      ORLEANS_ADVERTISED_IP: '127.0.0.1',
+      GEMINI_API_KEY: keys.join(','),
+      AUTH_TOKEN: CLIENT_TOKEN,
+      GEMINI_BASE_URL: fakeUrl,
+      DOTNET_NOLOGO: '1',
+    };
+    const silos = [0, 1].map((i) => launch(`silo-${i}`, 'dotnet', [siloDll], {
+      ...common, PORT: String(ports[3 * i]), ORLEANS_SILO_PORT: String(ports[3 * i + 1]), ORLEANS_GATEWAY_PORT: String(ports[3 * i + 2]),
+    }, workDir));
+    started.push(...silos);
+    await Promise.all(silos.map((silo, i) => waitUntilReady(silo, `http://127.0.0.1:${ports[3 * i]}/readyz`)));
+    const frontendPorts = ports.slice(6, 8);
+    const frontends = frontendPorts.map((port, i) => launch(`frontend-${i}`, 'dotnet', [productDll], { ...common, PORT: String(port) }, workDir));
+    started.push(...frontends);
+    await Promise.all(frontends.map((frontend, i) => waitUntilReady(frontend, `http://127.0.0.1:${frontendPorts[i]}/readyz`)));
+
+    const routed = [];
+    let next = 0;
+    proxy = createHttpServer((incoming, outgoing) => {
+      const frontend = next++ % frontendPorts.length;
+      routed.push({ frontend, method: incoming.method, path: incoming.url });
+      const forwarded = httpRequest({ host: '127.0.0.1', port: frontendPorts[frontend], method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
+        outgoing.writeHead(answer.statusCode, answer.rawHeaders);
+        answer.pipe(outgoing);
+      });
+      forwarded.once('error', (error) => outgoing.destroy(error));
+      incoming.pipe(forwarded);
+    });
+    await new Promise((resolveListen) => proxy.listen(proxyPort, '127.0.0.1', resolveListen));
+
+    const stop = async () => {
+      await new Promise((r) => proxy.close(r));
+      // frontends first, then silos, then Redis: as a rolling shutdown would
+      for (const group of [frontends, silos, [redis], [fakeProcess]]) {
+        await Promise.all(group.map((child) => child.stop()));
+      }
+      rmSync(workDir, { recursive: true, force: true });
+    };
+    return { gateway: `http://127.0.0.1:${proxyPort}`, token: CLIENT_TOKEN, keys, fake: fakeControl(fakeUrl), routed, stop };
+  } catch (error) {
+    const logs = started.map((child) => `--- ${child.name} output ---\n${child.output()}`).join('\n');
+    proxy?.close();
     await Promise.all(started.map((child) => child.stop()));
     rmSync(workDir, { recursive: true, force: true });
     error.message += `\n${logs}`;
@@ -218,7 +300,7 @@ async function waitUntilReady(product, url) {
   let last = 'no answer';
   while (Date.now() < deadline) {
     if (product.exited()) {
-      throw new Error(`the product exited before it was ready (${JSON.stringify(product.exited())})`);
+      throw new Error(`${product.name} exited before it was ready (${JSON.stringify(product.exited())})`);
     }
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });

@@ -1,24 +1,17 @@
 // Resources through the gateway with Google's own SDK: a multi-chunk upload, then the file, a cache built from it, a
 // batch and a video operation, each used through the gateway and each landing on the key that made it (checked at the
 // fake, which refuses any other key with 403 and no key reason). Runs under API_PREFIX, so the rewritten upload URL
-// must carry the prefix.
+// must carry the prefix. Runs twice: against the embedded gateway, and against a cluster (Redis, two silos, two
+// frontends) behind a round-robin proxy, so that one upload's chunks and a resource's later uses cross frontends.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GoogleGenAI, createPartFromUri } from '@google/genai';
-import { assertOnlyPoolKeys, freshModel, startEnvironment } from './harness.mjs';
+import { assertOnlyPoolKeys, freshModel, startCluster, startEnvironment } from './harness.mjs';
 
 let env;
-
-before(async () => {
-  env = await startEnvironment({ settings: { API_PREFIX: '/gp' } });
-}, { timeout: 120_000 });
-
-after(async () => {
-  await env?.stop();
-}, { timeout: 30_000 });
 
 function genai() {
   return new GoogleGenAI({ apiKey: env.token, httpOptions: { baseUrl: `${env.gateway}/gp`, timeout: 60_000 } });
@@ -35,7 +28,16 @@ async function keysFor(model) {
   return (await env.fake.requests()).filter((r) => r.model === model).map((r) => r.apiKey);
 }
 
-describe('resources with the Google GenAI SDK', { timeout: 120_000 }, () => {
+for (const [mode, start] of [['embedded', startEnvironment], ['cluster: 2 frontends behind a round-robin proxy', startCluster]]) {
+describe(`resources with the Google GenAI SDK (${mode})`, { timeout: 180_000 }, () => {
+  before(async () => {
+    env = await start({ settings: { API_PREFIX: '/gp' } });
+  }, { timeout: 180_000 });
+
+  after(async () => {
+    await env?.stop();
+  }, { timeout: 60_000 });
+
   it('a file uploaded in chunks, a cache from it, and generates with both all land on the key that made the file', async () => {
     const ai = genai();
     const bytes = Buffer.alloc(9 * 1024 * 1024 + 123, 'a'); // two of the SDK's 8 MiB chunks
@@ -48,6 +50,12 @@ describe('resources with the Google GenAI SDK', { timeout: 120_000 }, () => {
     assert.equal(chunks.length, 2);
     const owner = chunks[0].apiKey;
     assert.ok(uploads.every((r) => r.apiKey === owner)); // the start and both chunks
+    if (env.routed) {
+      // through the cluster: the start and the two chunks went through both frontends, and still made one upload
+      const frontends = env.routed.filter((r) => r.path.startsWith('/gp/upload/v1beta/files')).map((r) => r.frontend);
+      assert.equal(frontends.length, 3);
+      assert.equal(new Set(frontends).size, 2);
+    }
 
     const model = freshModel();
     for (let i = 0; i < 4; i++) {
@@ -58,6 +66,9 @@ describe('resources with the Google GenAI SDK', { timeout: 120_000 }, () => {
       assert.ok(response.text.length > 0);
     }
     assert.deepEqual(await keysFor(model), [owner, owner, owner, owner]);
+    if (env.routed) {
+      assert.equal(new Set(env.routed.filter((r) => r.path.includes(`models/${model}:`)).map((r) => r.frontend)).size, 2);
+    }
 
     const got = await ai.files.get({ name: file.name });
     assert.equal(got.name, file.name);
@@ -175,3 +186,4 @@ describe('resources with the Google GenAI SDK', { timeout: 120_000 }, () => {
     assert.deepEqual([...new Set(used)], [owner]);
   });
 });
+}
