@@ -24,8 +24,9 @@ public sealed class CapacityWaitTests(CapacityWaitFrontendFixture gateway) : ICl
     [Fact]
     public async Task Requests_wait_for_a_cooling_key_and_are_served_when_it_returns_sending_nothing_upstream_before()
     {
-        var model = await AllKeysCoolingAsync();
+        // taken before the keys start cooling, so that a slow cooling request cannot make the wait look shorter
         var cooledAt = Stopwatch.GetTimestamp();
+        var model = await AllKeysCoolingAsync();
         var upstreamBefore = gateway.KeysSeenFor(model).Length;
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
