@@ -18,6 +18,12 @@ public sealed class ModelCounters
     [Id(10)] public long CandidatesTokens { get; set; }
     [Id(11)] public long TotalTokens { get; set; }
 
+    /// <summary>
+    /// Requests naming a resource of this key that waited for it to come back from a cooldown for the model
+    /// (MAX_AFFINITY_WAIT). Not attempts: the attempt after the wait is counted as any other.
+    /// </summary>
+    [Id(12)] public long AffinityWaits { get; set; }
+
     public void Count(UpstreamOutcome outcome)
     {
         switch (outcome)
@@ -52,6 +58,7 @@ public sealed class ModelCounters
         PromptTokens += delta.PromptTokens;
         CandidatesTokens += delta.CandidatesTokens;
         TotalTokens += delta.TotalTokens;
+        AffinityWaits += delta.AffinityWaits;
         if (delta.LastUsed > LastUsed || LastUsed is null)
         {
             LastUsed = delta.LastUsed ?? LastUsed;

@@ -317,6 +317,14 @@ public sealed partial class KeyPoolGrain(
                 (benched ??= []).Add(BenchAfterTransientsAsync(slot, model, now));
             }
         }
+        foreach (var wait in batch.Waits ?? [])
+        {
+            if (_byFingerprint.TryGetValue(wait.Fingerprint, out var index))
+            {
+                // the owner cooled for the model, so the pool knows its name; anything else is bucketed as reports are
+                _slots[index].CountAffinityWait(_known.Contains(wait.Model) ? wait.Model : KnownModels.Unknown);
+            }
+        }
         return benched is null ? Task.CompletedTask : Task.WhenAll(benched);
     }
 

@@ -50,6 +50,13 @@ internal sealed class KeySlot(KeyAlias alias, KeyAttributes attributes)
         }
     }
 
+    /// <summary>Counts a request that waited for this key to come back for <paramref name="model"/> (it owns the request's resources).</summary>
+    public void CountAffinityWait(string model)
+    {
+        CountersFor(Lifetime, model).AffinityWaits++;
+        CountersFor(Pending, model).AffinityWaits++;
+    }
+
     /// <summary>Adds stored counters to the lifetime totals shown (on activation).</summary>
     public void AddLifetime(string model, ModelCounters counters) => CountersFor(Lifetime, model).Add(counters);
 

@@ -1,10 +1,12 @@
 using System.Text;
+using GeminiParty.FakeGemini;
 
 namespace GeminiParty.Cluster.Tests;
 
 /// <summary>
 /// Resources across two frontends: an upload whose chunks alternate between them reaches one upstream session and
-/// key, and a file made through one frontend is used through the other on the key that made it; lists merge.
+/// key, and a file made through one frontend is used through the other on the key that made it; lists merge; waits
+/// for a cooling owner seen by either frontend are counted under the owner, once each, in the status of both.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class ResourceClusterTests(ClusterFixture cluster)
@@ -38,4 +40,35 @@ public sealed class ResourceClusterTests(ClusterFixture cluster)
         var counted = await cluster.StatusAsync(0, Cancel);
         Assert.True(counted.Key(owner).GetProperty("resources").GetProperty("files").GetInt32() >= 1, counted.Key(owner).ToString());
     }
+
+    [Fact]
+    public async Task Waits_for_a_cooling_owner_through_either_frontend_are_counted_once_each_under_it_in_both_statuses()
+    {
+        var (name, _) = await cluster.UploadAsync(Encoding.UTF8.GetBytes("a file to wait for"), 4096, start: 0, chunkFrontends: [0], Cancel);
+        var model = ClusterFixture.NewModel();
+        Assert.Equal(200, await cluster.GenerateWithFileAsync(0, model, name, Cancel));
+        var owner = Assert.Single(cluster.KeysSeenFor(model));
+
+        // the owner answers 429 with a 1 s retry delay: the request waits for it and succeeds; once through each frontend
+        for (var frontend = 0; frontend < 2; frontend++)
+        {
+            cluster.Upstream.SetFault(cluster.Keys[owner], FakeFault.RateLimitPerMinute(retryDelaySeconds: 1), times: 1);
+            Assert.Equal(200, await cluster.GenerateWithFileAsync(frontend, model, name, Cancel));
+        }
+
+        Assert.All(cluster.KeysSeenFor(model), key => Assert.Equal(owner, key));
+        for (var frontend = 0; frontend < 2; frontend++)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(15);
+            long waits;
+            while ((waits = WaitsFor(await cluster.StatusAsync(frontend, Cancel), owner, model)) < 2 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100, Cancel);
+            }
+            Assert.Equal(2, waits);
+        }
+    }
+
+    private static long WaitsFor(System.Text.Json.JsonElement status, int key, string model) =>
+        status.Key(key).GetProperty("models").TryGetProperty(model, out var counters) ? counters.GetProperty("affinityWaits").GetInt64() : 0;
 }

@@ -133,6 +133,7 @@ public sealed class ResourceAffinityTests(FrontendFixture gateway) : IDisposable
             Assert.Equal(200, (int)first.StatusCode);
         }
         var owner = gateway.KeysSeenFor(model).Single();
+        var waitsBefore = AffinityWaits(await gateway.RotationStatusAsync(), owner);
 
         gateway.Upstream.SetFault(Keys[owner], FakeFault.RateLimitPerMinute(1), times: 1);
         using (var waited = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GenerateWith($$$"""{"fileData":{"fileUri":"{{{name}}}"}}""")))
@@ -140,6 +141,12 @@ public sealed class ResourceAffinityTests(FrontendFixture gateway) : IDisposable
             Assert.Equal(200, (int)waited.StatusCode); // the owner's 1 s cooldown was waited out
         }
         Assert.Equal([owner, owner, owner], gateway.KeysSeenFor(model));
+
+        // the wait shows in /rotation-status under the owner, for the model, once (the pool has it within a report batch)
+        var counted = await gateway.RotationStatusWhenAsync(status => AffinityWaits(status, owner) > waitsBefore);
+        Assert.Equal(waitsBefore + 1, AffinityWaits(counted, owner));
+        Assert.Equal(1, counted.KeyStatus(owner).GetProperty("models").GetProperty(model).GetProperty("affinityWaits").GetInt64());
+        Assert.True(counted.GetProperty("data").GetProperty("summary").GetProperty("resources").GetProperty("affinityWaits").GetInt64() >= 1);
 
         gateway.Upstream.SetFault(Keys[owner], FakeFault.RateLimitPerMinute(120), times: 1);
         using (var refused = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", GenerateWith($$$"""{"fileData":{"fileUri":"{{{name}}}"}}""")))
@@ -188,6 +195,9 @@ public sealed class ResourceAffinityTests(FrontendFixture gateway) : IDisposable
             Assert.Equal(JsonValueKind.Null, status.KeyStatus(i).GetProperty("invalid").ValueKind);
         }
     }
+
+    private static long AffinityWaits(JsonElement status, int key) =>
+        status.KeyStatus(key).GetProperty("resources").GetProperty("affinityWaits").GetInt64();
 
     [Fact]
     public async Task Resources_of_two_keys_in_one_request_are_refused_with_both_named()

@@ -275,6 +275,26 @@ public sealed class KeyPoolGrainTests(PoolClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Affinity_waits_ride_in_report_batches_counted_once_under_the_owning_key_and_kept_across_activations()
+    {
+        var pool = fixture.Grains.GetGrain<IKeyPoolGrain>(Guid.NewGuid().ToString("N"));
+        var owner = fixture.Aliases[2];
+        await pool.PenalizeAsync(new AttemptReport(owner, Flash, UpstreamOutcome.RateLimited, TimeSpan.FromSeconds(1), "429 rate limited"));
+        var frontend = Guid.NewGuid();
+        AffinityWait[] waits = [new(owner.Fingerprint, Flash), new(owner.Fingerprint, Flash)];
+
+        await pool.RecordAsync(new ReportBatch(frontend, 1, [], waits));
+        await pool.RecordAsync(new ReportBatch(frontend, 1, [], waits)); // the same batch again
+        await pool.RecordAsync(new ReportBatch(Guid.NewGuid(), 1, [], [new(owner.Fingerprint, Flash)])); // another frontend's
+        await fixture.Cluster.DeactivateAsync(((GrainReference)pool).GrainId);
+        var status = await pool.GetStatusAsync();
+
+        Assert.Equal(3, status.Keys[2].Lifetime[Flash].AffinityWaits);
+        Assert.Equal(1, status.Keys[2].Lifetime[Flash].Attempts); // the 429: a wait is not an attempt
+        Assert.All(status.Keys.Where(key => key.Key != owner), key => Assert.Equal(0, key.Lifetime.GetValueOrDefault(Flash)?.AffinityWaits ?? 0));
+    }
+
+    [Fact]
     public async Task Success_and_client_errors_change_no_key_state_but_are_counted()
     {
         var pool = fixture.NewPool();

@@ -141,9 +141,22 @@ public sealed class StatusPageTests(StatusPageFixture gateway) : IClassFixture<S
 
         await LogInAsync(page, StatusPageFixture.Token);
 
-        await Assertions.Expect(Row(page, owner).Locator("td.resources")).ToHaveTextAsync("1 caches");
+        await Assertions.Expect(Row(page, owner).Locator("td.resources .resource-counts")).ToHaveTextAsync("1 caches");
         await Assertions.Expect(Row(page, (owner + 1) % StatusPageFixture.Keys.Length).Locator("td.resources")).ToHaveTextAsync("none");
         await Assertions.Expect(page.Locator(".card[data-card='Live resources'] b")).ToHaveTextAsync("1");
+        await Assertions.Expect(Row(page, owner).Locator(".affinity-waits")).ToHaveCountAsync(0);
+
+        // the owner cools for a second under a request using the cache: the request waits for it, and the row says so
+        gateway.Upstream.SetFault(StatusPageFixture.Keys[owner], FakeFault.RateLimitPerMinute(1), times: 1);
+        var model = "gemini-page-" + Guid.NewGuid().ToString("N")[..8];
+        using var generate = new StringContent($$$"""{"cachedContent":"{{{cache}}}","contents":[{"role":"user","parts":[{"text":"and now?"}]}]}""",
+            Encoding.UTF8, "application/json");
+        using var waited = await gateway.Client.PostAsync($"/v1beta/models/{model}:generateContent", generate, ct);
+        Assert.Equal(200, (int)waited.StatusCode);
+
+        await Assertions.Expect(Row(page, owner).Locator(".affinity-waits")).ToHaveTextAsync("1 affinity wait",
+            new LocatorAssertionsToHaveTextOptions { Timeout = 15_000 }); // at the page's next refresh
+        await Assertions.Expect(Row(page, (owner + 1) % StatusPageFixture.Keys.Length).Locator(".affinity-waits")).ToHaveCountAsync(0);
         await page.CloseAsync();
     }
 

@@ -142,7 +142,7 @@ public static class RotationStatusApi
                 }),
                 invalid = key.Invalid is { } mark ? new { reason = mark.Reason, since = mark.Since } : null,
                 liveSessions = key.LiveSessions,
-                resources = resources is null ? null : ResourcesView(held),
+                resources = resources is null ? null : ResourcesView(held, totals.AffinityWaits),
                 disabled = key.Disabled is { } off ? new { by = off.By, since = off.Since } : null,
                 removed = key.Removed,
                 attributes = Attributes(key.Attributes),
@@ -184,7 +184,7 @@ public static class RotationStatusApi
                     windowStart = status.WindowStart,
                     totals = Totals(everything),
                     liveSessions,
-                    resources = resources is null ? null : ResourcesView(new ResourceCounts(liveResources)),
+                    resources = resources is null ? null : ResourcesView(new ResourceCounts(liveResources), everything.AffinityWaits),
                     waiting = status.Waiting?.Values.Sum() ?? 0,
                 },
                 // requests in each model's line now, over every frontend (MAX_WAIT); models with none are left out
@@ -220,9 +220,10 @@ public static class RotationStatusApi
 
     /// <summary>
     /// Live resources (files, caches, batches, operations, File Search stores) a key made through the gateway and that
-    /// have not expired: only that key can reach them, so a key holding some matters before removing it.
+    /// have not expired: only that key can reach them, so a key holding some matters before removing it. Beside them, the
+    /// requests naming one that waited for the key to come back from a cooldown (MAX_AFFINITY_WAIT), over every frontend.
     /// </summary>
-    private static object ResourcesView(ResourceCounts counts) => new
+    private static object ResourcesView(ResourceCounts counts, long affinityWaits) => new
     {
         total = counts.Total,
         files = counts.Of("files"),
@@ -230,6 +231,7 @@ public static class RotationStatusApi
         batches = counts.Of("batches"),
         operations = counts.Of("operations"),
         fileSearchStores = counts.Of("fileSearchStores"),
+        affinityWaits,
     };
 
     /// <summary>Counters grouped the way people read them: requests, successes, failures by class, tokens.</summary>

@@ -4,7 +4,8 @@ namespace GeminiParty.Frontend.Forwarding;
 
 /// <summary>
 /// Carries outcomes that change no key state (successes above all) to the pool in batches: one grain call every
-/// <see cref="FlushInterval"/> instead of one per request. Penalties do not come here: they are awaited.
+/// <see cref="FlushInterval"/> instead of one per request. Penalties do not come here: they are awaited. Affinity waits
+/// ride in the same batches, so the pool counts them per key, once, whichever frontend saw them.
 /// </summary>
 /// <remarks>
 /// A batch is sent until the pool acknowledges it, one batch at a time and numbered, so the pool counts it once: when
@@ -22,11 +23,15 @@ public sealed partial class AttemptReporter(KeyPoolReference pool, TimeProvider 
     private const int MaxQueued = 200_000;
 
     private readonly ConcurrentQueue<AttemptReport> _pending = new();
+    private readonly ConcurrentQueue<AffinityWait> _waits = new();
     private readonly Guid _sender = Guid.NewGuid();
     private long _sequence;
     private ReportBatch? _unacknowledged;
 
     public void Report(AttemptReport report) => _pending.Enqueue(report);
+
+    /// <summary>A request naming a resource of the key <paramref name="fingerprint"/> started waiting for it to come back for <paramref name="model"/>.</summary>
+    public void ReportAffinityWait(string fingerprint, string model) => _waits.Enqueue(new AffinityWait(fingerprint, model));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -66,22 +71,32 @@ public sealed partial class AttemptReporter(KeyPoolReference pool, TimeProvider 
 
     private ReportBatch? NextBatch()
     {
-        if (_pending.IsEmpty)
+        if (_pending.IsEmpty && _waits.IsEmpty)
         {
             return null;
         }
-        var reports = new List<AttemptReport>(Math.Min(_pending.Count, MaxBatch));
-        while (reports.Count < MaxBatch && _pending.TryDequeue(out var report))
+        var reports = Take(_pending);
+        return new ReportBatch(_sender, ++_sequence, reports, _waits.IsEmpty ? null : Take(_waits));
+    }
+
+    private static T[] Take<T>(ConcurrentQueue<T> queue)
+    {
+        var taken = new List<T>(Math.Min(queue.Count, MaxBatch));
+        while (taken.Count < MaxBatch && queue.TryDequeue(out var item))
         {
-            reports.Add(report);
+            taken.Add(item);
         }
-        return new ReportBatch(_sender, ++_sequence, [.. reports]);
+        return [.. taken];
     }
 
     private void DropOverflow()
     {
         var dropped = 0;
         while (_pending.Count > MaxQueued && _pending.TryDequeue(out _))
+        {
+            dropped++;
+        }
+        while (_waits.Count > MaxQueued && _waits.TryDequeue(out _))
         {
             dropped++;
         }

@@ -441,7 +441,7 @@ public sealed partial class UpstreamForwarder(
             }
             if (!waited)
             {
-                metrics.AffinityWaited(call.Model, fingerprint); // once per request, however many times it looks again
+                reporter.ReportAffinityWait(fingerprint, call.Model); // once per request, however many times it looks again
                 waited = true;
             }
             // a timer may fire a little before the cooldown's end by the pool's clock: look again no sooner than this

@@ -45,7 +45,6 @@ public sealed class FrontendMetrics
     private readonly UpDownCounter<long> _waiting;
     private readonly Histogram<double> _waitDuration;
     private readonly Counter<long> _waitsRefused;
-    private readonly Counter<long> _affinityWaits;
     private readonly Counter<long> _fallbacks;
     private readonly Counter<long> _affinityRefusals;
 
@@ -89,8 +88,6 @@ public sealed class FrontendMetrics
             "Requests that found their model's line in the pool full (MAX_WAITING, over every frontend) and got 429 at once (or went to the next model of their chain), by model.");
         _fallbacks = meter.CreateCounter<long>("gemini_party.fallbacks", "{request}",
             "Requests sent for the next model of their MODEL_FALLBACKS chain because every key of theirs cooled past their wait, by model and fallback.");
-        _affinityWaits = meter.CreateCounter<long>("gemini_party.affinity.waits", "{request}",
-            "Requests naming a resource that waited for its owning key to come back from a cooldown (within MAX_AFFINITY_WAIT), by model and owning key.");
         _affinityRefusals = meter.CreateCounter<long>("gemini_party.affinity.refusals", "{request}",
             "Requests naming a resource whose owning key could not serve, by owning key: owner_cooling (429) or owner_unusable (invalid or removed).");
         meter.CreateObservableGauge("gemini_party.keys.usable", gauges.UsableKeys, "{key}",
@@ -103,6 +100,8 @@ public sealed class FrontendMetrics
             "Live resources each key made through the gateway and only it can reach, by key and collection (files, cachedContents, batches, operations, fileSearchStores), from the same refresh as the key gauges.");
         meter.CreateObservableGauge("gemini_party.cluster.silos", gauges.Silos, "{silo}",
             "Silos in the cluster's membership by status (active, joining, shutting_down, stopping, dead; dead ones stay listed for an hour).");
+        meter.CreateObservableCounter("gemini_party.affinity.waits", gauges.AffinityWaits, "{request}",
+            "Requests naming a resource that waited for its owning key to come back from a cooldown (within MAX_AFFINITY_WAIT), by owning key and model: the pool's totals over every frontend, persisted with the keys, as /rotation-status shows them.");
         meter.CreateObservableCounter("gemini_party.key_probes", gauges.Probes, "{probe}",
             "Health probes of keys the cluster ran (each key probed by one silo, so every frontend shows the same totals), by result: passed, failed.");
     }
@@ -177,9 +176,6 @@ public sealed class FrontendMetrics
     public void LeaseWaited(string model) => _leaseWaits.Add(1, new TagList { { "model", Model(model) } });
 
     /// <param name="owner">The fingerprint of the key that made the resource (labelled by its index, as every key metric).</param>
-    public void AffinityWaited(string model, string owner) =>
-        _affinityWaits.Add(1, new TagList { { "model", Model(model) }, { "key", OwnerLabel(owner) } });
-
     public void AffinityRefused(string reason, string owner) =>
         _affinityRefusals.Add(1, new TagList { { "reason", reason }, { "key", OwnerLabel(owner) } });
 

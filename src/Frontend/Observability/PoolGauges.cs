@@ -54,6 +54,9 @@ public sealed partial class PoolGauges(KeyPoolReference pool, ClusterMembership 
     /// <summary>Key probes the cluster ran (the pool's totals, persisted with the keys), by result.</summary>
     public IEnumerable<Measurement<long>> Probes() => _snapshot?.Probes ?? [];
 
+    /// <summary>Affinity waits per key (not removed) and model, the pool's totals, from the same snapshot.</summary>
+    public IEnumerable<Measurement<long>> AffinityWaits() => _snapshot?.AffinityWaits ?? [];
+
     /// <summary>Live resources per key (not removed) and collection, from the same refresh.</summary>
     public IEnumerable<Measurement<int>> Resources() => _resources;
 
@@ -92,6 +95,7 @@ public sealed partial class PoolGauges(KeyPoolReference pool, ClusterMembership 
         var cooling = new Dictionary<string, int>(StringComparer.Ordinal);
         int invalid = 0, coolingKeys = 0, disabled = 0, removed = 0;
         long passed = 0, failed = 0;
+        var affinityWaits = new List<Measurement<long>>();
         foreach (var key in status.Keys)
         {
             passed += key.Probe?.Passed ?? 0;
@@ -104,6 +108,15 @@ public sealed partial class PoolGauges(KeyPoolReference pool, ClusterMembership 
             {
                 removed++;
                 continue;
+            }
+            foreach (var (model, counters) in key.Lifetime)
+            {
+                if (counters.AffinityWaits > 0)
+                {
+                    affinityWaits.Add(new Measurement<long>(counters.AffinityWaits,
+                        new KeyValuePair<string, object?>("key", key.Key.Index.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                        new KeyValuePair<string, object?>("model", model)));
+                }
             }
             if (key.Disabled is not null)
             {
@@ -142,11 +155,12 @@ public sealed partial class PoolGauges(KeyPoolReference pool, ClusterMembership 
             // a model whose line emptied shows 0 while it has counters, rather than vanishing from the series
             cooling.Keys.Concat(status.Waiting?.Keys ?? []).Distinct(StringComparer.Ordinal)
                 .Select(model => new Measurement<int>(status.Waiting?.GetValueOrDefault(model) ?? 0, new KeyValuePair<string, object?>("model", model)))
-                .ToArray());
+                .ToArray(),
+            [.. affinityWaits]);
     }
 
     internal sealed record Snapshot(DateTimeOffset At, Measurement<int>[] Usable, Measurement<int>[] ByState, Measurement<long>[] Probes,
-        Measurement<int>[] Waiting);
+        Measurement<int>[] Waiting, Measurement<long>[] AffinityWaits);
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Could not read the pool status for the key gauges; /metrics shows the last one")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception);
