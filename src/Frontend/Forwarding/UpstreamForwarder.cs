@@ -30,6 +30,7 @@ public sealed partial class UpstreamForwarder(
     CapacityWaits waits,
     ModelFallbacks fallbacks,
     ResourceAffinity affinity,
+    ErrorAnswers answers,
     ILogger<UpstreamForwarder> logger)
 {
     private static readonly TimeSpan TransientBackoff = TimeSpan.FromMilliseconds(100);
@@ -80,8 +81,7 @@ public sealed partial class UpstreamForwarder(
         var owner = call.Resources.Fingerprint;
         if (call.Resources.Conflict is { } conflict)
         {
-            relayed = await call.Surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
-                $"This request names resources made with different upstream keys ({conflict}); a request can only use resources of one key. Re-create them in one place, or send them in separate requests.");
+            relayed = await answers.ResourceConflictAsync(context, call, conflict);
             Complete(context, call, alias, attempts, started, relayed);
             return;
         }
@@ -164,7 +164,7 @@ public sealed partial class UpstreamForwarder(
             }
             if (lease.Key is null)
             {
-                relayed = await WriteExhaustedAsync(context, call, lease, last);
+                relayed = await answers.NoKeyAsync(context, call, lease, last);
                 Complete(context, call, alias, attempts, started, relayed);
                 return;
             }
@@ -174,8 +174,7 @@ public sealed partial class UpstreamForwarder(
                 LogKeyNotHeld(logger, alias.Index, alias.Fingerprint);
                 if (owner is not null)
                 {
-                    relayed = await call.Surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
-                        $"This gateway process does not hold the upstream key that made {call.Resources.Describe()}; retry shortly.", TimeSpan.FromSeconds(1));
+                    relayed = await answers.OwnerKeyNotHeldAsync(context, call);
                     Complete(context, call, alias, attempts, started, relayed);
                     return;
                 }
@@ -216,8 +215,7 @@ public sealed partial class UpstreamForwarder(
                 }
             }
         }
-        // the attempts ran out: on rate-limited keys say when to come back, as the all-cooling answer does
-        relayed = await WriteUpstreamErrorAsync(context, call, last!, RetryAfterOf(last!));
+        relayed = await answers.AttemptsRanOutAsync(context, call, last!);
         Complete(context, call, alias, attempts, started, relayed);
     }
 
@@ -232,14 +230,6 @@ public sealed partial class UpstreamForwarder(
         var relayed = await ClusterUnreachable.AnswerAsync(context, call.Surface, "The key pool");
         Complete(context, call, alias, attempts, started, relayed);
     }
-
-    /// <summary>When a client that got this failure as its answer may try again: a 429's delay, or the daily reset.</summary>
-    private TimeSpan? RetryAfterOf(UpstreamFailure failure) => failure switch
-    {
-        { Status: not StatusCodes.Status429TooManyRequests } => null,
-        { Classification.Outcome: UpstreamOutcome.DailyQuotaExhausted } => QuotaReset.NextPacificMidnight(time.GetUtcNow()) - time.GetUtcNow(),
-        _ => failure.Classification.RetryDelay,
-    };
 
     /// <summary>The request's one log line and its metrics.</summary>
     private void Complete(HttpContext context, UpstreamCall call, KeyAlias? alias, int attempts, long started, long responseBytes)
@@ -317,7 +307,7 @@ public sealed partial class UpstreamForwarder(
         if (!classification.Outcome.IsRetryable())
         {
             reporter.Report(report);
-            return (null, await WriteUpstreamErrorAsync(context, call, failure, retryAfter: null));
+            return (null, await answers.FailureAsync(context, call, failure, retryAfter: null));
         }
         LogAttemptFailed(logger, alias.Index, call.Model, status, classification.Reason);
         if (classification.Outcome.ChangesKeyState())
@@ -420,13 +410,10 @@ public sealed partial class UpstreamForwarder(
             {
                 return new LeasedKey(lease.Keys[0]);
             }
-            var resources = call.Resources.Describe();
             if (lease.AllInvalid || lease.RetryAt is null)
             {
                 metrics.AffinityRefused("owner_unusable", fingerprint);
-                await call.Surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
-                    $"The upstream key that made {resources} is no longer usable (invalid or removed from the pool); only that key can see it. Re-create the resource.",
-                    googleStatus: "FAILED_PRECONDITION");
+                await answers.OwnerUnusableAsync(context, call);
                 return null;
             }
             var now = time.GetUtcNow();
@@ -434,9 +421,7 @@ public sealed partial class UpstreamForwarder(
             if (now + wait - since > _options.MaxAffinityWait)
             {
                 metrics.AffinityRefused("owner_cooling", fingerprint);
-                await call.Surface.WriteErrorAsync(context, StatusCodes.Status429TooManyRequests,
-                    $"The upstream key that made {resources} is cooling down for model {call.Model}; only that key can see it. Retry in {Math.Ceiling(wait.TotalSeconds)} s.",
-                    wait);
+                await answers.OwnerCoolingAsync(context, call, wait);
                 return null;
             }
             if (!waited)
@@ -457,8 +442,7 @@ public sealed partial class UpstreamForwarder(
         if (error == ForwarderError.RequestTimedOut || deadline?.IsCancellationRequested == true)
         {
             Record(alias, call.Model, UpstreamOutcome.Timeout, "gateway timeout");
-            return (null, await call.Surface.WriteErrorAsync(context, StatusCodes.Status504GatewayTimeout,
-                call.Streaming ? "Upstream did not answer in time (STREAM_IDLE_TIMEOUT)." : "Upstream did not answer in time (UPSTREAM_TIMEOUT)."));
+            return (null, await answers.TimedOutAsync(context, call));
         }
         return (await FailTransientAsync(alias, call, $"connection failed: {error}"), 0);
     }
@@ -487,56 +471,6 @@ public sealed partial class UpstreamForwarder(
         metrics.AttemptCompleted(alias, outcome, tokens, model, client);
         reporter.Report(new AttemptReport(alias, model, outcome, null, reason, tokens)); // batched, off the request path
     }
-
-    /// <summary>Writes a failed attempt's answer; returns the body bytes written.</summary>
-    private async Task<long> WriteUpstreamErrorAsync(HttpContext context, UpstreamCall call, UpstreamFailure failure, TimeSpan? retryAfter)
-    {
-        if (failure.Body is null)
-        {
-            return await call.Surface.WriteErrorAsync(context, failure.Status, failure.Classification.Reason, retryAfter);
-        }
-        var response = context.Response;
-        response.StatusCode = failure.Status;
-        response.ContentType = failure.ContentType ?? "application/json; charset=utf-8";
-        foreach (var (name, value) in failure.Headers ?? [])
-        {
-            response.Headers[name] = value;
-        }
-        if (retryAfter is { } delay)
-        {
-            response.Headers.RetryAfter = ApiSurface.RetryAfterSeconds(delay);
-        }
-        var body = call.Surface.AdaptUpstreamError(keys.MaskSecrets(failure.Body));
-        await response.Body.WriteAsync(body);
-        return body.Length;
-    }
-
-    private async Task<long> WriteExhaustedAsync(HttpContext context, UpstreamCall call, LeasedKey lease, UpstreamFailure? last)
-    {
-        var retryAfter = lease.RetryAt is { } at ? at - time.GetUtcNow() : (TimeSpan?)null;
-        if (last is not null)
-        {
-            // the keys ran out while retrying: the last upstream answer says more than a generic message
-            return await WriteUpstreamErrorAsync(context, call, last, retryAfter ?? RetryAfterOf(last));
-        }
-        if (lease.AllInvalid)
-        {
-            return await call.Surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
-                "Every upstream key in the pool is invalid. An operator must replace GEMINI_API_KEY.");
-        }
-        var message = retryAfter switch
-        {
-            { } wait when wait > TimeSpan.Zero => $"Every upstream key is cooling down for model {call.Model}; the first returns in {Math.Ceiling(wait.TotalSeconds)} s.",
-            not null => $"Requests waiting in line for model {call.Model} take the keys that came back first; retry shortly.",
-            null => $"No upstream key is usable for model {call.Model} right now.",
-        };
-        return await call.Surface.WriteErrorAsync(context, StatusCodes.Status429TooManyRequests, message, retryAfter ?? TimeSpan.FromSeconds(1));
-    }
-
-    /// <summary>A failed attempt: what to tell the client if no other key does better.</summary>
-    /// <param name="Headers">Upstream headers that go with the failure to the client (an upload chunk's status).</param>
-    private sealed record UpstreamFailure(int Status, string? ContentType, byte[]? Body, UpstreamClassification Classification,
-        KeyValuePair<string, string>[]? Headers = null);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "The key pool is not reachable ({Error}); answered 503")]
     private static partial void LogPoolUnreachable(ILogger logger, Exception exception, string error);

@@ -50,6 +50,7 @@ public static class FrontendHostingExtensions
         services.AddSingleton(_ => new HttpMessageInvoker(CreateUpstreamHandler()));
         services.AddHttpForwarder();
         services.AddSingleton<UpstreamForwarder>();
+        services.AddSingleton<ErrorAnswers>();
         services.AddSingleton<CapacityWaits>();
         services.AddSingleton<ModelFallbacks>();
         services.AddSingleton<KeyPoolReference>();
