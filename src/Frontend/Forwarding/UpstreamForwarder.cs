@@ -19,6 +19,7 @@ public sealed partial class UpstreamForwarder(
     HttpMessageInvoker upstream,
     KeyPoolReference pool,
     KeyLeases leases,
+    KeyChooser chooser,
     KnownModels knownModels,
     UpstreamKeySecrets keys,
     IOptions<FrontendOptions> options,
@@ -27,15 +28,11 @@ public sealed partial class UpstreamForwarder(
     AttemptReporter reporter,
     RequestLog requestLog,
     ClientAdmission clients,
-    CapacityWaits waits,
-    ModelFallbacks fallbacks,
     ResourceAffinity affinity,
     ErrorAnswers answers,
     ILogger<UpstreamForwarder> logger)
 {
     private static readonly TimeSpan TransientBackoff = TimeSpan.FromMilliseconds(100);
-
-    private static readonly TimeSpan MinAffinityRecheck = TimeSpan.FromMilliseconds(10);
 
     private readonly FrontendOptions _options = options.Value;
 
@@ -72,7 +69,7 @@ public sealed partial class UpstreamForwarder(
         }
         var timing = context.Features.Get<ServerTiming>();
         var transformer = TransformerFor(call, timing);
-        var chained = fallbacks.Enabled && fallbacks.IsChained(call.Model);
+        var chained = chooser.IsChained(call);
         TriedKeys? tried = null;
         UpstreamFailure? last = null;
         var attempts = 0;
@@ -100,7 +97,7 @@ public sealed partial class UpstreamForwarder(
                 if (owner is not null)
                 {
                     // only the key that made the resources can see them: it, or an answer that says why not
-                    if (await LeaseOwnerAsync(context, call, owner, aborted) is not { } ownerKey)
+                    if (await chooser.OwnerAsync(context, call, owner, aborted) is not { } ownerKey)
                     {
                         Complete(context, call, alias, attempts, started, 0);
                         return;
@@ -109,12 +106,7 @@ public sealed partial class UpstreamForwarder(
                 }
                 else
                 {
-                    lease = await leases.NextAsync(call.Model, tried, aborted);
-                    if (lease.Key is null && tried is not null && last?.Classification.Outcome == UpstreamOutcome.Transient)
-                    {
-                        // every key left was tried, the last failure blamed none (a one-key pool's 503): try them again
-                        lease = await leases.NextAsync(call.Model, null, aborted);
-                    }
+                    lease = await chooser.NextAsync(call.Model, tried, last?.Classification.Outcome == UpstreamOutcome.Transient, aborted);
                 }
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
@@ -130,10 +122,10 @@ public sealed partial class UpstreamForwarder(
             if (lease.Key is null && lease.RetryAt is { } retryAt && owner is null)
             {
                 // every key cools for this model (or others wait for it): wait in line if a key comes back within the wait
-                waitDeadline ??= time.GetUtcNow() + waits.WaitFor(context.Request);
+                waitDeadline ??= chooser.WaitDeadline(context.Request);
                 try
                 {
-                    lease = await waits.WaitAsync(call.Model, retryAt, waitDeadline.Value, timing, aborted);
+                    lease = await chooser.WaitInLineAsync(call.Model, retryAt, waitDeadline.Value, timing, aborted);
                 }
                 catch (OperationCanceledException) when (aborted.IsCancellationRequested)
                 {
@@ -150,11 +142,9 @@ public sealed partial class UpstreamForwarder(
                     tried = null; // the keys that failed this request may be the ones back now
                 }
             }
-            if (lease.Key is null && !lease.AllInvalid && owner is null && fallbacks.Enabled && fallbacks.Next(call, context.Request) is { } next)
+            if (lease.Key is null && owner is null && chooser.FallBack(call, lease, context.Request) is { } next)
             {
-                // not back within the wait: the next model of the chain, with no attempt spent (chains have no loops)
-                LogFellBack(logger, call.Model, next.Model);
-                metrics.FellBack(call.Model, next.Model);
+                // not back within the wait: the next model of the chain, with no attempt spent
                 call = next;
                 transformer = TransformerFor(call, timing);
                 tried = null;
@@ -394,46 +384,6 @@ public sealed partial class UpstreamForwarder(
         }
     }
 
-    /// <summary>
-    /// Leases the key that owns the request's resources: at once when it is usable; after a wait when it comes back
-    /// from a cooldown within MAX_AFFINITY_WAIT; otherwise null, with the client answered (429 naming the resource, or
-    /// FAILED_PRECONDITION when the key is invalid or gone: the resource must be re-created).
-    /// </summary>
-    private async Task<LeasedKey?> LeaseOwnerAsync(HttpContext context, UpstreamCall call, string fingerprint, CancellationToken aborted)
-    {
-        var since = time.GetUtcNow();
-        var waited = false;
-        while (true)
-        {
-            var lease = await pool.Reference.LeaseKeyAsync(call.Model, fingerprint);
-            if (lease.Keys.Length > 0)
-            {
-                return new LeasedKey(lease.Keys[0]);
-            }
-            if (lease.AllInvalid || lease.RetryAt is null)
-            {
-                metrics.AffinityRefused("owner_unusable", fingerprint);
-                await answers.OwnerUnusableAsync(context, call);
-                return null;
-            }
-            var now = time.GetUtcNow();
-            var wait = lease.RetryAt.Value - now;
-            if (now + wait - since > _options.MaxAffinityWait)
-            {
-                metrics.AffinityRefused("owner_cooling", fingerprint);
-                await answers.OwnerCoolingAsync(context, call, wait);
-                return null;
-            }
-            if (!waited)
-            {
-                metrics.AffinityWaited(call.Model, fingerprint); // once per request, however many times it looks again
-                waited = true;
-            }
-            // a timer may fire a little before the cooldown's end by the pool's clock: look again no sooner than this
-            await Task.Delay(wait > MinAffinityRecheck ? wait : MinAffinityRecheck, time, aborted);
-        }
-    }
-
     /// <summary>Upstream sent no answer: a timeout is answered (504), anything else is retried on another key.</summary>
     private async Task<(UpstreamFailure? Failure, long Bytes)> NoAnswerAsync(HttpContext context, UpstreamCall call, KeyAlias alias,
         ForwarderError error, CancellationTokenSource? deadline)
@@ -474,9 +424,6 @@ public sealed partial class UpstreamForwarder(
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "The key pool is not reachable ({Error}); answered 503")]
     private static partial void LogPoolUnreachable(ILogger logger, Exception exception, string error);
-
-    [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "Every key cools for {Model} past the request's wait; sending it for {Fallback} (MODEL_FALLBACKS)")]
-    private static partial void LogFellBack(ILogger logger, string model, string fallback);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Key #{KeyIndex} failed for {Model} ({Status}): {Reason}; trying another key")]
     private static partial void LogAttemptFailed(ILogger logger, int keyIndex, string model, int status, string reason);

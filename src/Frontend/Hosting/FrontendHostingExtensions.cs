@@ -51,6 +51,7 @@ public static class FrontendHostingExtensions
         services.AddHttpForwarder();
         services.AddSingleton<UpstreamForwarder>();
         services.AddSingleton<ErrorAnswers>();
+        services.AddSingleton<KeyChooser>();
         services.AddSingleton<CapacityWaits>();
         services.AddSingleton<ModelFallbacks>();
         services.AddSingleton<KeyPoolReference>();
