@@ -17,15 +17,14 @@ namespace GeminiParty.Frontend.Forwarding;
 public sealed partial class UpstreamForwarder(
     IHttpForwarder forwarder,
     HttpMessageInvoker upstream,
-    KeyPoolReference pool,
-    KeyLeases leases,
     KeyChooser chooser,
     KnownModels knownModels,
     UpstreamKeySecrets keys,
     IOptions<FrontendOptions> options,
     TimeProvider time,
     FrontendMetrics metrics,
-    AttemptReporter reporter,
+    AttemptOutcomes outcomes,
+    RelayCompletion relays,
     RequestLog requestLog,
     ClientAdmission clients,
     ResourceAffinity affinity,
@@ -272,12 +271,12 @@ public sealed partial class UpstreamForwarder(
 
         if (transformer.Relay is { } relay)
         {
-            var (relayFailure, written) = await CompleteRelayAsync(context, call, alias, error, relay.Body, deadline);
+            var (relayFailure, written) = await relays.CompleteAsync(context, call, alias, error, relay.Body, deadline);
             return (relayFailure, (relay.Body?.Bytes ?? 0) + written);
         }
         if (aborted.IsCancellationRequested)
         {
-            Record(alias, call.Model, UpstreamOutcome.ClientError, "client disconnected");
+            outcomes.Record(alias, call.Model, UpstreamOutcome.ClientError, "client disconnected");
             return (null, 0);
         }
         if (status == 0)
@@ -286,154 +285,36 @@ public sealed partial class UpstreamForwarder(
         }
         if (transformer.ErrorBodyBroken)
         {
-            return (await FailTransientAsync(alias, call, "error body broke off"), 0);
+            return (outcomes.Transient(alias, call.Model, "error body broke off"), 0);
         }
 
         var body = transformer.ErrorBody ?? [];
         var classification = UpstreamErrorClassifier.Classify(status, body, resourceInPlay: call.Resources.Names.Count > 0);
         var failure = new UpstreamFailure(status, transformer.ErrorContentType, body, classification, transformer.ErrorHeaders);
-        var report = new AttemptReport(alias, call.Model, classification.Outcome, classification.RetryDelay, classification.Reason);
-        metrics.AttemptCompleted(alias, classification.Outcome, null, call.Model);
+        await outcomes.FailedAsync(alias, call.Model, status, classification);
         if (!classification.Outcome.IsRetryable())
         {
-            reporter.Report(report);
             return (null, await answers.FailureAsync(context, call, failure, retryAfter: null));
         }
-        LogAttemptFailed(logger, alias.Index, call.Model, status, classification.Reason);
-        if (classification.Outcome.ChangesKeyState())
-        {
-            metrics.CooldownStarted(alias, call.Model, classification.Outcome);
-            leases.Withdraw(alias, classification.Outcome == UpstreamOutcome.InvalidKey ? null : call.Model);
-            try
-            {
-                await pool.Reference.PenalizeAsync(report);
-            }
-            catch (Exception ex) when (ClusterUnreachable.Is(ex))
-            {
-                // the key is withdrawn here already; the pool learns of it from the next frontend that meets it
-                LogPenaltyNotReported(logger, ex, alias.Index, call.Model);
-            }
-        }
-        else
-        {
-            reporter.Report(report);
-        }
         return (failure, 0);
-    }
-
-    /// <summary>
-    /// After YARP copied (or began to copy) a success: reports it with its usage, or ends a stream that broke off.
-    /// A success whose body failed before its first byte reached the client is still retryable. Returns the bytes the
-    /// gateway wrote itself (a stream's closing error event).
-    /// </summary>
-    private async Task<(UpstreamFailure? Failure, long Written)> CompleteRelayAsync(HttpContext context, UpstreamCall call, KeyAlias alias,
-        ForwarderError error, RelayedStream? body, CancellationTokenSource? deadline)
-    {
-        if (context.RequestAborted.IsCancellationRequested || error == ForwarderError.ResponseBodyClient)
-        {
-            Record(alias, call.Model, UpstreamOutcome.Success, "client left during the answer"); // the key worked
-            return (null, 0);
-        }
-        if (error != ForwarderError.None)
-        {
-            if (!context.Response.HasStarted)
-            {
-                ResetResponse(context);
-                if (body?.Empty == true)
-                {
-                    metrics.EmptyAnswer(call.Model); // Gemini's 200 without a candidate: another key usually answers
-                    return (await FailTransientAsync(alias, call, "answered with no candidate"), 0);
-                }
-                return (await FailTransientAsync(alias, call, "upstream answer broke off before its first byte"), 0);
-            }
-            LogStreamBroken(logger, context.Features.Get<IForwarderErrorFeature>()?.Exception, alias.Index, call.Model, error.ToString());
-            Record(alias, call.Model, UpstreamOutcome.Transient, "stream broke off");
-            return (null, 0);
-        }
-        if (body?.Broken is { } broken)
-        {
-            var reason = deadline?.IsCancellationRequested == true ? "UPSTREAM_TIMEOUT" : broken.GetType().Name;
-            LogStreamBroken(logger, broken, alias.Index, call.Model, reason);
-            Record(alias, call.Model, UpstreamOutcome.Transient, "stream broke off");
-            if (context.Response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true)
-            {
-                var closing = call.Surface.StreamFailureEvent("The upstream stream broke off before it finished.");
-                await context.Response.Body.WriteAsync(closing, context.RequestAborted);
-                return (null, closing.Length);
-            }
-            context.Abort(); // a truncated answer must not look complete
-            return (null, 0);
-        }
-        var request = ClientRequest.Of(context);
-        request?.Used(body?.Usage);
-        Record(alias, call.Model, UpstreamOutcome.Success, null, body?.Usage, request?.Client.Name);
-        await RecordResourcesAsync(call, alias, body);
-        return (null, 0);
-    }
-
-    /// <summary>After a success: the key that made what the answer names is recorded, and a deleted resource forgotten.</summary>
-    private async Task RecordResourcesAsync(UpstreamCall call, KeyAlias alias, RelayedStream? body)
-    {
-        if (call.RecordAnswer && body is not null)
-        {
-            await affinity.RecordAnswerAsync(body.Captured, alias.Fingerprint);
-        }
-        if (call.Deletes is { } deleted)
-        {
-            await affinity.ForgetAsync(deleted);
-        }
     }
 
     /// <summary>Upstream sent no answer: a timeout is answered (504), anything else is retried on another key.</summary>
     private async Task<(UpstreamFailure? Failure, long Bytes)> NoAnswerAsync(HttpContext context, UpstreamCall call, KeyAlias alias,
         ForwarderError error, CancellationTokenSource? deadline)
     {
-        ResetResponse(context);
+        AttemptTransformer.ResetResponse(context);
         if (error == ForwarderError.RequestTimedOut || deadline?.IsCancellationRequested == true)
         {
-            Record(alias, call.Model, UpstreamOutcome.Timeout, "gateway timeout");
+            outcomes.Record(alias, call.Model, UpstreamOutcome.Timeout, "gateway timeout");
             return (null, await answers.TimedOutAsync(context, call));
         }
-        return (await FailTransientAsync(alias, call, $"connection failed: {error}"), 0);
-    }
-
-    /// <summary>Undoes what YARP set on a failed attempt (its 502 or 504), so the next attempt or answer starts clean.</summary>
-    private static void ResetResponse(HttpContext context)
-    {
-        context.Features.Set<IForwarderErrorFeature>(null);
-        if (!context.Response.HasStarted)
-        {
-            context.Response.Clear();
-        }
-    }
-
-    private Task<UpstreamFailure> FailTransientAsync(KeyAlias alias, UpstreamCall call, string reason)
-    {
-        LogAttemptFailed(logger, alias.Index, call.Model, 0, reason);
-        Record(alias, call.Model, UpstreamOutcome.Transient, reason);
-        var message = $"Upstream {reason}.";
-        return Task.FromResult(new UpstreamFailure(StatusCodes.Status502BadGateway, null, null,
-            new UpstreamClassification(UpstreamOutcome.Transient, null, message)));
-    }
-
-    private void Record(KeyAlias alias, string model, UpstreamOutcome outcome, string? reason, TokenCounts? tokens = null, string? client = null)
-    {
-        metrics.AttemptCompleted(alias, outcome, tokens, model, client);
-        reporter.Report(new AttemptReport(alias, model, outcome, null, reason, tokens)); // batched, off the request path
+        return (outcomes.Transient(alias, call.Model, $"connection failed: {error}"), 0);
     }
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "The key pool is not reachable ({Error}); answered 503")]
     private static partial void LogPoolUnreachable(ILogger logger, Exception exception, string error);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Key #{KeyIndex} failed for {Model} ({Status}): {Reason}; trying another key")]
-    private static partial void LogAttemptFailed(ILogger logger, int keyIndex, string model, int status, string reason);
-
-    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Stream from key #{KeyIndex} for {Model} broke off after the first byte ({Error})")]
-    private static partial void LogStreamBroken(ILogger logger, Exception? exception, int keyIndex, string model, string error);
-
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "The pool leased key #{KeyIndex} ({Fingerprint}) that this process does not hold; check GEMINI_API_KEY matches across processes")]
     private static partial void LogKeyNotHeld(ILogger logger, int keyIndex, string fingerprint);
-
-    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "The pool was not told that key #{KeyIndex} failed for {Model}; it is withdrawn on this frontend and the request goes on")]
-    private static partial void LogPenaltyNotReported(ILogger logger, Exception exception, int keyIndex, string model);
 }

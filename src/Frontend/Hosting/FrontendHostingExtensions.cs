@@ -52,6 +52,8 @@ public static class FrontendHostingExtensions
         services.AddSingleton<UpstreamForwarder>();
         services.AddSingleton<ErrorAnswers>();
         services.AddSingleton<KeyChooser>();
+        services.AddSingleton<AttemptOutcomes>();
+        services.AddSingleton<RelayCompletion>();
         services.AddSingleton<CapacityWaits>();
         services.AddSingleton<ModelFallbacks>();
         services.AddSingleton<KeyPoolReference>();
