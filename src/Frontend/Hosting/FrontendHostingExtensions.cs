@@ -58,6 +58,7 @@ public static class FrontendHostingExtensions
         services.AddSingleton<ModelFallbacks>();
         services.AddSingleton<KeyPoolReference>();
         services.AddSingleton<KeyLeases>();
+        services.AddSingleton(provider => provider.GetRequiredService<KeyLeases>().Withdrawals);
         services.AddSingleton<KnownModels>();
         services.AddSingleton<GeminiParty.Frontend.Resources.ResourceAffinity>();
         services.AddSingleton<GeminiParty.Frontend.Resources.KeyResourceCounts>();
