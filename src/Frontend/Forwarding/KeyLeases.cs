@@ -149,23 +149,13 @@ public sealed partial class KeyLeases(
         }
     }
 
-    /// <summary>How many keys of <paramref name="model"/> this frontend holds unused once no pool call is out (for tests).</summary>
-    internal async Task<int> HeldWhenSettledAsync(string model)
+    /// <summary>The keys of <paramref name="model"/> held unused, and the pool call in flight for it if any.</summary>
+    internal (int Held, Task? Fetching) Holding(string model)
     {
         var leases = For(model);
-        while (true)
+        lock (leases)
         {
-            Fetch? fetch;
-            lock (leases)
-            {
-                fetch = leases.Fetching;
-                if (fetch is null)
-                {
-                    return leases.Held;
-                }
-            }
-            // the call clears Fetching before its task completes; a read-ahead it set off is awaited in turn
-            await ((Task)fetch.Lease).ContinueWith(static _ => { }, TaskScheduler.Default);
+            return (leases.Held, leases.Fetching?.Lease);
         }
     }
 
@@ -245,7 +235,7 @@ public sealed partial class KeyLeases(
         return left;
     }
 
-    /// <summary>The model names this frontend keeps leases for (for tests).</summary>
+    /// <summary>The model names this frontend keeps leases for.</summary>
     internal IReadOnlyCollection<string> Models => _models.Keys;
 
     /// <summary>A lease in flight, and the keys it was asked to skip.</summary>
