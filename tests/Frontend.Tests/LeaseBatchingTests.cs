@@ -79,7 +79,7 @@ public sealed class LeaseBatchingTests(FrontendFixture gateway)
         var pool = await Pool.LeaseAsync(FrontendFixture.NewModel()); // the pool's current version
 
         // told as the pool would tell it, but with no pool state changed: only what this frontend holds can drop key 2
-        await ((IKeyPoolObserver)Leases).KeyWithdrawnAsync(new KeyWithdrawal(Alias(2), null, pool.Version));
+        await ((IKeyPoolObserver)gateway.Services.GetRequiredService<PoolWithdrawals>()).KeyWithdrawnAsync(new KeyWithdrawal(Alias(2), null, pool.Version));
 
         Assert.Equal(heldFirst - HeldCopiesOfKey2(heldFirst), await Leases.HeldWhenSettledAsync(first));
         Assert.Equal(heldSecond - HeldCopiesOfKey2(heldSecond), await Leases.HeldWhenSettledAsync(second));

@@ -156,4 +156,14 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTimi
         }
         return copy.ToArray();
     }
+
+    /// <summary>Undoes what YARP set on a failed attempt (its 502 or 504), so the next attempt or answer starts clean.</summary>
+    public static void ResetResponse(HttpContext context)
+    {
+        context.Features.Set<IForwarderErrorFeature>(null);
+        if (!context.Response.HasStarted)
+        {
+            context.Response.Clear();
+        }
+    }
 }

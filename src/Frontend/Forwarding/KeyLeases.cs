@@ -20,7 +20,7 @@ namespace GeminiParty.Frontend.Forwarding;
 /// run of requests without failures each key's use differs from any other's by at most
 /// 1 + frontends × ⌈LEASE_BATCH / keys⌉ (docs/cluster.md). State changes reach held keys twice: the frontend that met
 /// the failure drops the key at once (<see cref="Withdraw"/>), and the pool tells every frontend holding keys
-/// (<see cref="IKeyPoolObserver"/>; each lease subscribes this frontend before the keys are chosen) and waits for the
+/// (<see cref="PoolWithdrawals"/>; each lease subscribes this frontend before the keys are chosen) and waits for the
 /// answers before the failure is retried. A withdrawal that overtakes the lease it concerns still applies: leases and
 /// withdrawals carry the pool's version.
 /// </remarks>
@@ -30,7 +30,7 @@ public sealed partial class KeyLeases(
     IOptions<FrontendOptions> options,
     KnownModels known,
     FrontendMetrics metrics,
-    ILogger<KeyLeases> logger) : IKeyPoolObserver
+    ILogger<PoolWithdrawals> withdrawalsLogger)
 {
     /// <summary>Keys held ahead, in pool round trips' worth of use (docs/benchmarks.md compares 2 and 4).</summary>
     private const int ReadAheadFactor = 4;
@@ -46,17 +46,16 @@ public sealed partial class KeyLeases(
     private readonly Lock _gate = new();
     private volatile Dictionary<string, ModelLeases> _models = new(StringComparer.Ordinal);
     private int _unknownModels;
-    private IKeyPoolObserver? _reference;
-    private TaskCompletionSource _poolMoving = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private PoolWithdrawals? _withdrawals;
 
-    /// <summary>How the pool reaches this frontend; created on first use (a cluster client must be connected first).</summary>
-    public IKeyPoolObserver Reference
+    /// <summary>The pool's observer on this frontend, which drops the keys it withdraws from this cache.</summary>
+    public PoolWithdrawals Withdrawals
     {
         get
         {
             lock (_gate)
             {
-                return _reference ??= grains.CreateObjectReference<IKeyPoolObserver>(this);
+                return _withdrawals ??= new PoolWithdrawals(this, grains, withdrawalsLogger);
             }
         }
     }
@@ -130,7 +129,7 @@ public sealed partial class KeyLeases(
             await Task.Yield(); // run the grain call outside the caller's lock
             try
             {
-                var lease = await pool.Reference.LeaseAsync(model, count, tried, Reference);
+                var lease = await pool.Reference.LeaseAsync(model, count, tried, Withdrawals.Reference);
                 metrics.Leased(model, lease.Keys.Length);
                 lock (leases)
                 {
@@ -150,23 +149,13 @@ public sealed partial class KeyLeases(
         }
     }
 
-    /// <summary>How many keys of <paramref name="model"/> this frontend holds unused once no pool call is out (for tests).</summary>
-    internal async Task<int> HeldWhenSettledAsync(string model)
+    /// <summary>The keys of <paramref name="model"/> held unused, and the pool call in flight for it if any.</summary>
+    internal (int Held, Task? Fetching) Holding(string model)
     {
         var leases = For(model);
-        while (true)
+        lock (leases)
         {
-            Fetch? fetch;
-            lock (leases)
-            {
-                fetch = leases.Fetching;
-                if (fetch is null)
-                {
-                    return leases.Held;
-                }
-            }
-            // the call clears Fetching before its task completes; a read-ahead it set off is awaited in turn
-            await ((Task)fetch.Lease).ContinueWith(static _ => { }, TaskScheduler.Default);
+            return (leases.Held, leases.Fetching?.Lease);
         }
     }
 
@@ -185,27 +174,8 @@ public sealed partial class KeyLeases(
     /// <summary>Drops a key this frontend just saw fail, for one model or (with no model) for all of them.</summary>
     public void Withdraw(KeyAlias key, string? model) => Drop(key.Index, model, version: null);
 
-    /// <summary>
-    /// Completes when the pool announces that its activation is going away (<see cref="IKeyPoolObserver.PoolMovingAsync"/>),
-    /// so that <see cref="PoolSubscription"/> subscribes to the next one at once; each announcement completes the task
-    /// read before it, and later reads get a new one.
-    /// </summary>
-    public Task PoolMoving => Volatile.Read(ref _poolMoving).Task;
-
-    Task IKeyPoolObserver.PoolMovingAsync()
-    {
-        Interlocked.Exchange(ref _poolMoving, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-        return Task.CompletedTask;
-    }
-
-    Task IKeyPoolObserver.KeyWithdrawnAsync(KeyWithdrawal withdrawal)
-    {
-        Drop(withdrawal.Key.Index, withdrawal.Model, withdrawal.Version);
-        LogWithdrawn(logger, withdrawal.Key.Index, withdrawal.Model ?? "every model");
-        return Task.CompletedTask;
-    }
-
-    private void Drop(int index, string? model, long? version)
+    /// <summary>Drops a key the pool withdrew (<paramref name="version"/> set) or this frontend saw fail.</summary>
+    internal void Drop(int index, string? model, long? version)
     {
         foreach (var (name, leases) in _models)
         {
@@ -265,7 +235,7 @@ public sealed partial class KeyLeases(
         return left;
     }
 
-    /// <summary>The model names this frontend keeps leases for (for tests).</summary>
+    /// <summary>The model names this frontend keeps leases for.</summary>
     internal IReadOnlyCollection<string> Models => _models.Keys;
 
     /// <summary>A lease in flight, and the keys it was asked to skip.</summary>
@@ -337,8 +307,6 @@ public sealed partial class KeyLeases(
         }
     }
 
-    [LoggerMessage(EventId = 3300, Level = LogLevel.Information, Message = "The pool withdrew key #{KeyIndex} for {Model}; this frontend no longer uses the turn it holds of it")]
-    private static partial void LogWithdrawn(ILogger logger, int keyIndex, string model);
 }
 
 /// <summary>A key to use, or when to come back.</summary>

@@ -1,7 +1,7 @@
 namespace GeminiParty.Frontend.Forwarding;
 
 /// <summary>
-/// Renews this frontend's subscription to the pool's withdrawals (<see cref="KeyLeases"/> is the observer) every third
+/// Renews this frontend's subscription to the pool's withdrawals (<see cref="PoolWithdrawals"/> is the observer) every third
 /// of its lifetime. Every lease subscribes too; this keeps a frontend that holds keys but leases nothing subscribed.
 /// A new activation of the pool starts with no subscribers, and until this frontend is back on it, a withdrawal does
 /// not reach it. So when the pool announces that it is about to move (its silo is stopping), the subscription is
@@ -13,7 +13,7 @@ namespace GeminiParty.Frontend.Forwarding;
 /// retried by Orleans with a warning and a stack trace in the log.
 /// </summary>
 public sealed partial class PoolSubscription(
-    KeyPoolReference pool, KeyLeases leases, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<PoolSubscription> logger)
+    KeyPoolReference pool, PoolWithdrawals withdrawals, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<PoolSubscription> logger)
     : BackgroundService
 {
     public static readonly TimeSpan RenewEvery = IKeyPoolGrain.SubscriptionLifetime / 3;
@@ -30,11 +30,11 @@ public sealed partial class PoolSubscription(
             var movingUntil = DateTimeOffset.MinValue;
             while (!stoppingToken.IsCancellationRequested)
             {
-                var announced = leases.PoolMoving; // read before subscribing: an announcement from here on wakes the wait
+                var announced = withdrawals.PoolMoving; // read before subscribing: an announcement from here on wakes the wait
                 TimeSpan wait;
                 try
                 {
-                    await pool.Reference.SubscribeAsync(leases.Reference).WaitAsync(stoppingToken);
+                    await pool.Reference.SubscribeAsync(withdrawals.Reference).WaitAsync(stoppingToken);
                     wait = RenewEvery;
                 }
                 catch (Exception ex) when (ClusterUnreachable.Is(ex))

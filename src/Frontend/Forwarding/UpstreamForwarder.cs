@@ -17,24 +17,21 @@ namespace GeminiParty.Frontend.Forwarding;
 public sealed partial class UpstreamForwarder(
     IHttpForwarder forwarder,
     HttpMessageInvoker upstream,
-    KeyPoolReference pool,
-    KeyLeases leases,
+    KeyChooser chooser,
     KnownModels knownModels,
     UpstreamKeySecrets keys,
     IOptions<FrontendOptions> options,
     TimeProvider time,
     FrontendMetrics metrics,
-    AttemptReporter reporter,
+    AttemptOutcomes outcomes,
+    RelayCompletion relays,
     RequestLog requestLog,
     ClientAdmission clients,
-    CapacityWaits waits,
-    ModelFallbacks fallbacks,
     ResourceAffinity affinity,
+    ErrorAnswers answers,
     ILogger<UpstreamForwarder> logger)
 {
     private static readonly TimeSpan TransientBackoff = TimeSpan.FromMilliseconds(100);
-
-    private static readonly TimeSpan MinAffinityRecheck = TimeSpan.FromMilliseconds(10);
 
     private readonly FrontendOptions _options = options.Value;
 
@@ -71,7 +68,7 @@ public sealed partial class UpstreamForwarder(
         }
         var timing = context.Features.Get<ServerTiming>();
         var transformer = TransformerFor(call, timing);
-        var chained = fallbacks.Enabled && fallbacks.IsChained(call.Model);
+        var chained = chooser.IsChained(call);
         TriedKeys? tried = null;
         UpstreamFailure? last = null;
         var attempts = 0;
@@ -80,8 +77,7 @@ public sealed partial class UpstreamForwarder(
         var owner = call.Resources.Fingerprint;
         if (call.Resources.Conflict is { } conflict)
         {
-            relayed = await call.Surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
-                $"This request names resources made with different upstream keys ({conflict}); a request can only use resources of one key. Re-create them in one place, or send them in separate requests.");
+            relayed = await answers.ResourceConflictAsync(context, call, conflict);
             Complete(context, call, alias, attempts, started, relayed);
             return;
         }
@@ -100,7 +96,7 @@ public sealed partial class UpstreamForwarder(
                 if (owner is not null)
                 {
                     // only the key that made the resources can see them: it, or an answer that says why not
-                    if (await LeaseOwnerAsync(context, call, owner, aborted) is not { } ownerKey)
+                    if (await chooser.OwnerAsync(context, call, owner, aborted) is not { } ownerKey)
                     {
                         Complete(context, call, alias, attempts, started, 0);
                         return;
@@ -109,12 +105,7 @@ public sealed partial class UpstreamForwarder(
                 }
                 else
                 {
-                    lease = await leases.NextAsync(call.Model, tried, aborted);
-                    if (lease.Key is null && tried is not null && last?.Classification.Outcome == UpstreamOutcome.Transient)
-                    {
-                        // every key left was tried, the last failure blamed none (a one-key pool's 503): try them again
-                        lease = await leases.NextAsync(call.Model, null, aborted);
-                    }
+                    lease = await chooser.NextAsync(call.Model, tried, last?.Classification.Outcome == UpstreamOutcome.Transient, aborted);
                 }
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
@@ -130,10 +121,10 @@ public sealed partial class UpstreamForwarder(
             if (lease.Key is null && lease.RetryAt is { } retryAt && owner is null)
             {
                 // every key cools for this model (or others wait for it): wait in line if a key comes back within the wait
-                waitDeadline ??= time.GetUtcNow() + waits.WaitFor(context.Request);
+                waitDeadline ??= chooser.WaitDeadline(context.Request);
                 try
                 {
-                    lease = await waits.WaitAsync(call.Model, retryAt, waitDeadline.Value, timing, aborted);
+                    lease = await chooser.WaitInLineAsync(call.Model, retryAt, waitDeadline.Value, timing, aborted);
                 }
                 catch (OperationCanceledException) when (aborted.IsCancellationRequested)
                 {
@@ -150,11 +141,9 @@ public sealed partial class UpstreamForwarder(
                     tried = null; // the keys that failed this request may be the ones back now
                 }
             }
-            if (lease.Key is null && !lease.AllInvalid && owner is null && fallbacks.Enabled && fallbacks.Next(call, context.Request) is { } next)
+            if (lease.Key is null && owner is null && chooser.FallBack(call, lease, context.Request) is { } next)
             {
-                // not back within the wait: the next model of the chain, with no attempt spent (chains have no loops)
-                LogFellBack(logger, call.Model, next.Model);
-                metrics.FellBack(call.Model, next.Model);
+                // not back within the wait: the next model of the chain, with no attempt spent
                 call = next;
                 transformer = TransformerFor(call, timing);
                 tried = null;
@@ -164,7 +153,7 @@ public sealed partial class UpstreamForwarder(
             }
             if (lease.Key is null)
             {
-                relayed = await WriteExhaustedAsync(context, call, lease, last);
+                relayed = await answers.NoKeyAsync(context, call, lease, last);
                 Complete(context, call, alias, attempts, started, relayed);
                 return;
             }
@@ -174,8 +163,7 @@ public sealed partial class UpstreamForwarder(
                 LogKeyNotHeld(logger, alias.Index, alias.Fingerprint);
                 if (owner is not null)
                 {
-                    relayed = await call.Surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
-                        $"This gateway process does not hold the upstream key that made {call.Resources.Describe()}; retry shortly.", TimeSpan.FromSeconds(1));
+                    relayed = await answers.OwnerKeyNotHeldAsync(context, call);
                     Complete(context, call, alias, attempts, started, relayed);
                     return;
                 }
@@ -216,8 +204,7 @@ public sealed partial class UpstreamForwarder(
                 }
             }
         }
-        // the attempts ran out: on rate-limited keys say when to come back, as the all-cooling answer does
-        relayed = await WriteUpstreamErrorAsync(context, call, last!, RetryAfterOf(last!));
+        relayed = await answers.AttemptsRanOutAsync(context, call, last!);
         Complete(context, call, alias, attempts, started, relayed);
     }
 
@@ -232,14 +219,6 @@ public sealed partial class UpstreamForwarder(
         var relayed = await ClusterUnreachable.AnswerAsync(context, call.Surface, "The key pool");
         Complete(context, call, alias, attempts, started, relayed);
     }
-
-    /// <summary>When a client that got this failure as its answer may try again: a 429's delay, or the daily reset.</summary>
-    private TimeSpan? RetryAfterOf(UpstreamFailure failure) => failure switch
-    {
-        { Status: not StatusCodes.Status429TooManyRequests } => null,
-        { Classification.Outcome: UpstreamOutcome.DailyQuotaExhausted } => QuotaReset.NextPacificMidnight(time.GetUtcNow()) - time.GetUtcNow(),
-        _ => failure.Classification.RetryDelay,
-    };
 
     /// <summary>The request's one log line and its metrics.</summary>
     private void Complete(HttpContext context, UpstreamCall call, KeyAlias? alias, int attempts, long started, long responseBytes)
@@ -292,12 +271,12 @@ public sealed partial class UpstreamForwarder(
 
         if (transformer.Relay is { } relay)
         {
-            var (relayFailure, written) = await CompleteRelayAsync(context, call, alias, error, relay.Body, deadline);
+            var (relayFailure, written) = await relays.CompleteAsync(context, call, alias, error, relay.Body, deadline);
             return (relayFailure, (relay.Body?.Bytes ?? 0) + written);
         }
         if (aborted.IsCancellationRequested)
         {
-            Record(alias, call.Model, UpstreamOutcome.ClientError, "client disconnected");
+            outcomes.Record(alias, call.Model, UpstreamOutcome.ClientError, "client disconnected");
             return (null, 0);
         }
         if (status == 0)
@@ -306,253 +285,36 @@ public sealed partial class UpstreamForwarder(
         }
         if (transformer.ErrorBodyBroken)
         {
-            return (await FailTransientAsync(alias, call, "error body broke off"), 0);
+            return (outcomes.Transient(alias, call.Model, "error body broke off"), 0);
         }
 
         var body = transformer.ErrorBody ?? [];
         var classification = UpstreamErrorClassifier.Classify(status, body, resourceInPlay: call.Resources.Names.Count > 0);
         var failure = new UpstreamFailure(status, transformer.ErrorContentType, body, classification, transformer.ErrorHeaders);
-        var report = new AttemptReport(alias, call.Model, classification.Outcome, classification.RetryDelay, classification.Reason);
-        metrics.AttemptCompleted(alias, classification.Outcome, null, call.Model);
+        await outcomes.FailedAsync(alias, call.Model, status, classification);
         if (!classification.Outcome.IsRetryable())
         {
-            reporter.Report(report);
-            return (null, await WriteUpstreamErrorAsync(context, call, failure, retryAfter: null));
-        }
-        LogAttemptFailed(logger, alias.Index, call.Model, status, classification.Reason);
-        if (classification.Outcome.ChangesKeyState())
-        {
-            metrics.CooldownStarted(alias, call.Model, classification.Outcome);
-            leases.Withdraw(alias, classification.Outcome == UpstreamOutcome.InvalidKey ? null : call.Model);
-            try
-            {
-                await pool.Reference.PenalizeAsync(report);
-            }
-            catch (Exception ex) when (ClusterUnreachable.Is(ex))
-            {
-                // the key is withdrawn here already; the pool learns of it from the next frontend that meets it
-                LogPenaltyNotReported(logger, ex, alias.Index, call.Model);
-            }
-        }
-        else
-        {
-            reporter.Report(report);
+            return (null, await answers.FailureAsync(context, call, failure, retryAfter: null));
         }
         return (failure, 0);
-    }
-
-    /// <summary>
-    /// After YARP copied (or began to copy) a success: reports it with its usage, or ends a stream that broke off.
-    /// A success whose body failed before its first byte reached the client is still retryable. Returns the bytes the
-    /// gateway wrote itself (a stream's closing error event).
-    /// </summary>
-    private async Task<(UpstreamFailure? Failure, long Written)> CompleteRelayAsync(HttpContext context, UpstreamCall call, KeyAlias alias,
-        ForwarderError error, RelayedStream? body, CancellationTokenSource? deadline)
-    {
-        if (context.RequestAborted.IsCancellationRequested || error == ForwarderError.ResponseBodyClient)
-        {
-            Record(alias, call.Model, UpstreamOutcome.Success, "client left during the answer"); // the key worked
-            return (null, 0);
-        }
-        if (error != ForwarderError.None)
-        {
-            if (!context.Response.HasStarted)
-            {
-                ResetResponse(context);
-                if (body?.Empty == true)
-                {
-                    metrics.EmptyAnswer(call.Model); // Gemini's 200 without a candidate: another key usually answers
-                    return (await FailTransientAsync(alias, call, "answered with no candidate"), 0);
-                }
-                return (await FailTransientAsync(alias, call, "upstream answer broke off before its first byte"), 0);
-            }
-            LogStreamBroken(logger, context.Features.Get<IForwarderErrorFeature>()?.Exception, alias.Index, call.Model, error.ToString());
-            Record(alias, call.Model, UpstreamOutcome.Transient, "stream broke off");
-            return (null, 0);
-        }
-        if (body?.Broken is { } broken)
-        {
-            var reason = deadline?.IsCancellationRequested == true ? "UPSTREAM_TIMEOUT" : broken.GetType().Name;
-            LogStreamBroken(logger, broken, alias.Index, call.Model, reason);
-            Record(alias, call.Model, UpstreamOutcome.Transient, "stream broke off");
-            if (context.Response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true)
-            {
-                var closing = call.Surface.StreamFailureEvent("The upstream stream broke off before it finished.");
-                await context.Response.Body.WriteAsync(closing, context.RequestAborted);
-                return (null, closing.Length);
-            }
-            context.Abort(); // a truncated answer must not look complete
-            return (null, 0);
-        }
-        var request = ClientRequest.Of(context);
-        request?.Used(body?.Usage);
-        Record(alias, call.Model, UpstreamOutcome.Success, null, body?.Usage, request?.Client.Name);
-        await RecordResourcesAsync(call, alias, body);
-        return (null, 0);
-    }
-
-    /// <summary>After a success: the key that made what the answer names is recorded, and a deleted resource forgotten.</summary>
-    private async Task RecordResourcesAsync(UpstreamCall call, KeyAlias alias, RelayedStream? body)
-    {
-        if (call.RecordAnswer && body is not null)
-        {
-            await affinity.RecordAnswerAsync(body.Captured, alias.Fingerprint);
-        }
-        if (call.Deletes is { } deleted)
-        {
-            await affinity.ForgetAsync(deleted);
-        }
-    }
-
-    /// <summary>
-    /// Leases the key that owns the request's resources: at once when it is usable; after a wait when it comes back
-    /// from a cooldown within MAX_AFFINITY_WAIT; otherwise null, with the client answered (429 naming the resource, or
-    /// FAILED_PRECONDITION when the key is invalid or gone: the resource must be re-created).
-    /// </summary>
-    private async Task<LeasedKey?> LeaseOwnerAsync(HttpContext context, UpstreamCall call, string fingerprint, CancellationToken aborted)
-    {
-        var since = time.GetUtcNow();
-        var waited = false;
-        while (true)
-        {
-            var lease = await pool.Reference.LeaseKeyAsync(call.Model, fingerprint);
-            if (lease.Keys.Length > 0)
-            {
-                return new LeasedKey(lease.Keys[0]);
-            }
-            var resources = call.Resources.Describe();
-            if (lease.AllInvalid || lease.RetryAt is null)
-            {
-                metrics.AffinityRefused("owner_unusable", fingerprint);
-                await call.Surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
-                    $"The upstream key that made {resources} is no longer usable (invalid or removed from the pool); only that key can see it. Re-create the resource.",
-                    googleStatus: "FAILED_PRECONDITION");
-                return null;
-            }
-            var now = time.GetUtcNow();
-            var wait = lease.RetryAt.Value - now;
-            if (now + wait - since > _options.MaxAffinityWait)
-            {
-                metrics.AffinityRefused("owner_cooling", fingerprint);
-                await call.Surface.WriteErrorAsync(context, StatusCodes.Status429TooManyRequests,
-                    $"The upstream key that made {resources} is cooling down for model {call.Model}; only that key can see it. Retry in {Math.Ceiling(wait.TotalSeconds)} s.",
-                    wait);
-                return null;
-            }
-            if (!waited)
-            {
-                reporter.ReportAffinityWait(fingerprint, call.Model); // once per request, however many times it looks again
-                waited = true;
-            }
-            // a timer may fire a little before the cooldown's end by the pool's clock: look again no sooner than this
-            await Task.Delay(wait > MinAffinityRecheck ? wait : MinAffinityRecheck, time, aborted);
-        }
     }
 
     /// <summary>Upstream sent no answer: a timeout is answered (504), anything else is retried on another key.</summary>
     private async Task<(UpstreamFailure? Failure, long Bytes)> NoAnswerAsync(HttpContext context, UpstreamCall call, KeyAlias alias,
         ForwarderError error, CancellationTokenSource? deadline)
     {
-        ResetResponse(context);
+        AttemptTransformer.ResetResponse(context);
         if (error == ForwarderError.RequestTimedOut || deadline?.IsCancellationRequested == true)
         {
-            Record(alias, call.Model, UpstreamOutcome.Timeout, "gateway timeout");
-            return (null, await call.Surface.WriteErrorAsync(context, StatusCodes.Status504GatewayTimeout,
-                call.Streaming ? "Upstream did not answer in time (STREAM_IDLE_TIMEOUT)." : "Upstream did not answer in time (UPSTREAM_TIMEOUT)."));
+            outcomes.Record(alias, call.Model, UpstreamOutcome.Timeout, "gateway timeout");
+            return (null, await answers.TimedOutAsync(context, call));
         }
-        return (await FailTransientAsync(alias, call, $"connection failed: {error}"), 0);
+        return (outcomes.Transient(alias, call.Model, $"connection failed: {error}"), 0);
     }
-
-    /// <summary>Undoes what YARP set on a failed attempt (its 502 or 504), so the next attempt or answer starts clean.</summary>
-    private static void ResetResponse(HttpContext context)
-    {
-        context.Features.Set<IForwarderErrorFeature>(null);
-        if (!context.Response.HasStarted)
-        {
-            context.Response.Clear();
-        }
-    }
-
-    private Task<UpstreamFailure> FailTransientAsync(KeyAlias alias, UpstreamCall call, string reason)
-    {
-        LogAttemptFailed(logger, alias.Index, call.Model, 0, reason);
-        Record(alias, call.Model, UpstreamOutcome.Transient, reason);
-        var message = $"Upstream {reason}.";
-        return Task.FromResult(new UpstreamFailure(StatusCodes.Status502BadGateway, null, null,
-            new UpstreamClassification(UpstreamOutcome.Transient, null, message)));
-    }
-
-    private void Record(KeyAlias alias, string model, UpstreamOutcome outcome, string? reason, TokenCounts? tokens = null, string? client = null)
-    {
-        metrics.AttemptCompleted(alias, outcome, tokens, model, client);
-        reporter.Report(new AttemptReport(alias, model, outcome, null, reason, tokens)); // batched, off the request path
-    }
-
-    /// <summary>Writes a failed attempt's answer; returns the body bytes written.</summary>
-    private async Task<long> WriteUpstreamErrorAsync(HttpContext context, UpstreamCall call, UpstreamFailure failure, TimeSpan? retryAfter)
-    {
-        if (failure.Body is null)
-        {
-            return await call.Surface.WriteErrorAsync(context, failure.Status, failure.Classification.Reason, retryAfter);
-        }
-        var response = context.Response;
-        response.StatusCode = failure.Status;
-        response.ContentType = failure.ContentType ?? "application/json; charset=utf-8";
-        foreach (var (name, value) in failure.Headers ?? [])
-        {
-            response.Headers[name] = value;
-        }
-        if (retryAfter is { } delay)
-        {
-            response.Headers.RetryAfter = ApiSurface.RetryAfterSeconds(delay);
-        }
-        var body = call.Surface.AdaptUpstreamError(keys.MaskSecrets(failure.Body));
-        await response.Body.WriteAsync(body);
-        return body.Length;
-    }
-
-    private async Task<long> WriteExhaustedAsync(HttpContext context, UpstreamCall call, LeasedKey lease, UpstreamFailure? last)
-    {
-        var retryAfter = lease.RetryAt is { } at ? at - time.GetUtcNow() : (TimeSpan?)null;
-        if (last is not null)
-        {
-            // the keys ran out while retrying: the last upstream answer says more than a generic message
-            return await WriteUpstreamErrorAsync(context, call, last, retryAfter ?? RetryAfterOf(last));
-        }
-        if (lease.AllInvalid)
-        {
-            return await call.Surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
-                "Every upstream key in the pool is invalid. An operator must replace GEMINI_API_KEY.");
-        }
-        var message = retryAfter switch
-        {
-            { } wait when wait > TimeSpan.Zero => $"Every upstream key is cooling down for model {call.Model}; the first returns in {Math.Ceiling(wait.TotalSeconds)} s.",
-            not null => $"Requests waiting in line for model {call.Model} take the keys that came back first; retry shortly.",
-            null => $"No upstream key is usable for model {call.Model} right now.",
-        };
-        return await call.Surface.WriteErrorAsync(context, StatusCodes.Status429TooManyRequests, message, retryAfter ?? TimeSpan.FromSeconds(1));
-    }
-
-    /// <summary>A failed attempt: what to tell the client if no other key does better.</summary>
-    /// <param name="Headers">Upstream headers that go with the failure to the client (an upload chunk's status).</param>
-    private sealed record UpstreamFailure(int Status, string? ContentType, byte[]? Body, UpstreamClassification Classification,
-        KeyValuePair<string, string>[]? Headers = null);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "The key pool is not reachable ({Error}); answered 503")]
     private static partial void LogPoolUnreachable(ILogger logger, Exception exception, string error);
 
-    [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "Every key cools for {Model} past the request's wait; sending it for {Fallback} (MODEL_FALLBACKS)")]
-    private static partial void LogFellBack(ILogger logger, string model, string fallback);
-
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Key #{KeyIndex} failed for {Model} ({Status}): {Reason}; trying another key")]
-    private static partial void LogAttemptFailed(ILogger logger, int keyIndex, string model, int status, string reason);
-
-    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Stream from key #{KeyIndex} for {Model} broke off after the first byte ({Error})")]
-    private static partial void LogStreamBroken(ILogger logger, Exception? exception, int keyIndex, string model, string error);
-
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "The pool leased key #{KeyIndex} ({Fingerprint}) that this process does not hold; check GEMINI_API_KEY matches across processes")]
     private static partial void LogKeyNotHeld(ILogger logger, int keyIndex, string fingerprint);
-
-    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "The pool was not told that key #{KeyIndex} failed for {Model}; it is withdrawn on this frontend and the request goes on")]
-    private static partial void LogPenaltyNotReported(ILogger logger, Exception exception, int keyIndex, string model);
 }

@@ -50,10 +50,15 @@ public static class FrontendHostingExtensions
         services.AddSingleton(_ => new HttpMessageInvoker(CreateUpstreamHandler()));
         services.AddHttpForwarder();
         services.AddSingleton<UpstreamForwarder>();
+        services.AddSingleton<ErrorAnswers>();
+        services.AddSingleton<KeyChooser>();
+        services.AddSingleton<AttemptOutcomes>();
+        services.AddSingleton<RelayCompletion>();
         services.AddSingleton<CapacityWaits>();
         services.AddSingleton<ModelFallbacks>();
         services.AddSingleton<KeyPoolReference>();
         services.AddSingleton<KeyLeases>();
+        services.AddSingleton(provider => provider.GetRequiredService<KeyLeases>().Withdrawals);
         services.AddSingleton<KnownModels>();
         services.AddSingleton<GeminiParty.Frontend.Resources.ResourceAffinity>();
         services.AddSingleton<GeminiParty.Frontend.Resources.KeyResourceCounts>();
