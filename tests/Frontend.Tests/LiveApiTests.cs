@@ -212,11 +212,13 @@ public sealed class LiveApiTests(FrontendFixture gateway) : IDisposable
         var open = await gateway.RotationStatusWhenAsync(s => s.KeyStatus(key).GetProperty("liveSessions").GetInt32() == 1);
         Assert.Equal(1, open.KeyStatus(key).GetProperty("liveSessions").GetInt32());
         Assert.True(open.GetProperty("data").GetProperty("summary").GetProperty("liveSessions").GetInt32() >= 1);
-        using (var metrics = await gateway.GetAsync("/metrics"))
+        // the gauges read the pool's status snapshot, which may be a few seconds older than /rotation-status
+        await ClientsFrontendFixture.EventuallyAsync(async () =>
         {
+            using var metrics = await gateway.GetAsync("/metrics");
             var text = await metrics.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
-            Assert.Matches("gemini_party_live_sessions\\{[^}]*key=\"" + key + "\"[^}]*\\} 1", text);
-        }
+            return System.Text.RegularExpressions.Regex.IsMatch(text, "gemini_party_live_sessions\\{[^}]*key=\"" + key + "\"[^}]*\\} 1");
+        }, "/metrics shows the open session under its key");
 
         await client.DisposeAsync();
 
