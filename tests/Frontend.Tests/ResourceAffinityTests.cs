@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using GeminiParty.FakeGemini;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GeminiParty.Frontend.Tests;
 
@@ -82,6 +83,38 @@ public sealed class ResourceAffinityTests(FrontendFixture gateway) : IDisposable
             Assert.Equal(200, (int)deleted.StatusCode);
         }
         Assert.All(KeysSeenAt(name), seen => Assert.Equal(key, seen));
+    }
+
+    /// <summary>
+    /// A client's next request may reach another frontend the moment it has the answer: the binding must be in the
+    /// cluster by then, not recorded after the answer was relayed (that raced, and a use through the other frontend got 403).
+    /// </summary>
+    [Fact]
+    public async Task What_an_answer_makes_is_bound_to_its_key_before_the_client_has_the_answer()
+    {
+        var grains = gateway.Services.GetRequiredService<IGrainFactory>();
+        async Task<string?> OwnerOf(string name) => (await grains.GetGrain<IResourceGrain>(name).GetAsync())?.Fingerprint;
+        for (var i = 0; i < 25; i++)
+        {
+            var model = FrontendFixture.NewModel();
+            using var created = await gateway.PostJsonAsync("/v1beta/cachedContents",
+                $$$"""{"model":"models/{{{model}}}","contents":[{"role":"user","parts":[{"text":"a long document"}]}],"ttl":"600s"}""");
+            Assert.Equal(200, (int)created.StatusCode);
+            var cache = (await created.ReadJsonAsync()).GetProperty("name").GetString()!;
+            var key = Keys[KeysSeenAt("cachedContents").Last()];
+            Assert.Equal(UpstreamKeyList.Fingerprint(key), await OwnerOf(cache));
+        }
+
+        using var start = gateway.Request(HttpMethod.Post, "/upload/v1beta/files", """{"file":{"displayName":"n","mimeType":"text/plain"}}""");
+        start.Headers.Add("X-Goog-Upload-Protocol", "resumable");
+        start.Headers.Add("X-Goog-Upload-Command", "start");
+        start.Headers.Add("X-Goog-Upload-Header-Content-Length", "5");
+        using var started = await gateway.Client.SendAsync(start, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        Assert.Equal(200, (int)started.StatusCode);
+        var uploadUrl = started.Headers.GetValues("x-goog-upload-url").Single();
+        var uploadId = uploadUrl[(uploadUrl.IndexOf("upload_id=", StringComparison.Ordinal) + "upload_id=".Length)..].Split('&')[0];
+        var opened = gateway.Upstream.Requests.Last(r => r.Path.Contains("/upload/", StringComparison.Ordinal)).ApiKey!;
+        Assert.Equal(UpstreamKeyList.Fingerprint(opened), await OwnerOf("uploads/" + uploadId));
     }
 
     [Fact]

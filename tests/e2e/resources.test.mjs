@@ -28,10 +28,9 @@ async function keysFor(model) {
   return (await env.fake.requests()).filter((r) => r.model === model).map((r) => r.apiKey);
 }
 
-// The cluster run is opt-in (E2E_CLUSTER=1) until a known race is fixed: a resource named in an answer is bound after
-// that answer reached the client, so a use sent at once through the other frontend can reach a rotated key (403).
-const modes = [['embedded', startEnvironment]];
-if (process.env.E2E_CLUSTER === '1') modes.push(['cluster: 2 frontends behind a round-robin proxy', startCluster]);
+// Every use below follows its create at once and, in the cluster, through the other frontend: what an answer names
+// must be bound to its key before the answer reaches the client.
+const modes = [['embedded', startEnvironment], ['cluster: 2 frontends behind a round-robin proxy', startCluster]];
 for (const [mode, start] of modes) {
 describe(`resources with the Google GenAI SDK (${mode})`, { timeout: 180_000 }, () => {
   before(async () => {
@@ -107,9 +106,7 @@ describe(`resources with the Google GenAI SDK (${mode})`, { timeout: 180_000 }, 
     assert.ok((await keysAt(batch.name)).every((k) => k === owner));
   });
 
-  // Known race, cluster only: the video file named in the finished operation is bound after that answer reached the
-  // client, so a download through the other frontend right away can go to a rotated key and get 403 (seen in CI).
-  it('a video operation is polled to done and its video downloaded from the key that made it', { skip: mode !== 'embedded' && 'known race: a file named in a finished operation is bound after the answer (cluster)' }, async () => {
+  it('a video operation is polled to done and its video downloaded from the key that made it', async () => {
     const ai = genai();
     const model = `veo-e2e-${freshModel().slice(-8)}`;
     let operation = await ai.models.generateVideos({ model, prompt: 'a cat on a skateboard' });

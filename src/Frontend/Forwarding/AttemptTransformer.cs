@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 using GeminiParty.Frontend.Observability;
+using GeminiParty.Frontend.Resources;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace GeminiParty.Frontend.Forwarding;
@@ -9,11 +10,13 @@ namespace GeminiParty.Frontend.Forwarding;
 /// What YARP does differently for one attempt with one key. On the way up: the target URI and the pool key in place of
 /// the client's credentials (the buffered body is put back before each attempt: <see cref="ReplayBody"/>). On the way back: a success is copied by YARP through a <see cref="RelayedContent"/>; any other answer
 /// is read here (small: an error body) for the classifier and not copied, so the client has received nothing and the
-/// next key can still be tried.
+/// next key can still be tried. What a success makes (an upload session, the resources its body names) is bound to the
+/// key before the client sees it, so the client's next request, through whichever frontend, goes to that key.
 /// </summary>
 /// <param name="keepAlive">STREAM_KEEPALIVE for server-sent-event answers; null for none.</param>
+/// <param name="affinity">Records the key of what a success makes; null where nothing is recorded.</param>
 public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTiming? timing,
-    TimeProvider? time = null, TimeSpan? keepAlive = null, TimeSpan? idleTimeout = null) : HttpTransformer
+    TimeProvider? time = null, TimeSpan? keepAlive = null, TimeSpan? idleTimeout = null, ResourceAffinity? affinity = null) : HttpTransformer
 {
     private const int MaxErrorBodyBytes = 64 * 1024;
 
@@ -22,6 +25,7 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTimi
     private readonly EmptyAnswerCheck? _check = EmptyAnswerCheck.For(call);
 
     private string _secret = "";
+    private KeyAlias? _key;
     private long _sentAt;
 
     /// <summary>Upstream's status; 0 when it did not answer.</summary>
@@ -44,12 +48,10 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTimi
     /// <summary>The failed answer's body broke off while it was read.</summary>
     public bool ErrorBodyBroken { get; private set; }
 
-    /// <summary>The upload session upstream opened (the <c>upload_id</c> of its <c>x-goog-upload-url</c>), if any.</summary>
-    public string? UploadId { get; private set; }
-
     /// <summary>Starts an attempt with another key: what the last one learnt is forgotten.</summary>
-    public void Begin(string secret)
+    public void Begin(KeyAlias key, string secret)
     {
+        _key = key;
         _secret = secret;
         Status = 0;
         AnsweredAt = 0;
@@ -58,7 +60,6 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTimi
         ErrorContentType = null;
         ErrorHeaders = [];
         ErrorBodyBroken = false;
-        UploadId = null;
     }
 
     /// <summary>
@@ -107,11 +108,13 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTimi
             if (call.UploadUrl is { } rewrite && httpContext.Response.Headers.TryGetValue(UploadUrlHeader, out var url)
                 && Uri.TryCreate(url.ToString(), UriKind.Absolute, out var session))
             {
-                UploadId = System.Web.HttpUtility.ParseQueryString(session.Query)["upload_id"];
                 httpContext.Response.Headers[UploadUrlHeader] = rewrite(session.PathAndQuery);
+                if (System.Web.HttpUtility.ParseQueryString(session.Query)["upload_id"] is { } uploadId && affinity is not null && _key is not null)
+                {
+                    await affinity.BindAsync("uploads/" + uploadId, _key.Fingerprint); // before the client can send a chunk
+                }
             }
-            proxyResponse.Content = Relay = new RelayedContent(proxyResponse.Content, PolicyFor(proxyResponse),
-                call.RecordAnswer ? Resources.ResourceAffinity.AnswerCaptureBytes : 0);
+            proxyResponse.Content = Relay = new RelayedContent(proxyResponse.Content, PolicyFor(proxyResponse));
             return true;
         }
 
@@ -139,9 +142,12 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTimi
     {
         var eventStream = ProxyHeaders.ContentTypeOf(response.Content.Headers)?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
         var alive = eventStream ? keepAlive : null;
-        return _check is null && alive is null
+        var bind = call.RecordAnswer && affinity is not null && _key is { } key
+            ? answer => affinity.RecordAnswerAsync(answer, key.Fingerprint)
+            : (Func<ReadOnlyMemory<byte>, Task>?)null;
+        return _check is null && alive is null && bind is null
             ? null
-            : new RelayPolicy(_check, call.Streaming, alive, idleTimeout ?? Timeout.InfiniteTimeSpan, time ?? TimeProvider.System);
+            : new RelayPolicy(_check, call.Streaming, alive, idleTimeout ?? Timeout.InfiniteTimeSpan, time ?? TimeProvider.System, bind);
     }
 
     private static async Task<byte[]> ReadErrorBodyAsync(HttpContent content, CancellationToken cancellationToken)

@@ -9,12 +9,6 @@ namespace GeminiParty.Frontend.Forwarding;
 /// </summary>
 public sealed class EmptyAnswerCheck
 {
-    /// <summary>
-    /// The most bytes held back while looking for the first candidate; past it the answer is passed on unchecked, so a
-    /// large answer (inline images) is never held whole.
-    /// </summary>
-    public const int MaxHeldBytes = 1024 * 1024;
-
     private static readonly EmptyAnswerCheck Native = new("\"candidates\""u8.ToArray(), "candidates");
     private static readonly EmptyAnswerCheck OpenAi = new("\"delta\""u8.ToArray(), "choices");
 

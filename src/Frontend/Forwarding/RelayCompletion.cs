@@ -6,7 +6,7 @@ using Yarp.ReverseProxy.Forwarder;
 namespace GeminiParty.Frontend.Forwarding;
 
 /// <summary>
-/// After YARP copied (or began to copy) a success: reports it with its usage and the resources it names, or ends a
+/// After YARP copied (or began to copy) a success: reports it with its usage and forgets what it deleted, or ends a
 /// stream that broke off (a closing error event, or an aborted connection so a truncated answer does not look complete).
 /// </summary>
 public sealed partial class RelayCompletion(
@@ -60,21 +60,11 @@ public sealed partial class RelayCompletion(
         var request = ClientRequest.Of(context);
         request?.Used(body?.Usage);
         outcomes.Record(alias, call.Model, UpstreamOutcome.Success, null, body?.Usage, request?.Client.Name);
-        await RecordResourcesAsync(call, alias, body);
-        return (null, 0);
-    }
-
-    /// <summary>After a success: the key that made what the answer names is recorded, and a deleted resource forgotten.</summary>
-    private async Task RecordResourcesAsync(UpstreamCall call, KeyAlias alias, RelayedStream? body)
-    {
-        if (call.RecordAnswer && body is not null)
-        {
-            await affinity.RecordAnswerAsync(body.Captured, alias.Fingerprint);
-        }
         if (call.Deletes is { } deleted)
         {
-            await affinity.ForgetAsync(deleted);
+            await affinity.ForgetAsync(deleted); // what an answer makes is bound before it is relayed (AttemptTransformer)
         }
+        return (null, 0);
     }
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Stream from key #{KeyIndex} for {Model} broke off after the first byte ({Error})")]

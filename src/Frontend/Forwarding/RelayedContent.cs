@@ -6,13 +6,13 @@ namespace GeminiParty.Frontend.Forwarding;
 /// Upstream's success content with its body read through a <see cref="RelayedStream"/>: YARP copies whatever content
 /// the response holds after the transformer ran, so swapping it in is how the relayed bytes are seen without a copy.
 /// </summary>
-public sealed class RelayedContent(HttpContent upstream, RelayPolicy? policy = null, int captureLimit = 0) : HttpContent
+public sealed class RelayedContent(HttpContent upstream, RelayPolicy? policy = null) : HttpContent
 {
     /// <summary>The body stream YARP read; null until it asked for it.</summary>
     public RelayedStream? Body { get; private set; }
 
     protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
-        Body = new RelayedStream(await upstream.ReadAsStreamAsync(cancellationToken), policy, captureLimit);
+        Body = new RelayedStream(await upstream.ReadAsStreamAsync(cancellationToken), policy);
 
     protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
 

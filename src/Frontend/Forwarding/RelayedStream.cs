@@ -10,28 +10,22 @@ namespace GeminiParty.Frontend.Forwarding;
 /// </summary>
 /// <remarks>
 /// With a <see cref="RelayPolicy"/> it also holds a generated answer back until it shows a reply, so an empty one
-/// (<see cref="EmptyAnswerException"/>) is thrown before anything reached the client and another key is tried; and
+/// (<see cref="EmptyAnswerException"/>) is thrown before anything reached the client and another key is tried; holds
+/// an answer that names resources whole until they are bound to their key (<see cref="RelayPolicy.BeforeRelease"/>); and
 /// during a stream's silence it hands YARP an SSE comment, only between upstream reads with nothing held and after a
 /// whole event, so a comment never splits an event. The upstream read goes on meanwhile, into a buffer of its own.
 /// </remarks>
-public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null, int captureLimit = 0) : Stream
+public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null) : Stream
 {
-    private MemoryStream? _captured;
-
-    /// <summary>The answer's first bytes (up to the capture limit), for answers read for the resources they name.</summary>
-    public ReadOnlyMemory<byte> Captured => _captured is { } captured && captured.Length < captureLimit
-        ? captured.GetBuffer().AsMemory(0, (int)captured.Length)
-        : ReadOnlyMemory<byte>.Empty; // a partial answer would not parse
-
     private ResponseTail _tail;
     private const int OwnBufferBytes = 16 * 1024;
-    private readonly PooledBytes? _held = policy?.Check is null ? null : new PooledBytes(4 * 1024);
-    private readonly bool _direct = policy?.Check is null && policy?.KeepAlive is null;
+    private readonly PooledBytes? _held = policy?.Holds == true ? new PooledBytes(4 * 1024) : null;
+    private readonly bool _direct = policy?.Holds != true && policy?.KeepAlive is null;
     private byte[]? _own;
     private ReadOnlyMemory<byte> _ready;
     private bool _readyIsKeepAlive;
     private Task<int>? _pending;
-    private bool _released = policy?.Check is null;
+    private bool _released = policy?.Holds != true;
     private bool _ended;
     private long _heardAt = policy?.Time.GetTimestamp() ?? 0;
     private int _lastBytes; // the last bytes handed on, to tell whether a whole event has passed
@@ -150,10 +144,14 @@ public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null, i
             _ended = true;
             if (!_released)
             {
-                if (policy.Streaming || !policy.Check!.AnswerHasReply(_held!.Written.Span))
+                if (policy.Check is { } check && (policy.Streaming || !check.AnswerHasReply(_held!.Written.Span)))
                 {
                     Empty = true;
                     throw new EmptyAnswerException();
+                }
+                if (policy.BeforeRelease is { } beforeRelease)
+                {
+                    await beforeRelease(_held!.Written);
                 }
                 Release();
             }
@@ -165,7 +163,8 @@ public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null, i
             return;
         }
         _held!.Write(_own.AsSpan(0, read));
-        if (_held.Length > EmptyAnswerCheck.MaxHeldBytes || (policy.Streaming && policy.Check!.StreamHasReply(_held.Written.Span)))
+        if (_held.Length > RelayPolicy.MaxHeldBytes
+            || (policy.BeforeRelease is null && policy.Streaming && policy.Check!.StreamHasReply(_held.Written.Span)))
         {
             Release();
         }
@@ -238,15 +237,6 @@ public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null, i
             _lastBytes = (_lastBytes << 8) | b;
         }
         _tail.Append(chunk);
-        if (captureLimit > 0 && Bytes <= captureLimit)
-        {
-            (_captured ??= new MemoryStream()).Write(chunk);
-        }
-        else if (captureLimit > 0)
-        {
-            _captured = new MemoryStream(); // too large: nothing kept, and Captured stays empty
-            captureLimit = -1;
-        }
     }
 
     public override void Flush()

@@ -175,16 +175,12 @@ public sealed partial class UpstreamForwarder(
             }
             attempts++;
 
-            transformer.Begin(secret);
+            transformer.Begin(alias, secret);
             if (chained)
             {
                 context.Response.Headers[ModelFallbacks.ServedModelHeader] = call.Model; // set again: a failed attempt clears the headers
             }
             (var result, relayed) = await AttemptAsync(context, call, transformer, alias, aborted);
-            if (result is null && transformer.UploadId is { } uploadId && context.Response.StatusCode is >= 200 and < 300)
-            {
-                await affinity.BindAsync("uploads/" + uploadId, alias.Fingerprint);
-            }
             if (result is null)
             {
                 Complete(context, call, alias, attempts, started, relayed);
@@ -209,7 +205,7 @@ public sealed partial class UpstreamForwarder(
     }
 
     private AttemptTransformer TransformerFor(UpstreamCall call, ServerTiming? timing) =>
-        new(call, new Uri(_baseUri, call.PathAndQuery), timing, time, _options.StreamKeepAlive, _options.StreamIdleTimeout);
+        new(call, new Uri(_baseUri, call.PathAndQuery), timing, time, _options.StreamKeepAlive, _options.StreamIdleTimeout, affinity);
 
     /// <summary>No silo reachable (cluster starting, or every silo gone): nothing was sent upstream, the client may retry.</summary>
     private async Task PoolUnreachableAsync(HttpContext context, UpstreamCall call, KeyAlias? alias, int attempts, long started, Exception ex)

@@ -9,9 +9,6 @@ namespace GeminiParty.Frontend.Resources;
 /// </summary>
 public sealed partial class ResourceAffinity(IGrainFactory grains, TimeProvider time, ILogger<ResourceAffinity> logger)
 {
-    /// <summary>The bytes of an answer read for the resources it names: create answers and resource metadata are small.</summary>
-    public const int AnswerCaptureBytes = 1024 * 1024;
-
     public async Task<ResourceOwner> ResolveAsync(IReadOnlyList<string> names)
     {
         if (names.Count == 0)
