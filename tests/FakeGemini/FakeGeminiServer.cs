@@ -55,7 +55,10 @@ public sealed class FakeGeminiServer : IAsyncDisposable
     /// <summary>The Live API endpoint: scripted refusals per key, and the sessions seen.</summary>
     public FakeLiveState Live => _state.Live;
 
-    /// <summary>Streams waiting at the gate of <see cref="FakeGeminiOptions.HoldStreamsAfterFirstEvent"/>.</summary>
+    /// <summary>
+    /// Streams held by <see cref="FakeGeminiOptions.HoldStreamsAfterFirstEvent"/>, counted from just before their first
+    /// event is written: a client that has read that event finds its stream here.
+    /// </summary>
     public int HeldStreams => _state.Streams.Held;
 
     /// <summary>Requests that carried this key, counted on arrival (so held or hanging ones count too).</summary>

@@ -21,35 +21,48 @@ internal static class StreamPlayer
         }
 
         // Position `count` is the end marker; a MidStreamFailure aborts in its place at the latest.
-        for (var i = 0; i <= count; i++)
+        HeldStream? held = null;
+        try
         {
-            if (i == 1)
+            for (var i = 0; i <= count; i++)
             {
-                await AfterFirstEventAsync(state, cancellationToken);
-            }
+                if (i == 1)
+                {
+                    await AfterFirstEventAsync(state, held, cancellationToken);
+                }
 
-            if (i > 0 && i < count && options.StreamEventDelay > TimeSpan.Zero)
-            {
-                await Task.Delay(options.StreamEventDelay, cancellationToken);
-            }
+                if (i > 0 && i < count && options.StreamEventDelay > TimeSpan.Zero)
+                {
+                    await Task.Delay(options.StreamEventDelay, cancellationToken);
+                }
 
-            if (call.AbortBeforeEvent is { } failAt && (i >= failAt || i == count))
-            {
-                await call.AbortAfterSentAsync(context);
-                return;
-            }
+                if (call.AbortBeforeEvent is { } failAt && (i >= failAt || i == count))
+                {
+                    await call.AbortAfterSentAsync(context);
+                    return;
+                }
 
-            var bytes = i < count ? framing.Frame(i, eventAt(i)) : framing.End;
-            await response.Body.WriteAsync(bytes, cancellationToken);
-            await response.Body.FlushAsync(cancellationToken);
+                if (i == 0 && i < count && options.HoldStreamsAfterFirstEvent)
+                {
+                    held = state.Streams.Hold();
+                }
+
+                var bytes = i < count ? framing.Frame(i, eventAt(i)) : framing.End;
+                await response.Body.WriteAsync(bytes, cancellationToken);
+                await response.Body.FlushAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            held?.Dispose();
         }
     }
 
-    private static async Task AfterFirstEventAsync(FakeGeminiState state, CancellationToken cancellationToken)
+    private static async Task AfterFirstEventAsync(FakeGeminiState state, HeldStream? held, CancellationToken cancellationToken)
     {
-        if (state.Options.HoldStreamsAfterFirstEvent)
+        if (held is not null)
         {
-            await state.Streams.WaitAsync(cancellationToken);
+            await held.WaitAsync(cancellationToken);
         }
 
         if (state.Options.StreamIdleAfterFirstEvent > TimeSpan.Zero)

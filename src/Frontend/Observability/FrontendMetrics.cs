@@ -31,8 +31,8 @@ public sealed class FrontendMetrics
     private readonly LocalCounter<(string Route, string Model, string Status, string Client)> _requests =
         new(labels => new TagList { { "route", labels.Route }, { "model", labels.Model }, { "status", labels.Status }, { "client", labels.Client } });
     private readonly Histogram<double> _requestDuration;
-    private readonly LocalCounter<(string Key, string Outcome)> _attempts =
-        new(labels => new TagList { { "key", labels.Key }, { "outcome", labels.Outcome } });
+    private readonly LocalCounter<(string Key, string Model, string Outcome)> _attempts =
+        new(labels => new TagList { { "key", labels.Key }, { "model", labels.Model }, { "outcome", labels.Outcome } });
     private readonly Histogram<double> _upstreamDuration;
     private readonly Counter<long> _retries;
     private readonly Counter<long> _cooldowns;
@@ -61,7 +61,7 @@ public sealed class FrontendMetrics
             "Time from the request reaching the forwarder to the end of its answer, retries included.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         meter.CreateObservableCounter("gemini_party.upstream.attempts", _attempts.Observe, "{attempt}",
-            "Upstream calls, by key index and the class the error classifier gave the answer.");
+            "Upstream calls, by key index, model and the class the error classifier gave the answer.");
         _upstreamDuration = meter.CreateHistogram("gemini_party.upstream.duration", "s",
             "Time until upstream's response headers, by model and status class.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
@@ -133,10 +133,10 @@ public sealed class FrontendMetrics
     public void AttemptCompleted(KeyAlias key, UpstreamOutcome outcome, TokenCounts? tokens, string model, string? client = null)
     {
         var keyLabel = Key(key);
-        _attempts.Add((keyLabel, OutcomeLabels[(int)outcome]), 1);
+        var label = Model(model);
+        _attempts.Add((keyLabel, label, OutcomeLabels[(int)outcome]), 1);
         if (tokens is { } used)
         {
-            var label = Model(model);
             client ??= ClientPolicy.UnnamedName;
             _tokens.Add((keyLabel, label, "prompt", client), used.Prompt);
             _tokens.Add((keyLabel, label, "candidates", client), used.Candidates);
