@@ -39,7 +39,6 @@ public sealed class KeyPoolOptions
     /// <summary>How long a key cools for a model after KEY_TRANSIENT_LIMIT transient failures in a row.</summary>
     public static readonly TimeSpan TransientCooldown = TimeSpan.FromSeconds(30);
 
-    public TimeSpan KeyProbeInterval => TimeSpan.FromMilliseconds(KeyProbeIntervalMs);
     public TimeSpan KeyCheckInterval => TimeSpan.FromMilliseconds(KeyCheckIntervalMs);
 
     /// <summary>The wait before the next probe after <paramref name="failedInARow"/> failed ones: doubling, capped.</summary>

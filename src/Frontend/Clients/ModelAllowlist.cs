@@ -14,8 +14,6 @@ public sealed class ModelAllowlist
 
     public bool AllowsEverything => _patterns.Length == 0;
 
-    public IReadOnlyList<string> Patterns => _patterns;
-
     /// <summary>Comma-separated names or globs; null when one holds a character no model name has.</summary>
     public static ModelAllowlist? Parse(string text)
     {

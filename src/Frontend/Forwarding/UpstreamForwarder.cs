@@ -1,61 +1,31 @@
 using System.Diagnostics;
-using System.Net;
 using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Hosting;
 using GeminiParty.Frontend.Observability;
-using GeminiParty.Frontend.Resources;
 using Microsoft.Extensions.Options;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace GeminiParty.Frontend.Forwarding;
 
 /// <summary>
-/// The one engine behind every upstream route: lease a key, send the bytes through YARP's <see cref="IHttpForwarder"/>,
-/// relay the answer as it arrives, classify failures, report to the pool, and retry on another key while nothing has
-/// reached the client yet.
+/// The one engine behind every upstream route: choose a key (<see cref="KeyChooser"/>), send one attempt with it
+/// (<see cref="UpstreamAttempt"/>), and retry on another key while nothing has reached the client yet; answer the
+/// client when no key can (<see cref="ErrorAnswers"/>).
 /// </summary>
 public sealed partial class UpstreamForwarder(
-    IHttpForwarder forwarder,
-    HttpMessageInvoker upstream,
     KeyChooser chooser,
-    KnownModels knownModels,
+    UpstreamAttempt attempt,
     UpstreamKeySecrets keys,
     IOptions<FrontendOptions> options,
     TimeProvider time,
     FrontendMetrics metrics,
-    AttemptOutcomes outcomes,
-    RelayCompletion relays,
     RequestLog requestLog,
     ClientAdmission clients,
-    ResourceAffinity affinity,
     ErrorAnswers answers,
     ILogger<UpstreamForwarder> logger)
 {
     private static readonly TimeSpan TransientBackoff = TimeSpan.FromMilliseconds(100);
 
     private readonly FrontendOptions _options = options.Value;
-
-    private readonly Uri _baseUri = options.Value.BaseUri;
-
-    private readonly string _destinationPrefix = options.Value.BaseUri.ToString();
-
-    /// <summary>
-    /// HTTP/1.1 or higher toward upstream, as before YARP; its activity timeout is the idle limit of a stream, and for
-    /// an answer that is not a stream the whole call's limit (also enforced in total, see <see cref="AttemptAsync"/>).
-    /// </summary>
-    private readonly ForwarderRequestConfig _streamConfig = new()
-    {
-        ActivityTimeout = options.Value.StreamIdleTimeout,
-        Version = HttpVersion.Version11,
-        VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
-    };
-
-    private readonly ForwarderRequestConfig _callConfig = new()
-    {
-        ActivityTimeout = options.Value.UpstreamTimeout,
-        Version = HttpVersion.Version11,
-        VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
-    };
 
     public async Task ForwardAsync(HttpContext context, UpstreamCall call)
     {
@@ -67,7 +37,7 @@ public sealed partial class UpstreamForwarder(
             return;
         }
         var timing = context.Features.Get<ServerTiming>();
-        var transformer = TransformerFor(call, timing);
+        var transformer = attempt.TransformerFor(call, timing);
         var chained = chooser.IsChained(call);
         TriedKeys? tried = null;
         UpstreamFailure? last = null;
@@ -145,7 +115,7 @@ public sealed partial class UpstreamForwarder(
             {
                 // not back within the wait: the next model of the chain, with no attempt spent
                 call = next;
-                transformer = TransformerFor(call, timing);
+                transformer = attempt.TransformerFor(call, timing);
                 tried = null;
                 alias = null;
                 last = null;
@@ -180,7 +150,7 @@ public sealed partial class UpstreamForwarder(
             {
                 context.Response.Headers[ModelFallbacks.ServedModelHeader] = call.Model; // set again: a failed attempt clears the headers
             }
-            (var result, relayed) = await AttemptAsync(context, call, transformer, alias, aborted);
+            (var result, relayed) = await attempt.SendAsync(context, call, transformer, alias, aborted);
             if (result is null)
             {
                 Complete(context, call, alias, attempts, started, relayed);
@@ -204,13 +174,9 @@ public sealed partial class UpstreamForwarder(
         Complete(context, call, alias, attempts, started, relayed);
     }
 
-    private AttemptTransformer TransformerFor(UpstreamCall call, ServerTiming? timing) =>
-        new(call, new Uri(_baseUri, call.PathAndQuery), timing, time, _options.StreamKeepAlive, _options.StreamIdleTimeout, affinity);
-
     /// <summary>No silo reachable (cluster starting, or every silo gone): nothing was sent upstream, the client may retry.</summary>
     private async Task PoolUnreachableAsync(HttpContext context, UpstreamCall call, KeyAlias? alias, int attempts, long started, Exception ex)
     {
-        // no silo reachable (cluster starting, or every silo gone): nothing was sent upstream, the client may retry
         LogPoolUnreachable(logger, ex, ex.GetType().Name);
         var relayed = await ClusterUnreachable.AnswerAsync(context, call.Surface, "The key pool");
         Complete(context, call, alias, attempts, started, relayed);
@@ -239,73 +205,6 @@ public sealed partial class UpstreamForwarder(
             context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
         }
         Complete(context, call, alias, attempts, started, responseBytes);
-    }
-
-    /// <summary>
-    /// One attempt with one key. Returns a null failure when the client has its answer, or the retryable failure; and
-    /// the body bytes the client got.
-    /// </summary>
-    private async Task<(UpstreamFailure? Failure, long Bytes)> AttemptAsync(HttpContext context, UpstreamCall call, AttemptTransformer transformer,
-        KeyAlias alias, CancellationToken aborted)
-    {
-        // YARP's activity timeout is an idle limit; an answer that is not a stream also has a total one
-        using var deadline = call.Streaming ? null : new CancellationTokenSource(_options.UpstreamTimeout, time);
-        transformer.ReplayBody(context.Request);
-        var sending = Stopwatch.GetTimestamp();
-        var error = await forwarder.SendAsync(context, _destinationPrefix, upstream,
-            call.Streaming ? _streamConfig : _callConfig, transformer, deadline?.Token ?? CancellationToken.None);
-        var status = transformer.Status;
-        if (status == 0)
-        {
-            context.Features.Get<ServerTiming>()?.AddUpstream(sending, Stopwatch.GetTimestamp()); // the wait for no answer counts too
-        }
-        if (status is >= 200 and < 300 or 429)
-        {
-            knownModels.Add(call.Model); // upstream serves the model, or meters it: its name may label metrics now
-        }
-        metrics.UpstreamAnswered(call.Model, status, sending, transformer.AnsweredAt); // until the headers, as before YARP
-
-        if (transformer.Relay is { } relay)
-        {
-            var (relayFailure, written) = await relays.CompleteAsync(context, call, alias, error, relay.Body, deadline);
-            return (relayFailure, (relay.Body?.Bytes ?? 0) + written);
-        }
-        if (aborted.IsCancellationRequested)
-        {
-            outcomes.Record(alias, call.Model, UpstreamOutcome.ClientError, "client disconnected");
-            return (null, 0);
-        }
-        if (status == 0)
-        {
-            return await NoAnswerAsync(context, call, alias, error, deadline);
-        }
-        if (transformer.ErrorBodyBroken)
-        {
-            return (outcomes.Transient(alias, call.Model, "error body broke off"), 0);
-        }
-
-        var body = transformer.ErrorBody ?? [];
-        var classification = UpstreamErrorClassifier.Classify(status, body, resourceInPlay: call.Resources.Names.Count > 0);
-        var failure = new UpstreamFailure(status, transformer.ErrorContentType, body, classification, transformer.ErrorHeaders);
-        await outcomes.FailedAsync(alias, call.Model, status, classification);
-        if (!classification.Outcome.IsRetryable())
-        {
-            return (null, await answers.FailureAsync(context, call, failure, retryAfter: null));
-        }
-        return (failure, 0);
-    }
-
-    /// <summary>Upstream sent no answer: a timeout is answered (504), anything else is retried on another key.</summary>
-    private async Task<(UpstreamFailure? Failure, long Bytes)> NoAnswerAsync(HttpContext context, UpstreamCall call, KeyAlias alias,
-        ForwarderError error, CancellationTokenSource? deadline)
-    {
-        AttemptTransformer.ResetResponse(context);
-        if (error == ForwarderError.RequestTimedOut || deadline?.IsCancellationRequested == true)
-        {
-            outcomes.Record(alias, call.Model, UpstreamOutcome.Timeout, "gateway timeout");
-            return (null, await answers.TimedOutAsync(context, call));
-        }
-        return (outcomes.Transient(alias, call.Model, $"connection failed: {error}"), 0);
     }
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "The key pool is not reachable ({Error}); answered 503")]

@@ -50,6 +50,7 @@ public static class FrontendHostingExtensions
         services.AddSingleton(_ => new HttpMessageInvoker(CreateUpstreamHandler()));
         services.AddHttpForwarder();
         services.AddSingleton<UpstreamForwarder>();
+        services.AddSingleton<UpstreamAttempt>();
         services.AddSingleton<ErrorAnswers>();
         services.AddSingleton<KeyChooser>();
         services.AddSingleton<AttemptOutcomes>();

@@ -23,14 +23,13 @@ namespace GeminiParty.Frontend.Live;
 /// </remarks>
 public sealed partial class LiveProxy(
     LiveUpstream upstream,
-    KeyPoolReference pool,
     KeyLeases leases,
     KnownModels knownModels,
     UpstreamKeySecrets keys,
     IOptions<FrontendOptions> options,
     TimeProvider time,
     FrontendMetrics metrics,
-    AttemptReporter reporter,
+    AttemptOutcomes outcomes,
     RequestLog requestLog,
     LiveSessions sessions,
     ClientAdmission clients,
@@ -179,9 +178,11 @@ public sealed partial class LiveProxy(
                 {
                     knownModels.Add(model);
                 }
-                await ReportRefusalAsync(alias, model, refusal);
+                // told to the pool as an HTTP answer is: a refusal that cools or invalidates the key withdraws it at once
+                await outcomes.FailedAsync(alias, model, last.HandshakeStatus, refusal);
                 if (!refusal.Outcome.IsRetryable())
                 {
+                    LogSetupRefused(logger, alias.Index, model, refusal.Reason);
                     break; // the setup itself was refused (an unknown model, a bad field): the client hears why
                 }
                 if (refusal.Outcome == UpstreamOutcome.Transient && attempts < _options.MaxAttempts)
@@ -215,30 +216,6 @@ public sealed partial class LiveProxy(
         }
     }
 
-    /// <summary>Tells the pool what a refusal says about the key, as <see cref="UpstreamForwarder"/> does for an HTTP answer.</summary>
-    private async Task ReportRefusalAsync(KeyAlias alias, string model, UpstreamClassification refusal)
-    {
-        var report = new AttemptReport(alias, model, refusal.Outcome, refusal.RetryDelay, refusal.Reason);
-        metrics.AttemptCompleted(alias, refusal.Outcome, null, model);
-        LogAttemptRefused(logger, alias.Index, model, refusal.Reason);
-        if (!refusal.Outcome.ChangesKeyState())
-        {
-            reporter.Report(report);
-            return;
-        }
-        metrics.CooldownStarted(alias, model, refusal.Outcome);
-        leases.Withdraw(alias, refusal.Outcome == UpstreamOutcome.InvalidKey ? null : model);
-        try
-        {
-            await pool.Reference.PenalizeAsync(report);
-        }
-        catch (Exception ex) when (ClusterUnreachable.Is(ex))
-        {
-            // this frontend already stopped using the key; the next key is tried all the same
-            LogPenaltyNotRecorded(logger, ex, alias.Index, model);
-        }
-    }
-
     private async Task RelayAsync(WebSocket client, ClientWebSocket socket, LiveRpc rpc, LiveSetup setup, ClientRequest admission,
         KeyAlias alias, int attempts, ValueWebSocketReceiveResult first, byte[] buffer, long started)
     {
@@ -256,8 +233,7 @@ public sealed partial class LiveProxy(
             sessions.Closed(alias);
             var tokens = usage.Total;
             admission.Used(tokens);
-            metrics.AttemptCompleted(alias, UpstreamOutcome.Success, tokens, setup.Model, admission.Client.Name);
-            reporter.Report(new AttemptReport(alias, setup.Model, UpstreamOutcome.Success, null, $"live session ended by {relay.EndedBy}", tokens));
+            outcomes.Record(alias, setup.Model, UpstreamOutcome.Success, $"live session ended by {relay.EndedBy}", tokens, admission.Client.Name);
             Complete(rpc, admission.Client.Name, setup.Model, alias, attempts, relay.ClientCloseStatus, started, setup.Message.Length + relay.ClientBytes, relay.UpstreamBytes);
         }
     }
@@ -301,13 +277,10 @@ public sealed partial class LiveProxy(
     private static partial void LogPoolUnreachable(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 3502, Level = LogLevel.Information, Message = "Key #{KeyIndex} refused a Live session for {Model}: {Reason}")]
-    private static partial void LogAttemptRefused(ILogger logger, int keyIndex, string model, string reason);
+    private static partial void LogSetupRefused(ILogger logger, int keyIndex, string model, string reason);
 
     [LoggerMessage(EventId = 3503, Level = LogLevel.Warning, Message = "The pool leased key #{KeyIndex} ({Fingerprint}) that this process does not hold; check GEMINI_API_KEY matches across processes")]
     private static partial void LogKeyNotHeld(ILogger logger, int keyIndex, string fingerprint);
-
-    [LoggerMessage(EventId = 3504, Level = LogLevel.Warning, Message = "The pool did not record the refusal of key #{KeyIndex} for {Model}")]
-    private static partial void LogPenaltyNotRecorded(ILogger logger, Exception exception, int keyIndex, string model);
 
     [LoggerMessage(EventId = 3505, Level = LogLevel.Debug, Message = "Live {Method} session for {Model} on key #{KeyIndex} ended with {CloseCode}")]
     private static partial void LogSessionEnded(ILogger logger, string method, string model, int keyIndex, int closeCode);
