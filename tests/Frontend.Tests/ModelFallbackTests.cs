@@ -12,7 +12,7 @@ public sealed class ModelFallbackFrontendFixture : FrontendFixture
 {
     protected override IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>
     {
-        ["MODEL_FALLBACKS"] = "fb-native-a>fb-native-b, fb-openai-a>fb-openai-b, fb-optout-a>fb-optout-b, fb-long-a>fb-long-b>fb-long-c",
+        ["MODEL_FALLBACKS"] = "fb-native-a>fb-native-b, fb-openai-a>fb-openai-b, fb-optout-a>fb-optout-b, fb-long-a>fb-long-b>fb-long-c, fb-spent-a>fb-spent-b>fb-spent-c>fb-spent-d",
         ["DEFAULT_MAX_RETRIES"] = "1",
     };
 }
@@ -57,6 +57,28 @@ public sealed class ModelFallbackTests(ModelFallbackFrontendFixture gateway) : I
         using var longer = await gateway.PostJsonAsync("/v1beta/models/fb-long-a:generateContent", FrontendAssertions.Prompt);
         Assert.Equal(200, (int)longer.StatusCode);
         Assert.Equal("fb-long-c", longer.Headers.GetValues(ModelFallbacks.ServedModelHeader).Single());
+    }
+
+    /// <summary>
+    /// No key was known to cool, so the request spent its attempt on a rate limit: that finds the model as dry as the
+    /// pool saying so up front, and the chain serves it. Every key answers one 429, so each model of the chain meets at
+    /// most one; with 3 keys the fourth model at the latest is served.
+    /// </summary>
+    [Fact]
+    public async Task A_request_whose_attempts_all_meet_rate_limits_is_served_by_the_next_model()
+    {
+        foreach (var key in FrontendFixture.Keys)
+        {
+            gateway.Upstream.SetFault(key, FakeFault.RateLimitPerMinute(60), times: 1);
+        }
+
+        using var response = await gateway.PostJsonAsync("/v1beta/models/fb-spent-a:generateContent", FrontendAssertions.Prompt);
+
+        Assert.Equal(200, (int)response.StatusCode);
+        var served = response.Headers.GetValues(ModelFallbacks.ServedModelHeader).Single();
+        Assert.NotEqual("fb-spent-a", served);
+        Assert.Single(gateway.Upstream.Requests, r => r.Model == "fb-spent-a"); // its one attempt, as configured
+        Assert.Contains(gateway.Upstream.Requests, r => r.Model == served);
     }
 
     [Fact]

@@ -54,8 +54,31 @@ public sealed partial class UpstreamForwarder(
         // a streamed body cannot be sent twice; resources the gateway has no record of get one attempt, and Google's answer
         var maxAttempts = call.StreamRequestBody || (call.Resources.Names.Count > 0 && owner is null) ? 1 : _options.MaxAttempts;
         DateTimeOffset? waitDeadline = null;
-        while (attempts < maxAttempts)
+        var modelAttempts = 0; // a model the chain falls back to gets attempts of its own
+
+        void MoveTo(UpstreamCall next)
         {
+            call = next;
+            transformer = attempt.TransformerFor(call, timing);
+            tried = null;
+            alias = null;
+            last = null;
+            modelAttempts = 0;
+        }
+
+        while (true)
+        {
+            if (modelAttempts >= maxAttempts)
+            {
+                // every attempt met a rate limit or a spent quota: the model is as dry as when the pool says so up front
+                if (last?.Classification.Outcome is UpstreamOutcome.RateLimited or UpstreamOutcome.DailyQuotaExhausted && owner is null
+                    && chooser.FallBack(call, default, context.Request) is { } after)
+                {
+                    MoveTo(after);
+                    continue;
+                }
+                break;
+            }
             if (alias is not null)
             {
                 tried = tried?.And(alias.Index) ?? new TriedKeys([alias.Index]); // only a retry needs the keys tried
@@ -113,12 +136,7 @@ public sealed partial class UpstreamForwarder(
             }
             if (lease.Key is null && owner is null && chooser.FallBack(call, lease, context.Request) is { } next)
             {
-                // not back within the wait: the next model of the chain, with no attempt spent
-                call = next;
-                transformer = attempt.TransformerFor(call, timing);
-                tried = null;
-                alias = null;
-                last = null;
+                MoveTo(next); // not back within the wait: the next model of the chain, with no attempt spent
                 continue;
             }
             if (lease.Key is null)
@@ -144,6 +162,7 @@ public sealed partial class UpstreamForwarder(
                 metrics.Retried(call.Model, last.Classification.Outcome);
             }
             attempts++;
+            modelAttempts++;
 
             transformer.Begin(alias, secret);
             if (chained)
@@ -157,7 +176,7 @@ public sealed partial class UpstreamForwarder(
                 return;
             }
             last = result;
-            if (result.Classification.Outcome == UpstreamOutcome.Transient && attempts < _options.MaxAttempts)
+            if (result.Classification.Outcome == UpstreamOutcome.Transient && modelAttempts < maxAttempts)
             {
                 try
                 {
