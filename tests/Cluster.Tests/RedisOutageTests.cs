@@ -1,3 +1,6 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
 using GeminiParty.FakeGemini;
 
 namespace GeminiParty.Cluster.Tests;
@@ -88,6 +91,39 @@ public sealed class RedisOutageTests(DurabilityClusterFixture cluster)
         foreach (var secret in cluster.Keys)
         {
             Assert.DoesNotContain(stored, pair => pair.Key.Contains(secret, StringComparison.Ordinal) || pair.Value.Contains(secret, StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>
+    /// The record of who made a resource cannot be written while Redis is down: the create is still answered, once,
+    /// and made once upstream. Failing the answer would have the client (or the retry loop) make it again with another key.
+    /// </summary>
+    [Fact]
+    public async Task A_cache_created_while_Redis_is_down_is_answered_once_and_made_once()
+    {
+        await cluster.EnsureRunningAsync();
+        var model = ClusterFixture.NewModel();
+        await cluster.Redis.StopAsync();
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1beta/cachedContents")
+            {
+                Content = new StringContent($$"""{"model":"models/{{model}}","contents":[{"role":"user","parts":[{"text":"a long document"}]}],"ttl":"600s"}""",
+                    Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Authorization = new("Bearer", ClusterFixture.Token);
+            using var response = await cluster.Client(0).SendAsync(request, TestContext.Current.CancellationToken);
+
+            Assert.Equal(200, (int)response.StatusCode);
+            var cache = (await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("name").GetString();
+            Assert.StartsWith("cachedContents/", cache);
+            var creates = cluster.Upstream.Requests.Where(r => r.Method == "POST" && r.Path.EndsWith("/cachedContents", StringComparison.Ordinal)
+                && Encoding.UTF8.GetString(r.Body).Contains(model, StringComparison.Ordinal)).ToArray();
+            Assert.Single(creates);
+        }
+        finally
+        {
+            await cluster.Redis.StartAsync(TimeSpan.FromSeconds(20));
         }
     }
 }

@@ -32,7 +32,10 @@ public sealed partial class ResourceAffinity(IGrainFactory grains, TimeProvider 
         };
     }
 
-    /// <summary>Records <paramref name="fingerprint"/> as the owner of <paramref name="name"/>.</summary>
+    /// <summary>
+    /// Records <paramref name="fingerprint"/> as the owner of <paramref name="name"/>. Never throws: the resource exists
+    /// upstream already, and failing its answer would make the client make it again with another key.
+    /// </summary>
     public async Task BindAsync(string name, string fingerprint, JsonElement? answer = null)
     {
         try
@@ -42,6 +45,10 @@ public sealed partial class ResourceAffinity(IGrainFactory grains, TimeProvider 
         catch (Exception ex) when (ClusterUnreachable.Is(ex))
         {
             LogBindFailed(logger, ex, name);
+        }
+        catch (Exception ex)
+        {
+            LogBindBroke(logger, ex, name); // storage or a bug: logged as an error, and the client still gets its answer
         }
     }
 
@@ -95,4 +102,7 @@ public sealed partial class ResourceAffinity(IGrainFactory grains, TimeProvider 
 
     [LoggerMessage(EventId = 3400, Level = LogLevel.Warning, Message = "The owner of {Resource} could not be recorded; later requests naming it rotate")]
     private static partial void LogBindFailed(ILogger logger, Exception exception, string resource);
+
+    [LoggerMessage(EventId = 3402, Level = LogLevel.Error, Message = "Recording the owner of {Resource} failed; the answer went on, and later requests naming it rotate")]
+    private static partial void LogBindBroke(ILogger logger, Exception exception, string resource);
 }
