@@ -27,6 +27,8 @@ public sealed class UpstreamAttempt(
 {
     private readonly FrontendOptions _options = options.Value;
 
+    private readonly Uri _baseUri = options.Value.BaseUri; // the option builds a new Uri each time it is read
+
     private readonly string _destinationPrefix = options.Value.BaseUri.ToString();
 
     /// <summary>
@@ -49,7 +51,7 @@ public sealed class UpstreamAttempt(
 
     /// <summary>The transformer of a call's attempts (one per call: each attempt begins it again with its key).</summary>
     public AttemptTransformer TransformerFor(UpstreamCall call, ServerTiming? timing) =>
-        new(call, new Uri(_options.BaseUri, call.PathAndQuery), timing, time, _options.StreamKeepAlive, _options.StreamIdleTimeout, affinity);
+        new(call, new Uri(_baseUri, call.PathAndQuery), timing, time, _options.StreamKeepAlive, _options.StreamIdleTimeout, affinity);
 
     /// <summary>
     /// Sends the call with the key <paramref name="transformer"/> began with. Returns a null failure when the client
