@@ -23,10 +23,11 @@ public sealed class RequestBody : IDisposable
     public ReadOnlyMemory<byte> Memory { get; }
 
     /// <summary>
-    /// Reads the body; when it is over <paramref name="limit"/> (413), arrives too slowly (408: Kestrel's minimum data
+    /// Reads the body (a <see cref="ValueTask{TResult}"/>: a small body is usually here with the headers, and then nothing
+    /// is allocated for the wait); when it is over <paramref name="limit"/> (413), arrives too slowly (408: Kestrel's minimum data
     /// rate) or is malformed (400), answers in the surface's shape and returns null.
     /// </summary>
-    public static async Task<RequestBody?> ReadOrRejectAsync(HttpContext context, ApiSurface surface, long limit)
+    public static async ValueTask<RequestBody?> ReadOrRejectAsync(HttpContext context, ApiSurface surface, long limit)
     {
         try
         {
@@ -47,7 +48,7 @@ public sealed class RequestBody : IDisposable
         }
     }
 
-    public static async Task<RequestBody> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    public static async ValueTask<RequestBody> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
         if (request.ContentLength > limit)
         {

@@ -20,8 +20,10 @@ public static class LiveApi
         var tokens = app.Services.GetRequiredService<ClientTokens>();
         var proxy = app.Services.GetRequiredService<LiveProxy>();
         var clients = app.Services.GetRequiredService<ClientAdmission>();
+        // only the Live API's paths: every other request would carry a WebSocket handshake feature for nothing;
         // no KeepAliveTimeout: an idle session stays open for as long as both sides want it
-        app.UseWebSockets();
+        var livePaths = new PathString(prefix + "/ws");
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(livePaths), live => live.UseWebSockets());
         RequestDelegate handler = context => HandleAsync(context, tokens, clients, proxy);
         app.Map(prefix + "/ws/{rpc}", handler).WithTags("Live API");
         return app;
