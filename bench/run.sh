@@ -39,7 +39,8 @@
 #                               on a shared machine, where one run differs from the next by up to a third)
 #   BENCH_CONNECTIONS=32        BENCH_SLOW_CONNECTIONS=256            BENCH_SLOW_LATENCY_MS=50
 #   BENCH_THREADS=2             wrk threads                           BENCH_TTFB_SAMPLES=30
-#   BENCH_UNLOADED_REQUESTS=500 BENCH_UNLOADED_ROUNDS=4   sequential unary requests per target and round (quick: 200, 2)
+#   BENCH_UNLOADED_REQUESTS=500 BENCH_UNLOADED_ROUNDS=4   sequential unary requests per target and round (quick: 200, 2;
+#                               0 skips the unloaded latency, as BENCH_TTFB_SAMPLES=0 skips the streaming first byte)
 #   BENCH_SCENARIOS="native openai stream slow"                      BENCH_TARGETS="direct nginx bare embedded clients cluster"
 #   BENCH_CLIENT_LIMITS="rpd=2000000000 tpd=1000000000000000 concurrency=100000"  the limits of the "clients" target's
 #                               client. No rpm by default: its ceiling (100,000 a minute, 1,667/s) is below the rate
@@ -428,7 +429,7 @@ done
 # Unloaded latency: one client sends unary calls one at a time on one kept-alive connection (curl, one config
 # with many URLs), rounds interleaved over the targets; what a proxy adds when nothing queues.
 declare -A idle_p50=() idle_p90=()
-if [[ " ${scenarios[*]} " == *" native "* ]]; then
+if [[ " ${scenarios[*]} " == *" native "* ]] && ((unloaded_requests > 0)); then
     say "unloaded latency: $unloaded_rounds rounds of $unloaded_requests sequential requests per target, interleaved"
     for ((round = 0; round < unloaded_rounds; round++)); do
         for target in "${targets[@]}"; do
@@ -448,7 +449,7 @@ fi
 
 # Streaming time to first byte: the fake waits 20 ms between events, so a proxy that buffered would show it.
 declare -A ttfb=() ttlast=()
-if [[ " ${scenarios[*]} " == *" stream "* ]]; then
+if [[ " ${scenarios[*]} " == *" stream "* ]] && ((ttfb_samples > 0)); then
     say "streaming time to first byte: $ttfb_samples samples per target, interleaved"
     fake_options '{"streamEventDelayMs":20}'
     for ((i = 0; i < ttfb_samples; i++)); do
