@@ -4,7 +4,8 @@ using GeminiParty.Frontend.Hosting;
 using GeminiParty.Frontend.Live;
 
 // appsettings.json (log levels) is read from the app's own folder, wherever it is started from
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.WebHost.UseKestrelHttpsConfiguration();
 builder.AddFrontend();
 
 var app = builder.Build();
