@@ -198,6 +198,34 @@ public sealed class ClientLimitsTests(ClientsFrontendFixture gateway) : IClassFi
     }
 
     [Fact]
+    public async Task Usage_batched_while_requests_run_counts_each_request_and_its_tokens_exactly_once()
+    {
+        // erin has no limits: her usage goes through the batching reporter (flushed every second) while 12 callers run
+        var model = FrontendFixture.NewModel();
+        const int Requests = 240;
+        long totalTokens = 0;
+        var next = 0;
+        await Task.WhenAll(Enumerable.Range(0, 12).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) <= Requests)
+            {
+                using var response = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt, "erin-secret-token");
+                Assert.Equal(200, (int)response.StatusCode);
+                Interlocked.Add(ref totalTokens, (await response.ReadJsonAsync()).GetProperty("usageMetadata").GetProperty("totalTokenCount").GetInt64());
+            }
+        }));
+
+        await ClientsFrontendFixture.EventuallyAsync(async () =>
+            Day(await gateway.UsageAsync("erin-secret-token"), "erin", model) is { ValueKind: JsonValueKind.Object } day && day.GetProperty("requests").GetInt64() >= Requests,
+            "erin's batches arrive");
+        await Task.Delay(ClientUsageReporter.FlushInterval * 2, Cancel); // two more flushes: nothing counted twice
+        var counts = Day(await gateway.UsageAsync("erin-secret-token"), "erin", model);
+        Assert.Equal(Requests, counts.GetProperty("requests").GetInt64());
+        Assert.Equal(0, counts.GetProperty("errors").GetInt64());
+        Assert.Equal(totalTokens, counts.GetProperty("totalTokens").GetInt64());
+    }
+
+    [Fact]
     public async Task Metrics_and_the_request_log_name_the_client_never_its_token()
     {
         var model = FrontendFixture.NewModel();

@@ -54,7 +54,7 @@ public sealed partial class ClientAdmission(
     {
         if (model != ListModels && !client.AllowsModel(model))
         {
-            usage.Add(client.Name, known.Bucket(model), new UsageCounts { Refused = 1 });
+            usage.Add(client.Name, known.Bucket(model), refused: 1);
             return new ClientRequest(client, model, null)
             {
                 Refused = new(StatusCodes.Status403Forbidden, $"Client '{client.Name}' may not use model '{model}': its models are {client.Models}."),
@@ -94,7 +94,7 @@ public sealed partial class ClientAdmission(
         var surface = ApiSurface.GeminiNative;
         if (!client.AllowsLiveSessions())
         {
-            usage.Add(client.Name, KnownModels.Unknown, new UsageCounts { Refused = 1 });
+            usage.Add(client.Name, KnownModels.Unknown, refused: 1);
             await surface.WriteErrorAsync(context, StatusCodes.Status403Forbidden,
                 $"Client '{client.Name}' may not open Live API sessions (live=false in CLIENTS_FILE).");
             return false;
@@ -139,26 +139,22 @@ public sealed partial class ClientAdmission(
         {
             return; // refusals are counted where they are decided
         }
-        var counts = new UsageCounts
-        {
-            Requests = request.Decision is null ? 1 : 0, // the grain counted it when it admitted it
-            Errors = status >= 400 ? 1 : 0,
-            RateLimited = status == StatusCodes.Status429TooManyRequests ? 1 : 0,
-        };
-        if (request.Tokens is { } tokens)
-        {
-            counts.AddTokens(tokens);
-        }
+        var requests = request.Decision is null ? 1 : 0; // the grain counted it when it admitted it
+        var errors = status >= 400 ? 1 : 0;
+        var rateLimited = status == StatusCodes.Status429TooManyRequests ? 1 : 0;
+        var tokens = request.Tokens ?? default;
         var slot = request.Decision?.Slot ?? 0;
         if (slot != 0 || request.Client.Limits.TokensPerDay is not null)
         {
             // at once, not batched: the slot frees and the tokens count before the client's next request is decided
             slots.Release(slot);
+            var counts = new UsageCounts { Requests = requests, Errors = errors, RateLimited = rateLimited };
+            counts.AddTokens(tokens);
             _ = CompleteAsync(request.Client.Name, slot, known.Bucket(request.Model), counts);
         }
         else
         {
-            usage.Add(request.Client.Name, known.Bucket(request.Model), counts);
+            usage.Add(request.Client.Name, known.Bucket(request.Model), requests, errors, rateLimited: rateLimited, tokens: tokens);
         }
     }
 
