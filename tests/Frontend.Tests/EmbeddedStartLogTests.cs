@@ -22,7 +22,7 @@ public sealed class EmbeddedStartLogTests
         });
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        await WaitUntilReadyAsync(http, frontend);
+        await frontend.WaitUntilReadyAsync(http);
         // the pool answers the rotation status once it has activated, after the background subscription's first call
         using var status = new HttpRequestMessage(HttpMethod.Get, "/rotation-status");
         status.Headers.Authorization = new("Bearer", "start-log-token");
@@ -35,27 +35,6 @@ public sealed class EmbeddedStartLogTests
         Assert.DoesNotContain("Polly", log); // Orleans' placement retries, one info line per activation
         Assert.DoesNotContain("SiloOptionsLogger", log); // Orleans' 150-line dump of its options
         Assert.Contains("Now listening on", log);
-    }
-
-    private static async Task WaitUntilReadyAsync(HttpClient http, FrontendProcess frontend)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                using var ready = await http.GetAsync("/readyz", TestContext.Current.CancellationToken);
-                if (ready.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
-        Assert.Fail($"not ready after 60 s; log:\n{frontend.Stdout}\n{frontend.Stderr}");
     }
 
     private static async Task WaitForLineAsync(FrontendProcess frontend, string text)

@@ -57,6 +57,28 @@ internal sealed class FrontendProcess : IAsyncDisposable
         return frontend;
     }
 
+    /// <summary>Polls <c>/readyz</c> through <paramref name="http"/> until it answers 200; fails after 60 s with the log.</summary>
+    public async Task WaitUntilReadyAsync(HttpClient http)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var ready = await http.GetAsync("/readyz", TestContext.Current.CancellationToken);
+                if (ready.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+        Assert.Fail($"not ready after 60 s; log:\n{Stdout}\n{Stderr}");
+    }
+
     /// <summary>Waits for the process to end by itself; kills it after <paramref name="timeout"/>.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
