@@ -29,17 +29,7 @@ public sealed class KeyFileTests(KeyFileClusterFixture cluster)
         var key0Before = before.Counter(0, warm, "attempts");
 
         cluster.WriteKeyFile($"{cluster.Keys[0]} project=shared\n{cluster.Keys[1]} project=shared\n{cluster.Keys[3]}\n");
-        var swapped = DateTime.UtcNow;
-        var models = new[] { ClusterFixture.NewModel(), ClusterFixture.NewModel() };
-        while (!models.All(model => cluster.KeysSeenFor(model).Contains(3)))
-        {
-            Assert.True(DateTime.UtcNow - swapped < ReloadPromise, $"key 3 not served through both frontends {ReloadPromise.TotalSeconds} s after the swap\n{cluster.Diagnostics()}");
-            for (var frontend = 0; frontend < 2; frontend++)
-            {
-                Assert.Equal(200, await cluster.GenerateAsync(frontend, models[frontend], Cancel));
-            }
-            await Task.Delay(100, Cancel);
-        }
+        await UntilBothFrontendsServeWithAsync(3, "the swap");
 
         // the removed key gets no new request, wherever it comes from
         var after = ClusterFixture.NewModel();
@@ -55,6 +45,27 @@ public sealed class KeyFileTests(KeyFileClusterFixture cluster)
 
         cluster.WriteKeyFile(cluster.InitialFile());
         await WaitAsync(async () => (await cluster.StatusAsync(0, Cancel)).Key(2).GetProperty("status").GetString() == "active", ReloadPromise);
+        // each frontend reads the file on its own: the pool may lease key 2 before a frontend holds its secret again
+        await UntilBothFrontendsServeWithAsync(2, "the file was restored");
+    }
+
+    /// <summary>
+    /// Sends requests through both frontends, a new model each, until <paramref name="key"/> has served each of them;
+    /// fails after <see cref="ReloadPromise"/>.
+    /// </summary>
+    private async Task UntilBothFrontendsServeWithAsync(int key, string after)
+    {
+        var started = DateTime.UtcNow;
+        var models = new[] { ClusterFixture.NewModel(), ClusterFixture.NewModel() };
+        while (!models.All(model => cluster.KeysSeenFor(model).Contains(key)))
+        {
+            Assert.True(DateTime.UtcNow - started < ReloadPromise, $"key {key} not served through both frontends {ReloadPromise.TotalSeconds} s after {after}\n{cluster.Diagnostics()}");
+            for (var frontend = 0; frontend < 2; frontend++)
+            {
+                Assert.Equal(200, await cluster.GenerateAsync(frontend, models[frontend], Cancel));
+            }
+            await Task.Delay(100, Cancel);
+        }
     }
 
     [Fact]
