@@ -38,7 +38,7 @@ public sealed partial class ClientUsageReporter(IGrainFactory grains, TimeProvid
         await FlushAsync(); // what arrived before the stop
     }
 
-    /// <summary>Sends what is queued; for tests and the stop.</summary>
+    /// <summary>Sends what was added since the last flush; for tests and the stop.</summary>
     public async Task FlushAsync()
     {
         await _flushing.WaitAsync();
