@@ -16,6 +16,7 @@
 #        frontend measured (client only, no silo)
 #        MEMORY_CONNECTIONS=32  MEMORY_SLOW_CONNECTIONS=256  MEMORY_SLOW_LATENCY_MS=50  MEMORY_SECONDS=10
 #        MEMORY_PORT_BASE=18280  MEMORY_ENV="DOTNET_GCgen0size=0x800000 ..." extra environment for the frontend
+#        MEMORY_ROUNDS=1  N > 1 repeats both loads N - 1 more times and reports after each: memory that keeps growing
 #        MEMORY_TOP=0  N > 0 also lists the N mapped files (assemblies, libraries) holding the most RSS
 set -euo pipefail
 
@@ -28,6 +29,7 @@ slow_latency_ms="${MEMORY_SLOW_LATENCY_MS:-50}"
 seconds="${MEMORY_SECONDS:-10}"
 port_base="${MEMORY_PORT_BASE:-18280}"
 top="${MEMORY_TOP:-0}"
+rounds="${MEMORY_ROUNDS:-1}"
 mode="${MEMORY_MODE:-embedded}"
 [[ "$mode" == embedded || "$mode" == cluster ]] || { echo "memory: MEMORY_MODE is embedded or cluster" >&2; exit 1; }
 read -r -a extra_env <<<"${MEMORY_ENV:-}"
@@ -106,7 +108,17 @@ requests="$(load "$connections" "$seconds")"
 after="$(cpu_ticks "$frontend")"
 echo "CPU: $(((after - before) * 1000000 / $(getconf CLK_TCK) / requests)) us per request over $requests requests ($connections connections)"
 report "after $connections connections"
-curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' -d "{\"latencyMs\":$slow_latency_ms}" \
-    "http://127.0.0.1:$fake_port/_fake/options"
+latency() {
+    curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' -d "{\"latencyMs\":$1}" \
+        "http://127.0.0.1:$fake_port/_fake/options"
+}
+latency "$slow_latency_ms"
 load "$slow_connections" "$seconds" >/dev/null
 report "after $slow_connections connections, $slow_latency_ms ms upstream"
+for ((round = 2; round <= rounds; round++)); do
+    latency 0
+    load "$connections" "$seconds" >/dev/null
+    latency "$slow_latency_ms"
+    load "$slow_connections" "$seconds" >/dev/null
+    report "round $round: after $connections connections, then $slow_connections connections at $slow_latency_ms ms"
+done

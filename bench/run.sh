@@ -407,11 +407,13 @@ load_before="$(cut -d ' ' -f 1-3 /proc/loadavg)"
 # does not pay for tiered JIT compilation that the later ones do not. A .NET process under this load keeps promoting
 # methods to tier 1 for ~10 s (the cluster frontend compiled ~80 methods/s after 15 s, DOTNET_JitStdOutFile), so the
 # pass is long enough for code to settle: a long-running gateway is measured, not a cold one.
-say "JIT warm-up: ${jit_warmup}s per target and scenario"
-for scenario in "${scenarios[@]}"; do
-    [[ "$scenario" != slow ]] || continue
-    for target in "${targets[@]}"; do run_wrk "$target" "$scenario" "$connections" "$jit_warmup" >/dev/null; done
-done
+if ((jit_warmup > 0)); then
+    say "JIT warm-up: ${jit_warmup}s per target and scenario"
+    for scenario in "${scenarios[@]}"; do
+        [[ "$scenario" != slow ]] || continue
+        for target in "${targets[@]}"; do run_wrk "$target" "$scenario" "$connections" "$jit_warmup" >/dev/null; done
+    done
+fi
 for ((round = 1; round <= rounds; round++)); do
     for scenario in "${scenarios[@]}"; do
         conns="$connections"
@@ -493,7 +495,7 @@ report="$work/report.md"
     echo
     # shellcheck source=/dev/null
     echo "Machine: $(nproc) cores ($cpu_model), $mem_total; $(. /etc/os-release && echo "$PRETTY_NAME"); .NET $(dotnet --version);"\
-        "$(nginx -v 2>&1 | sed 's/.*: //'); $(wrk --version 2>&1 | head -n 1 | awk '{ print "wrk " $2 }'); load: wrk -t $threads, ${duration} s per run after ${warmup} s of warm-up, after a JIT warm-up of ${jit_warmup} s per target and scenario; $rounds interleaved round(s), medians shown; answers of ${BENCH_STREAM_EVENTS:-5} events of ${BENCH_PIECE_CHARS:-56} characters; processes at nice $nice_level; load average before $load_before, after $load_after."
+        "$(nginx -v 2>&1 | sed 's/.*: //'); $(wrk --version 2>&1 | head -n 1 | awk '{ print "wrk " $2 }'); load: wrk -t $threads, ${duration} s per run after ${warmup} s of warm-up, $( ((jit_warmup > 0)) && echo "after a JIT warm-up of ${jit_warmup} s per target and scenario" || echo "without a JIT warm-up pass (the first round measures processes still compiling)"); $rounds interleaved round(s), medians shown; answers of ${BENCH_STREAM_EVENTS:-5} events of ${BENCH_PIECE_CHARS:-56} characters; processes at nice $nice_level; load average before $load_before, after $load_after."
     echo
     echo "Command: \`$( [[ "${BENCH_QUICK:-0}" == 1 ]] && echo 'BENCH_QUICK=1 ')$( ((rounds > 1)) && echo "BENCH_ROUNDS=$rounds ")$( [[ -n "${BENCH_JIT_WARMUP:-}" ]] && echo "BENCH_JIT_WARMUP=$jit_warmup ")$( [[ -n "${BENCH_SCENARIOS:-}" ]] && echo "BENCH_SCENARIOS='${scenarios[*]}' ")$( [[ -n "${BENCH_TARGETS:-}" ]] && echo "BENCH_TARGETS='${targets[*]}' ")$( ((${#variant_env[@]})) && echo "BENCH_VARIANT_ENV='${variant_env[*]}' ")$( [[ -n "$variant_dll" ]] && echo "BENCH_VARIANT_DLL=$variant_dll ")bench/run.sh\`"
     echo
