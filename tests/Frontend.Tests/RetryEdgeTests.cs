@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using GeminiParty.FakeGemini;
 using GeminiParty.Frontend.Observability;
 
@@ -78,6 +80,38 @@ public sealed class RetryEdgeTests(OneKeyFrontendFixture gateway) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_client_that_leaves_while_upstream_thinks_is_logged_and_counted_as_499_not_as_a_bad_request()
+    {
+        var model = FrontendFixture.NewModel();
+        var closedBefore = await RequestsWithStatusAsync(499);
+        gateway.Upstream.Options.Latency = TimeSpan.FromSeconds(2); // the client gives up before upstream's answer
+        try
+        {
+            using var leave = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+            var pending = gateway.Client.SendAsync(
+                gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt), leave.Token);
+            await gateway.Upstream.WaitUntilAsync(u => u.Requests.Any(r => r.Model == model), cancellationToken: Cancel);
+            leave.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
+
+            for (var waited = 0; !Lines().Any() && waited < 5000; waited += 20)
+            {
+                await Task.Delay(20, Cancel);
+            }
+            var line = Assert.Single(Lines());
+            Assert.Contains("attempts 1 -> 499", line);
+            Assert.Equal(closedBefore + 1, await RequestsWithStatusAsync(499));
+            Assert.DoesNotContain(gateway.Logs.Lines, l => l.Contains("GeminiParty.Frontend.Errors"));
+        }
+        finally
+        {
+            gateway.Upstream.Options.Latency = TimeSpan.Zero;
+        }
+
+        string[] Lines() => gateway.Logs.Lines.Where(l => l.Contains($" {RequestLog.Category} ") && l.Contains(model)).ToArray();
+    }
+
+    [Fact]
     public async Task Bytes_out_in_the_request_log_is_what_the_client_got_for_an_answer_the_gateway_wrote()
     {
         var model = FrontendFixture.NewModel();
@@ -98,5 +132,14 @@ public sealed class RetryEdgeTests(OneKeyFrontendFixture gateway) : IClassFixtur
         Assert.Contains(Lines(), l => l.Contains("attempts 0 -> 429") && l.Contains($", {length} B out"));
 
         string[] Lines() => gateway.Logs.Lines.Where(l => l.Contains($" {RequestLog.Category} ") && l.Contains(model)).ToArray();
+    }
+
+    /// <summary>gemini_party_requests_total summed over every series with this status.</summary>
+    private async Task<double> RequestsWithStatusAsync(int status)
+    {
+        using var metrics = await gateway.GetAsync("/metrics");
+        var text = await metrics.Content.ReadAsStringAsync(Cancel);
+        return Regex.Matches(text, $$"""^gemini_party_requests_total\{[^}]*status="{{status}}"[^}]*\} (\S+)""", RegexOptions.Multiline)
+            .Sum(match => double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture));
     }
 }

@@ -170,6 +170,11 @@ public sealed partial class UpstreamForwarder(
                 context.Response.Headers[ModelFallbacks.ServedModelHeader] = call.Model; // set again: a failed attempt clears the headers
             }
             (var result, relayed) = await attempt.SendAsync(context, call, transformer, alias, aborted);
+            if (result is null && aborted.IsCancellationRequested)
+            {
+                ClientLeft(context, call, alias, attempts, started, relayed); // not YARP's 400: the client closed, nothing was wrong with it
+                return;
+            }
             if (result is null)
             {
                 Complete(context, call, alias, attempts, started, relayed);
