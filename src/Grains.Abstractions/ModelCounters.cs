@@ -24,6 +24,9 @@ public sealed class ModelCounters
     /// </summary>
     [Id(12)] public long AffinityWaits { get; set; }
 
+    /// <summary>Attempts whose client closed its connection before the answer started: no failure, no success.</summary>
+    [Id(13)] public long ClientClosed { get; set; }
+
     public void Count(UpstreamOutcome outcome)
     {
         switch (outcome)
@@ -35,6 +38,7 @@ public sealed class ModelCounters
             case UpstreamOutcome.InvalidKey: Invalid++; break;
             case UpstreamOutcome.Transient: Transient++; break;
             case UpstreamOutcome.Timeout: Timeouts++; break;
+            case UpstreamOutcome.ClientClosed: ClientClosed++; break;
         }
     }
 
@@ -55,6 +59,7 @@ public sealed class ModelCounters
         Invalid += delta.Invalid;
         Transient += delta.Transient;
         Timeouts += delta.Timeouts;
+        ClientClosed += delta.ClientClosed;
         PromptTokens += delta.PromptTokens;
         CandidatesTokens += delta.CandidatesTokens;
         TotalTokens += delta.TotalTokens;

@@ -17,6 +17,11 @@ public enum UpstreamOutcome
     Transient = 5,
     /// <summary>Upstream deadline exceeded: returned to the client, not retried, not the key's fault.</summary>
     Timeout = 6,
+    /// <summary>
+    /// The client closed its connection before its answer started (logged as 499): upstream may have served, and
+    /// metered, the call all the same. Neither a failure nor the key's fault.
+    /// </summary>
+    ClientClosed = 7,
 }
 
 public static class UpstreamOutcomeExtensions

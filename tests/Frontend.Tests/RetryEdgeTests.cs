@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using GeminiParty.FakeGemini;
 using GeminiParty.Frontend.Observability;
@@ -84,29 +85,29 @@ public sealed class RetryEdgeTests(OneKeyFrontendFixture gateway) : IClassFixtur
     {
         var model = FrontendFixture.NewModel();
         var closedBefore = await RequestsWithStatusAsync(499);
-        gateway.Upstream.Options.Latency = TimeSpan.FromSeconds(2); // the client gives up before upstream's answer
-        try
-        {
-            using var leave = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
-            var pending = gateway.Client.SendAsync(
-                gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt), leave.Token);
-            await gateway.Upstream.WaitUntilAsync(u => u.Requests.Any(r => r.Model == model), cancellationToken: Cancel);
-            leave.Cancel();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
+        var totalsBefore = await PoolTotalsAsync();
+        gateway.Upstream.SetFault(FrontendFixture.Keys[0], FakeFault.Hang, times: 1); // no answer until the client gives up
+        var arrivedBefore = gateway.Upstream.CountFor(FrontendFixture.Keys[0]);
+        using var leave = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
 
-            for (var waited = 0; !Lines().Any() && waited < 5000; waited += 20)
-            {
-                await Task.Delay(20, Cancel);
-            }
-            var line = Assert.Single(Lines());
-            Assert.Contains("attempts 1 -> 499", line);
-            Assert.Equal(closedBefore + 1, await RequestsWithStatusAsync(499));
-            Assert.DoesNotContain(gateway.Logs.Lines, l => l.Contains("GeminiParty.Frontend.Errors"));
-        }
-        finally
+        var pending = gateway.Client.SendAsync(
+            gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt), leave.Token);
+        await gateway.Upstream.WaitUntilAsync(u => u.CountFor(FrontendFixture.Keys[0]) > arrivedBefore, cancellationToken: Cancel);
+        leave.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
+
+        for (var waited = 0; !Lines().Any() && waited < 5000; waited += 20)
         {
-            gateway.Upstream.Options.Latency = TimeSpan.Zero;
+            await Task.Delay(20, Cancel);
         }
+        Assert.Contains("attempts 1 -> 499", Assert.Single(Lines()));
+        await ClientsFrontendFixture.EventuallyAsync(async () => await RequestsWithStatusAsync(499) == closedBefore + 1,
+            "/metrics counts the request under status 499"); // the exporter may answer from its cache for a moment
+        // the key's attempt counts as closed by the client, not as a client error: nothing was wrong with the request
+        await ClientsFrontendFixture.EventuallyAsync(async () => (await PoolTotalsAsync()).ClientClosed == totalsBefore.ClientClosed + 1,
+            "/rotation-status counts the attempt as closed by the client");
+        Assert.Equal(totalsBefore.ClientErrors, (await PoolTotalsAsync()).ClientErrors);
+        Assert.DoesNotContain(gateway.Logs.Lines, l => l.Contains("GeminiParty.Frontend.Errors"));
 
         string[] Lines() => gateway.Logs.Lines.Where(l => l.Contains($" {RequestLog.Category} ") && l.Contains(model)).ToArray();
     }
@@ -132,6 +133,15 @@ public sealed class RetryEdgeTests(OneKeyFrontendFixture gateway) : IClassFixtur
         Assert.Contains(Lines(), l => l.Contains("attempts 0 -> 429") && l.Contains($", {length} B out"));
 
         string[] Lines() => gateway.Logs.Lines.Where(l => l.Contains($" {RequestLog.Category} ") && l.Contains(model)).ToArray();
+    }
+
+    /// <summary>The pool's lifetime totals from /rotation-status: attempts closed by their client, and client errors.</summary>
+    private async Task<(long ClientClosed, long ClientErrors)> PoolTotalsAsync()
+    {
+        using var response = await gateway.GetAsync("/rotation-status");
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel));
+        var totals = json.RootElement.GetProperty("data").GetProperty("summary").GetProperty("totals");
+        return (totals.GetProperty("clientClosed").GetInt64(), totals.GetProperty("failures").GetProperty("clientErrors").GetInt64());
     }
 
     /// <summary>gemini_party_requests_total summed over every series with this status.</summary>

@@ -234,11 +234,12 @@ public static class RotationStatusApi
         affinityWaits,
     };
 
-    /// <summary>Counters grouped the way people read them: requests, successes, failures by class, tokens.</summary>
+    /// <summary>Counters grouped the way people read them: requests, successes, abandoned by the client, failures by class, tokens.</summary>
     private static object Totals(ModelCounters counters) => new
     {
         requests = counters.Attempts,
         successes = counters.Successes,
+        clientClosed = counters.ClientClosed,
         failures = new
         {
             clientErrors = counters.ClientErrors,

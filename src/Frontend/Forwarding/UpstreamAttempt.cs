@@ -84,7 +84,7 @@ public sealed class UpstreamAttempt(
         }
         if (aborted.IsCancellationRequested)
         {
-            outcomes.Record(alias, call.Model, UpstreamOutcome.ClientError, "client disconnected");
+            outcomes.Record(alias, call.Model, UpstreamOutcome.ClientClosed, "client closed");
             return (null, 0);
         }
         if (status == 0)
