@@ -50,7 +50,15 @@ public static class KeyPoolSiloExtensions
                 (storage, serializer) => storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
             return silo;
         }
+        return silo.UseRedis(cluster);
+    }
 
+    /// <summary>
+    /// Cluster mode: Redis membership and storage. A method of its own so that an embedded process, which never calls it,
+    /// never compiles it and so never loads the Redis client and Orleans' Redis providers.
+    /// </summary>
+    private static ISiloBuilder UseRedis(this ISiloBuilder silo, ClusterHostingOptions cluster)
+    {
         var redis = RedisConfiguration(cluster);
         silo.Configure<ClusterOptions>(options =>
         {
