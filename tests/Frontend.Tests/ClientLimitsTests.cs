@@ -1,5 +1,7 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using GeminiParty.FakeGemini;
 using GeminiParty.Frontend.Clients;
 using Microsoft.Extensions.DependencyInjection;
 using static GeminiParty.Frontend.Tests.ClientUsageReport;
@@ -123,6 +125,44 @@ public sealed class ClientLimitsTests(ClientsFrontendFixture gateway) : IClassFi
             using var third = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt, "carol-secret-token");
             return third.IsSuccessStatusCode;
         }, "carol's slot is free again");
+    }
+
+    [Fact]
+    public async Task A_client_that_leaves_a_merged_list_mid_way_gets_its_concurrency_slot_back_and_a_499_line()
+    {
+        const string nina = "nina-secret-token"; // concurrency=1
+        var (file, _) = await gateway.UploadAsync(Encoding.UTF8.GetBytes("a file for nina's list"), 4096, "nina");
+        var name = file.GetProperty("name").GetString()!;
+        using (var get = await gateway.GetAsync("/v1beta/" + name))
+        {
+            Assert.Equal(200, (int)get.StatusCode);
+        }
+        var owner = Array.IndexOf(FrontendFixture.Keys, gateway.Upstream.Requests.Last(r => r.Path == "/v1beta/" + name).ApiKey);
+        await gateway.RotationStatusWhenAsync(status => status.KeyStatus(owner).GetProperty("resources").GetProperty("files").GetInt32() > 0);
+        gateway.Upstream.SetFault(FrontendFixture.Keys[owner], FakeFault.Hang, times: 1); // the list call never answers
+        var arrivedBefore = gateway.Upstream.CountFor(FrontendFixture.Keys[owner]);
+        try
+        {
+            using var leave = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+            var listing = gateway.Client.SendAsync(gateway.Request(HttpMethod.Get, "/v1beta/files", token: nina), leave.Token);
+            await gateway.Upstream.WaitUntilAsync(u => u.CountFor(FrontendFixture.Keys[owner]) > arrivedBefore, cancellationToken: Cancel);
+            leave.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => listing);
+        }
+        finally
+        {
+            gateway.Upstream.ClearFaults();
+        }
+
+        await ClientsFrontendFixture.EventuallyAsync(() => Task.FromResult(gateway.Logs.Lines.Any(line => line.Contains("nina native files") && line.Contains("-> 499"))),
+            "the request log has the list, as closed by the client");
+        // its one slot is free again: not held, and renewed, for as long as the process lives
+        var model = FrontendFixture.NewModel();
+        await ClientsFrontendFixture.EventuallyAsync(async () =>
+        {
+            using var next = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt, nina);
+            return next.IsSuccessStatusCode;
+        }, "nina's slot is free again");
     }
 
     [Fact]

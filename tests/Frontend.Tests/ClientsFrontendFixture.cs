@@ -29,6 +29,7 @@ public sealed class ClientsFrontendFixture : FrontendFixture
         judy judy-secret-token concurrency=1
         kim kim-secret-token tpd=1
         mia mia-secret-token models=gemini-live-ok-*
+        nina nina-secret-token concurrency=1
         """;
 
     /// <summary>The line a line appended to <see cref="InitialClients"/> (after a newline) is on.</summary>

@@ -36,6 +36,12 @@ public sealed partial class ClientAdmission(
         if (request.Decision is { } decision)
         {
             RateLimitHeaders.Write(context.Response, decision);
+            if (request.Admitted)
+            {
+                // a path that ends without Complete (an exception, a client gone mid-way) must not leave a concurrency
+                // slot held, and renewed, for as long as this process lives
+                context.Response.OnCompleted(SettleForgottenAsync, (request, context));
+            }
         }
         if (request.Refused is { } refused)
         {
@@ -132,10 +138,10 @@ public sealed partial class ClientAdmission(
         }
     }
 
-    /// <summary>Counts an admitted request's outcome for its client once its answer is complete.</summary>
+    /// <summary>Counts an admitted request's outcome for its client once its answer is complete (once: later calls do nothing).</summary>
     public void Complete(ClientRequest request, int status)
     {
-        if (!request.Admitted)
+        if (!request.Admitted || !request.TryComplete())
         {
             return; // refusals are counted where they are decided
         }
@@ -156,6 +162,17 @@ public sealed partial class ClientAdmission(
         {
             usage.Add(request.Client.Name, known.Bucket(request.Model), requests, errors, rateLimited: rateLimited, tokens: tokens);
         }
+    }
+
+    /// <summary>After the response: completes a grain-admitted request that its route did not complete.</summary>
+    private Task SettleForgottenAsync(object state)
+    {
+        var (request, context) = ((ClientRequest, HttpContext))state;
+        var status = context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted
+            ? StatusCodes.Status499ClientClosedRequest
+            : context.Response.StatusCode;
+        Complete(request, status);
+        return Task.CompletedTask;
     }
 
     private async Task CompleteAsync(string client, long slot, string model, UsageCounts counts)

@@ -6,6 +6,8 @@ namespace GeminiParty.Frontend.Clients;
 /// </summary>
 public sealed class ClientRequest(ClientPolicy client, string model, ClientDecision? decision)
 {
+    private int _completed;
+
     public ClientPolicy Client { get; } = client;
 
     public string Model { get; } = model;
@@ -23,6 +25,9 @@ public sealed class ClientRequest(ClientPolicy client, string model, ClientDecis
     public TokenCounts? Tokens { get; private set; }
 
     public void Used(TokenCounts? tokens) => Tokens = tokens;
+
+    /// <summary>True the first time only: a request's slot and usage are settled once, by whichever path ends it.</summary>
+    internal bool TryComplete() => Interlocked.Exchange(ref _completed, 1) == 0;
 
     public static ClientRequest? Of(HttpContext context) => context.Features.Get<ClientRequest>();
 }

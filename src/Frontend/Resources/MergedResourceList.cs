@@ -58,6 +58,13 @@ public sealed partial class MergedResourceList(
             LogRecordsUnreachable(logger, ex, collection);
             bytes = await ClusterUnreachable.AnswerAsync(context, surface, "The gateway's resource records");
         }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest; // the client left mid-list
+            }
+        }
         Complete(context, collection, started, calls, bytes);
     }
 
