@@ -13,7 +13,10 @@
 # Everything started is stopped on exit.
 #
 # Knobs: MEMORY_MODE=embedded  or cluster: redis + 2 silos + 1 frontend through deploy/local/cluster.sh, the
-#        frontend measured (client only, no silo)
+#        frontend measured (client only, no silo); or the floors the gateway is compared with (bench/BareProxy, no
+#        GC figures: it has no /metrics): bare (Kestrel + HttpClient only), bare-silo (the same taking its key from a
+#        grain of an in-process silo on every request, as the embedded process leases), bare-client (from a grain of
+#        a second BareProxy process hosting the silo, as a cluster frontend)
 #        MEMORY_CONNECTIONS=32  MEMORY_SLOW_CONNECTIONS=256  MEMORY_SLOW_LATENCY_MS=50  MEMORY_SECONDS=10
 #        MEMORY_PORT_BASE=18280  MEMORY_ENV="DOTNET_GCgen0size=0x800000 ..." extra environment for the frontend
 #        MEMORY_ROUNDS=1  N > 1 repeats both loads N - 1 more times and reports after each: memory that keeps growing
@@ -31,7 +34,8 @@ port_base="${MEMORY_PORT_BASE:-18280}"
 top="${MEMORY_TOP:-0}"
 rounds="${MEMORY_ROUNDS:-1}"
 mode="${MEMORY_MODE:-embedded}"
-[[ "$mode" == embedded || "$mode" == cluster ]] || { echo "memory: MEMORY_MODE is embedded or cluster" >&2; exit 1; }
+[[ "$mode" =~ ^(embedded|cluster|bare|bare-silo|bare-client)$ ]] ||
+    { echo "memory: MEMORY_MODE is embedded, cluster, bare, bare-silo or bare-client" >&2; exit 1; }
 read -r -a extra_env <<<"${MEMORY_ENV:-}"
 fake_port=$((port_base + 1))
 frontend_port=$((port_base + 3))
@@ -64,13 +68,30 @@ if [[ "$mode" == cluster ]]; then
         env "${extra_env[@]}" "$repo_root/deploy/local/cluster.sh" up >"$work/cluster-up.log" 2>&1 ||
         { cat "$work/cluster-up.log" >&2; exit 1; }
     frontend="$(<"$work/cluster/pids/frontend-1.pid")"
+elif [[ "$mode" == bare* ]]; then
+    bare_dll="$repo_root/bench/BareProxy/bin/Release/net10.0/GeminiParty.BareProxy.dll"
+    [[ -f "$bare_dll" ]] || die "$bare_dll not built: dotnet build -c Release bench/BareProxy"
+    bare_env=(PORT="$frontend_port" UPSTREAM="http://127.0.0.1:$fake_port" UPSTREAM_KEY="$key"
+        ORLEANS_SILO_PORT=$((port_base + 41)) ORLEANS_GATEWAY_PORT=$((port_base + 51)))
+    case "$mode" in
+        bare-silo) bare_env+=(ORLEANS=silo) ;;
+        bare-client)
+            start silo "$work" env "${bare_env[@]}" PORT=$((port_base + 11)) ORLEANS=silo dotnet "$bare_dll"
+            wait_http silo "http://127.0.0.1:$((port_base + 11))/healthz" 60
+            bare_env+=(ORLEANS=client)
+            ;;
+    esac
+    start frontend "$work" env "${bare_env[@]}" "${extra_env[@]}" dotnet "$bare_dll"
+    frontend="${pid_of[frontend]}"
 else
     start_embedded frontend "$frontend_port" $((port_base + 41)) $((port_base + 51)) "http://127.0.0.1:$fake_port" "$key" "$token" \
         "${extra_env[@]}"
     frontend="${pid_of[frontend]}"
 fi
 wait_http fake "http://127.0.0.1:$fake_port/_fake/stats" 60
-wait_http frontend "http://127.0.0.1:$frontend_port/readyz" 90
+ready_path=/readyz
+[[ "$mode" != bare* ]] || ready_path=/healthz
+wait_http frontend "http://127.0.0.1:$frontend_port$ready_path" 90
 
 export BENCH_BODY_FILE="$script_dir/bodies/native.json" BENCH_AUTH_HEADER=Authorization BENCH_AUTH_VALUE="Bearer $token"
 url="http://127.0.0.1:$frontend_port/v1beta/models/gemini-2.5-flash:generateContent"
@@ -89,6 +110,7 @@ report() {
          }
          /^Rss:/ { rss[kind] += $2 }
          END { for (kind in rss) if (rss[kind] >= 512) printf "   %-24s %8d kB\n", kind, rss[kind] }' "/proc/$frontend/smaps" | sort -k2 -n -r
+    [[ "$mode" == bare* ]] ||
     curl -fsS -H "Authorization: Bearer $token" "http://127.0.0.1:$frontend_port/metrics" |
         awk '/^dotnet_gc_(collections_total|last_collection_heap_size_bytes|last_collection_memory_committed_size_bytes)/ {
                  name = $1; sub(/\{otel_scope_name="System.Runtime"\}/, "", name)

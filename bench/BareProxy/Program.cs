@@ -3,17 +3,25 @@
 // no client token, no metrics, no logging, no retry. bench/run.sh measures it beside the product (target "bare") so
 // that the product's cost splits into what the framework costs and what the gateway adds on top.
 //
-// Environment: PORT (listen port on 127.0.0.1), UPSTREAM (base URL), UPSTREAM_KEY (sent as x-goog-api-key).
+// Environment: PORT (listen port on 127.0.0.1), UPSTREAM (base URL), UPSTREAM_KEY (sent as x-goog-api-key); ORLEANS
+// to take the key from a grain instead (BareOrleans.cs).
 using System.Buffers;
 using System.Net;
+using GeminiParty.BareProxy;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, int.Parse(builder.Configuration["PORT"] ?? "8080")));
+var orleans = builder.Configuration["ORLEANS"];
+if (orleans is not null)
+{
+    BareOrleans.Add(builder, orleans);
+}
 var app = builder.Build();
 
 var upstreamBase = new Uri(builder.Configuration["UPSTREAM"] ?? throw new InvalidOperationException("set UPSTREAM"));
 var key = builder.Configuration["UPSTREAM_KEY"] ?? throw new InvalidOperationException("set UPSTREAM_KEY");
+var nextKey = orleans is null ? () => ValueTask.FromResult(key) : BareOrleans.KeySource(app.Services);
 var upstream = new HttpMessageInvoker(new SocketsHttpHandler
 {
     AllowAutoRedirect = false,
@@ -45,7 +53,8 @@ app.MapPost("/{**path}", async (HttpContext context) =>
             Content = new ReadOnlyMemoryContent(body.AsMemory(0, length)),
         };
         request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
-        request.Headers.TryAddWithoutValidation(openAi ? "Authorization" : "x-goog-api-key", openAi ? "Bearer " + key : key);
+        var requestKey = await nextKey();
+        request.Headers.TryAddWithoutValidation(openAi ? "Authorization" : "x-goog-api-key", openAi ? "Bearer " + requestKey : requestKey);
         using var response = await upstream.SendAsync(request, context.RequestAborted);
         context.Response.StatusCode = (int)response.StatusCode;
         if (response.Content.Headers.NonValidated.TryGetValues("Content-Type", out var contentType))
