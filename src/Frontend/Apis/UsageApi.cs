@@ -24,7 +24,7 @@ public static class UsageApi
         return app;
     }
 
-    public static async Task<IResult> GetAsync(HttpContext context, IGrainFactory grains, ClientsFile clientsFile, AdminToken admin,
+    public static async Task<IResult> GetAsync(HttpContext context, ClientGrains grains, ClientsFile clientsFile, AdminToken admin,
         IOptions<FrontendOptions> options)
     {
         var everyone = clientsFile.Current.Clients.ToList();
@@ -41,7 +41,7 @@ public static class UsageApi
         ClientUsage[] usages;
         try
         {
-            usages = await Task.WhenAll(everyone.Select(client => grains.GetGrain<IClientGrain>(client.Name).GetUsageAsync()));
+            usages = await Task.WhenAll(everyone.Select(client => grains.For(client.Name).GetUsageAsync()));
         }
         catch (Exception ex) when (ClusterUnreachable.Is(ex))
         {

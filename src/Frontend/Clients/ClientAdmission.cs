@@ -12,7 +12,7 @@ namespace GeminiParty.Frontend.Clients;
 /// completed with its tokens when it ends.
 /// </summary>
 public sealed partial class ClientAdmission(
-    IGrainFactory grains,
+    ClientGrains grains,
     ClientUsageReporter usage,
     ClientSlotLeases slots,
     KnownModels known,
@@ -128,7 +128,7 @@ public sealed partial class ClientAdmission(
     {
         try
         {
-            var grain = grains.GetGrain<IClientGrain>(client.Name);
+            var grain = grains.For(client.Name);
             return admit ? await grain.AdmitAsync(model, client.Limits) : await grain.CheckAsync(model, client.Limits);
         }
         catch (Exception ex) when (ClusterUnreachable.Is(ex))
@@ -179,7 +179,7 @@ public sealed partial class ClientAdmission(
     {
         try
         {
-            await grains.GetGrain<IClientGrain>(client).CompleteAsync(slot, model, counts);
+            await grains.For(client).CompleteAsync(slot, model, counts);
         }
         catch (Exception ex)
         {

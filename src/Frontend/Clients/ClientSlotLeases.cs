@@ -6,7 +6,7 @@ namespace GeminiParty.Frontend.Clients;
 /// The concurrency slots this frontend's requests hold, renewed every <see cref="RenewEvery"/> while the requests run.
 /// When the frontend dies, nobody renews them and the client grain frees them when their lease runs out.
 /// </summary>
-public sealed partial class ClientSlotLeases(IGrainFactory grains, TimeProvider time, ILogger<ClientSlotLeases> logger) : BackgroundService
+public sealed partial class ClientSlotLeases(ClientGrains grains, TimeProvider time, ILogger<ClientSlotLeases> logger) : BackgroundService
 {
     /// <summary>A third of the grain's slot lease: two renewals may fail before a slot of a live request expires.</summary>
     public static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(20);
@@ -28,7 +28,7 @@ public sealed partial class ClientSlotLeases(IGrainFactory grains, TimeProvider 
                 {
                     try
                     {
-                        await grains.GetGrain<IClientGrain>(client.Key).RenewAsync([.. client]);
+                        await grains.For(client.Key).RenewAsync([.. client]);
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {

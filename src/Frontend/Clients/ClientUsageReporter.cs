@@ -9,7 +9,7 @@ namespace GeminiParty.Frontend.Clients;
 /// and nothing it counted waits in the heap for the next flush. A batch is numbered and sent again until acknowledged,
 /// so a lost answer neither loses nor doubles it.
 /// </summary>
-public sealed partial class ClientUsageReporter(IGrainFactory grains, TimeProvider time, ILogger<ClientUsageReporter> logger) : BackgroundService
+public sealed partial class ClientUsageReporter(ClientGrains grains, TimeProvider time, ILogger<ClientUsageReporter> logger) : BackgroundService
 {
     public static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);
 
@@ -83,7 +83,7 @@ public sealed partial class ClientUsageReporter(IGrainFactory grains, TimeProvid
             }
             try
             {
-                await grains.GetGrain<IClientGrain>(client).RecordAsync(batch);
+                await grains.For(client).RecordAsync(batch);
                 outbox.Unacknowledged = null;
             }
             catch (Exception ex)

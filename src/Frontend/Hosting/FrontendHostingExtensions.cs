@@ -39,6 +39,7 @@ public static class FrontendHostingExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ClientsFile>();
         services.AddSingleton<ClientTokens>();
+        services.AddSingleton<ClientGrains>();
         services.AddSingleton<ClientAdmission>();
         services.AddSingleton<ClientUsageReporter>();
         services.AddHostedService(provider => provider.GetRequiredService<ClientUsageReporter>());
