@@ -22,8 +22,13 @@ public sealed partial class PoolSubscription(
     /// <summary>How often the subscription is renewed while the pool is moving.</summary>
     public static readonly TimeSpan MovingRenewEvery = TimeSpan.FromMilliseconds(100);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken serviceStopping)
     {
+        // the host's stop comes first: a stopping embedded process announces its own pool's move, and renewing toward a
+        // silo that is shutting down only logs Orleans' placement failures; a stopping cluster frontend's subscription
+        // outlives its drain
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(serviceStopping, lifetime.ApplicationStopping);
+        var stoppingToken = stopping.Token;
         try
         {
             await WhenHostStarted(stoppingToken);
