@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
 using Orleans.Storage;
 using StackExchange.Redis;
@@ -40,14 +41,14 @@ public static class KeyPoolSiloExtensions
         if (!cluster.IsCluster)
         {
             silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, null, cluster.ServiceId, cluster.ClusterId);
-            // Orleans' own binary format instead of its default JSON: memory state never outlives the process, and the
-            // JSON serializer, once run, loads System.Private.Xml and System.Data.Common (docs/benchmarks.md, memory)
-            silo.AddMemoryGrainStorage(StorageNames.KeyPool, options => options.Configure<Serializer>(
-                (storage, serializer) => storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
-            silo.AddMemoryGrainStorage(StorageNames.Clients, options => options.Configure<Serializer>(
-                (storage, serializer) => storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
-            silo.AddMemoryGrainStorage(StorageNames.Resources, options => options.Configure<Serializer>(
-                (storage, serializer) => storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
+            // kept in this process (ProcessGrainStorage), in Orleans' own binary format rather than its default JSON: memory
+            // state never outlives the process, and the JSON serializer, once run, loads System.Private.Xml and
+            // System.Data.Common (docs/benchmarks.md, memory)
+            foreach (var name in (string[])[StorageNames.KeyPool, StorageNames.Clients, StorageNames.Resources])
+            {
+                silo.Services.AddGrainStorage(name, static (services, _) =>
+                    new ProcessGrainStorage(new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>())));
+            }
             return silo;
         }
         return silo.UseRedis(cluster);

@@ -79,6 +79,16 @@ internal sealed class FrontendProcess : IAsyncDisposable
         Assert.Fail($"not ready after 60 s; log:\n{Stdout}\n{Stderr}");
     }
 
+    /// <summary>SIGTERM (Ctrl+C, <c>docker stop</c>, Kubernetes), then <see cref="WaitForExitAsync"/>.</summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+        return await WaitForExitAsync(timeout);
+    }
+
     /// <summary>Waits for the process to end by itself; kills it after <paramref name="timeout"/>.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {

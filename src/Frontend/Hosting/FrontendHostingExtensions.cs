@@ -31,6 +31,35 @@ public static class FrontendHostingExtensions
         });
 
         var services = builder.Services;
+        // Orleans first: hosted services stop in the reverse of their order here, so the frontend's own (the usage,
+        // report and slot flushes, the pool subscription) stop while the silo or the cluster client still takes calls
+        var cluster = configuration.BindOrDefault<ClusterHostingOptions>();
+        if (cluster.IsCluster)
+        {
+            services.AddRedisStartupGate(cluster);
+            // serve /healthz (and a 503 /readyz) while the client waits for the first silo, instead of not listening
+            services.Configure<HostOptions>(options => options.ServicesStartConcurrently = true);
+            builder.UseOrleansClient(client =>
+            {
+                client.Configure<ClusterOptions>(options =>
+                {
+                    options.ClusterId = cluster.ClusterId;
+                    options.ServiceId = cluster.ServiceId;
+                });
+                client.UseRedisClustering(options => options.ConfigurationOptions = KeyPoolSiloExtensions.RedisConfiguration(cluster));
+                // find new gateways (silos) within a second of their start: when the silo a frontend used stops soon after
+                // another one started (a rolling update), a frontend that knew no other gateway yet could not be reached
+                // by the pool until it had read the list again; one read of the membership table a second
+                client.Configure<Orleans.Configuration.GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
+                // ride out the seconds in which a dead silo's calls are lost and the pool moves
+                client.AddOutgoingGrainCallFilter<KeyPoolCallRetryFilter>();
+            });
+        }
+        else
+        {
+            builder.UseOrleans(silo => silo.AddKeyPool(configuration));
+        }
+
         // SIGTERM: stop accepting, let in-flight requests and streams finish for up to 30 s (Kubernetes grants 50)
         services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(30));
         services.AddOptions<FrontendOptions>().Bind(configuration).ValidateOnStart();
@@ -71,32 +100,6 @@ public static class FrontendHostingExtensions
         services.AddLiveApi();
         builder.AddFrontendObservability();
 
-        var cluster = configuration.BindOrDefault<ClusterHostingOptions>();
-        if (cluster.IsCluster)
-        {
-            services.AddRedisStartupGate(cluster);
-            // serve /healthz (and a 503 /readyz) while the client waits for the first silo, instead of not listening
-            services.Configure<HostOptions>(options => options.ServicesStartConcurrently = true);
-            builder.UseOrleansClient(client =>
-            {
-                client.Configure<ClusterOptions>(options =>
-                {
-                    options.ClusterId = cluster.ClusterId;
-                    options.ServiceId = cluster.ServiceId;
-                });
-                client.UseRedisClustering(options => options.ConfigurationOptions = KeyPoolSiloExtensions.RedisConfiguration(cluster));
-                // find new gateways (silos) within a second of their start: when the silo a frontend used stops soon after
-                // another one started (a rolling update), a frontend that knew no other gateway yet could not be reached
-                // by the pool until it had read the list again; one read of the membership table a second
-                client.Configure<Orleans.Configuration.GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
-                // ride out the seconds in which a dead silo's calls are lost and the pool moves
-                client.AddOutgoingGrainCallFilter<KeyPoolCallRetryFilter>();
-            });
-        }
-        else
-        {
-            builder.UseOrleans(silo => silo.AddKeyPool(configuration));
-        }
         return builder;
     }
 
