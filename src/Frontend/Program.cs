@@ -15,6 +15,7 @@ if (!app.ValidateOrExplain())
 }
 
 app.UseServerTiming();
+app.UseCorsResponses();
 app.UseJsonErrorResponses();
 app.MapHealthApi();
 app.MapRotationStatusApi();

@@ -16,14 +16,22 @@ internal sealed class LiveTestClient : IAsyncDisposable
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
-    /// <summary>Connects with <paramref name="token"/> in <c>x-goog-api-key</c> (or no token); throws as ClientWebSocket does when refused.</summary>
-    public static async Task<LiveTestClient> ConnectAsync(FrontendFixture gateway, string? token = FrontendFixture.Token, string path = DefaultPath)
+    /// <summary>
+    /// Connects with <paramref name="token"/> in <c>x-goog-api-key</c> (or no token), and the <c>Origin</c> a browser page
+    /// would send; throws <see cref="LiveRefusedException"/> when refused.
+    /// </summary>
+    public static async Task<LiveTestClient> ConnectAsync(FrontendFixture gateway, string? token = FrontendFixture.Token, string path = DefaultPath,
+        string? origin = null)
     {
         var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
         if (token is not null)
         {
             socket.Options.SetRequestHeader("x-goog-api-key", token);
+        }
+        if (origin is not null)
+        {
+            socket.Options.SetRequestHeader("Origin", origin);
         }
         // joined as text: a relative "//ws/..." would name a host
         var uri = new Uri(new UriBuilder(gateway.BaseAddress) { Scheme = "ws" }.Uri.ToString().TrimEnd('/') + path);

@@ -17,6 +17,7 @@ public sealed class StartupValidationTests
             ["MAX_WAIT"] = "-1",
             ["MAX_WAITING"] = "0",
             ["MODEL_FALLBACKS"] = "gemini-2.5-pro>gemini-2.5-flash,gemini-2.5-flash>gemini-2.5-pro",
+            ["CORS_ORIGINS"] = "https://app.example.com/chat",
         });
 
         Assert.Equal(2, exitCode);
@@ -29,6 +30,7 @@ public sealed class StartupValidationTests
         Assert.Contains("MAX_WAIT is -1", stderr);
         Assert.Contains("MAX_WAITING is 0", stderr);
         Assert.Contains("MODEL_FALLBACKS is not valid: the chains loop back to", stderr);
+        Assert.Contains("CORS_ORIGINS is not valid: 'https://app.example.com/chat' is not an origin", stderr);
         Assert.DoesNotContain("   at ", stderr); // no stack trace
     }
 

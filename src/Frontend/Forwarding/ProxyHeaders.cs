@@ -11,12 +11,13 @@ public static class ProxyHeaders
 {
     /// <summary>
     /// Request headers that never go upstream: the client's credentials and cookies, Host (upstream's is the URI's),
-    /// Expect (the body is already here), trace context (client correlation stays inside) and Accept-Encoding
-    /// (replaced: see <see cref="PrepareRequest"/>).
+    /// Expect (the body is already here), trace context (client correlation stays inside), Origin (CORS is the
+    /// gateway's, CORS_ORIGINS; upstream's own CORS answer would contradict it) and Accept-Encoding (replaced: see
+    /// <see cref="PrepareRequest"/>).
     /// </summary>
     private static readonly string[] DroppedRequestHeaders =
     [
-        "Authorization", "x-goog-api-key", "Cookie", "Host", "Expect", "Accept-Encoding",
+        "Authorization", "x-goog-api-key", "Cookie", "Host", "Expect", "Accept-Encoding", "Origin",
         "traceparent", "tracestate", "baggage", "Request-Id", "Correlation-Context",
     ];
 

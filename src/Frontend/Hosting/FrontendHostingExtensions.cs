@@ -65,6 +65,7 @@ public static class FrontendHostingExtensions
         services.AddOptions<FrontendOptions>().Bind(configuration).ValidateOnStart();
         services.AddSingleton<IValidateOptions<FrontendOptions>, FrontendOptionsValidator>();
         services.AddKeyPoolOptions(configuration);
+        services.AddCors();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ClientsFile>();
         services.AddSingleton<ClientTokens>();

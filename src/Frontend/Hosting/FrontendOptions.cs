@@ -43,7 +43,6 @@ public sealed class FrontendOptions
     [ConfigurationKeyName("MAX_REQUEST_BODY_MB")]
     public int MaxRequestBodyMb { get; set; } = 30;
 
-    /// <summary>UPSTREAM_TIMEOUT: the longest a non-streaming upstream call may take (ms).</summary>
     /// <summary>MAX_UPLOAD_MB: one upload request's body (a chunk, or a whole multipart upload); Google accepts files up to 2 GB.</summary>
     [ConfigurationKeyName("MAX_UPLOAD_MB")]
     public int MaxUploadMb { get; set; } = 2048;
@@ -63,10 +62,18 @@ public sealed class FrontendOptions
     [ConfigurationKeyName("TRUST_FORWARDED_HEADERS")]
     public bool TrustForwardedHeaders { get; set; }
 
+    /// <summary>
+    /// CORS_ORIGINS: the origins whose web pages may call the gateway from a browser: <c>*</c> (default) any,
+    /// a comma-separated list only those, <c>off</c> none (no CORS headers). See <see cref="CorsOrigins"/>.
+    /// </summary>
+    [ConfigurationKeyName("CORS_ORIGINS")]
+    public string? CorsOriginList { get; set; }
+
     public long MaxUploadBytes => MaxUploadMb * 1024L * 1024L;
 
     public TimeSpan MaxAffinityWait => TimeSpan.FromMilliseconds(MaxAffinityWaitMs);
 
+    /// <summary>UPSTREAM_TIMEOUT: the longest a non-streaming upstream call may take (ms).</summary>
     [ConfigurationKeyName("UPSTREAM_TIMEOUT")]
     public long UpstreamTimeoutMs { get; set; } = 600_000;
 
@@ -115,6 +122,9 @@ public sealed class FrontendOptions
     public string? HarmCategoryCivicIntegrity { get; set; }
 
     public IReadOnlyList<string> Tokens => UpstreamKeyList.Parse(AuthTokens);
+
+    /// <summary>CORS_ORIGINS parsed; the validator has refused a value that does not parse.</summary>
+    public CorsOrigins Origins => CorsOrigins.Parse(CorsOriginList, out var error) ?? throw new InvalidOperationException(error);
 
     public string NormalizedPrefix => string.IsNullOrWhiteSpace(ApiPrefix) ? "" : "/" + ApiPrefix.Trim().Trim('/');
 

@@ -68,6 +68,10 @@ internal sealed class FrontendOptionsValidator : IValidateOptions<FrontendOption
         {
             failures.Add($"PUBLIC_BASE_URL '{options.PublicBaseUrl}' is not an http(s) URL: set it to the address clients reach this gateway at, e.g. https://gemini.example.com.");
         }
+        if (CorsOrigins.Parse(options.CorsOriginList, out var corsError) is null)
+        {
+            failures.Add($"CORS_ORIGINS is not valid: {corsError}. Set it to * (any web page may call, the default), a comma-separated list of origins, or off.");
+        }
         if (options.UpstreamTimeoutMs < 1000 || options.StreamIdleTimeoutMs < 1000)
         {
             failures.Add("UPSTREAM_TIMEOUT and STREAM_IDLE_TIMEOUT are milliseconds and must be at least 1000 (defaults 600000 and 300000).");

@@ -20,18 +20,27 @@ public static class LiveApi
         var tokens = app.Services.GetRequiredService<ClientTokens>();
         var proxy = app.Services.GetRequiredService<LiveProxy>();
         var clients = app.Services.GetRequiredService<ClientAdmission>();
+        var origins = app.Services.GetRequiredService<IOptions<FrontendOptions>>().Value.Origins;
         // only the Live API's paths: every other request would carry a WebSocket handshake feature for nothing;
         // no KeepAliveTimeout: an idle session stays open for as long as both sides want it
         var livePaths = new PathString(prefix + "/ws");
         app.UseWhen(context => context.Request.Path.StartsWithSegments(livePaths), live => live.UseWebSockets());
-        RequestDelegate handler = context => HandleAsync(context, tokens, clients, proxy);
+        RequestDelegate handler = context => HandleAsync(context, origins, tokens, clients, proxy);
         app.Map(prefix + "/ws/{rpc}", handler).WithTags("Live API");
         return app;
     }
 
-    private static async Task HandleAsync(HttpContext context, ClientTokens tokens, ClientAdmission clients, LiveProxy proxy)
+    private static async Task HandleAsync(HttpContext context, CorsOrigins origins, ClientTokens tokens, ClientAdmission clients, LiveProxy proxy)
     {
         var surface = ApiSurface.GeminiNative;
+        // WebSockets are outside CORS: a browser opens one from any page, sending that page's origin. With a list in
+        // CORS_ORIGINS, a page the list leaves out is refused here as its fetches are by the browser.
+        if (origins is { Enabled: true, AllowsAny: false } && context.Request.Headers.Origin is { Count: > 0 } origin && !origins.Allows(origin.ToString()))
+        {
+            await surface.WriteErrorAsync(context, StatusCodes.Status403Forbidden,
+                $"Web pages of origin '{PrintableText.Of(origin.ToString(), 100)}' may not use this gateway: CORS_ORIGINS does not list it.");
+            return;
+        }
         // the token is checked before the upgrade: a client without one never gets a WebSocket
         if (tokens.Identify(context.Request) is not { } client)
         {
