@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 
 namespace GeminiParty.Frontend.Hosting;
 
@@ -19,7 +20,9 @@ public static class CorsResponses
         {
             return app;
         }
-        app.UseCors(policy =>
+        // only requests with an Origin (from browsers) enter: the middleware takes its policy provider from a request
+        // scope, which every other request (the SDKs outside a browser) would then create for nothing
+        app.UseWhen(static context => context.Request.Headers.ContainsKey(HeaderNames.Origin), browser => browser.UseCors(policy =>
         {
             if (origins.AllowsAny)
             {
@@ -33,7 +36,7 @@ public static class CorsResponses
             // header readable: the upload session's URL and status, x-ratelimit-*, retry-after, Server-Timing. No
             // credentials mode: tokens travel in headers, never in cookies, which also lets '*' mean every header.
             policy.AllowAnyHeader().AllowAnyMethod().WithExposedHeaders("*").SetPreflightMaxAge(PreflightMaxAge);
-        });
+        }));
         return app;
     }
 }
