@@ -4,7 +4,7 @@ namespace GeminiParty.FakeGemini;
 internal static class ApiPaths
 {
     public const string OpenAiPrefix = "/v1beta/openai";
-    private static readonly string[] NativePrefixes = ["/v1beta/", "/v1/", "/upload/v1beta/", "/download/v1beta/"];
+    private static readonly string[] NativePrefixes = ["/v1beta/", "/v1/", "/v1alpha/", "/upload/v1beta/", "/download/v1beta/"];
 
     public static string? SurfaceOf(string path)
     {

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace GeminiParty.FakeGemini;
 
-/// <summary>The native Gemini API: <c>/v1beta/models...</c> (and <c>/v1/models...</c>).</summary>
+/// <summary>The native Gemini API: <c>/v1beta/models...</c> (and <c>/v1/models...</c>, <c>/v1alpha/models...</c>).</summary>
 internal static class NativeEndpoints
 {
     private const int DefaultPageSize = 50;
@@ -14,7 +14,7 @@ internal static class NativeEndpoints
 
     public static IEndpointRouteBuilder MapNativeApi(this IEndpointRouteBuilder app, FakeGeminiState state)
     {
-        foreach (var version in new[] { "/v1beta", "/v1" })
+        foreach (var version in new[] { "/v1beta", "/v1", "/v1alpha" })
         {
             app.MapGet(version + "/models", context => ListModelsAsync(context));
             app.MapGet(version + "/models/{**name}", context => GetModelAsync(context));

@@ -14,7 +14,7 @@ internal static class ResourceEndpoints
     public static IEndpointRouteBuilder MapResourceApi(this IEndpointRouteBuilder app, FakeGeminiState state)
     {
         var resources = state.Resources;
-        foreach (var version in new[] { "/v1beta", "/v1" })
+        foreach (var version in new[] { "/v1beta", "/v1", "/v1alpha" })
         {
             app.MapPost("/upload" + version + "/files", context => UploadAsync(context, resources));
             app.MapGet(version + "/files", context => ListAsync(context, resources, "file", "files"));

@@ -179,6 +179,29 @@ describe('Google GenAI SDK on the native surface', { timeout: 60_000 }, () => {
     assert.deepEqual(paths, [`/v1/models/${model}:countTokens`, `/v1/models/${model}:generateContent`]);
   });
 
+  it('preview calls (apiVersion v1alpha) reach upstream\'s v1alpha: generate, stream, model lookup and a cache', async () => {
+    const model = freshModel();
+    const ai = new GoogleGenAI({ apiKey: env.token, httpOptions: { baseUrl: env.gateway, apiVersion: 'v1alpha', timeout: 20_000 } });
+    const response = await ai.models.generateContent({ model, contents: 'Say hi' });
+    let events = 0;
+    for await (const chunk of await ai.models.generateContentStream({ model, contents: 'Stream it' })) {
+      if (chunk.text) events++;
+    }
+    const info = await ai.models.get({ model: 'gemini-2.0-flash' });
+    const cache = await ai.caches.create({ model, config: { contents: 'a long shared prefix', ttl: '300s' } });
+    const fetched = await ai.caches.get({ name: cache.name });
+
+    assert.ok(response.text.length > 0);
+    assert.ok(events >= 2, `the stream arrived as ${events} events`);
+    assert.equal(info.name, 'models/gemini-2.0-flash');
+    assert.equal(fetched.name, cache.name);
+    const paths = (await recordedFor(model)).map((r) => r.path).sort();
+    assert.deepEqual(paths, [`/v1alpha/models/${model}:generateContent`, `/v1alpha/models/${model}:streamGenerateContent`]);
+    const cacheCalls = (await env.fake.requests()).filter((r) => r.path.startsWith('/v1alpha/cachedContents'));
+    assert.equal(cacheCalls.length, 2);
+    assert.equal(cacheCalls[0].apiKey, cacheCalls[1].apiKey, 'the cache was read with another key than the one that made it');
+  });
+
   it('never lets the client token reach upstream, only pool keys', async () => {
     const requests = await env.fake.requests();
     assert.ok(requests.every((r) => r.surface === 'native'));

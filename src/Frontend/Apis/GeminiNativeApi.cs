@@ -8,12 +8,18 @@ using Microsoft.Extensions.Options;
 namespace GeminiParty.Frontend.Apis;
 
 /// <summary>
-/// Google's own API shape under <c>{API_PREFIX}/v1beta</c> and <c>{API_PREFIX}/v1</c>: every method on a model,
-/// forwarded to the same path upstream; model listing and lookup under <c>/v1beta</c> (<c>GET /v1/models</c> is the
-/// OpenAI-compatible list, which the OpenAI SDKs depend on).
+/// Google's own API shape under <c>{API_PREFIX}/v1beta</c>, <c>/v1</c> and <c>/v1alpha</c>: every method on a model,
+/// forwarded to the same path upstream; model listing and lookup under <c>/v1beta</c> and <c>/v1alpha</c>
+/// (<c>GET /v1/models</c> is the OpenAI-compatible list, which the OpenAI SDKs depend on).
 /// </summary>
 public static class GeminiNativeApi
 {
+    /// <summary>
+    /// The native API's versions: <c>v1beta</c> (the SDKs' default), <c>v1</c>, and <c>v1alpha</c>, which Google's
+    /// examples select with <c>httpOptions.apiVersion</c> for preview features.
+    /// </summary>
+    internal static readonly string[] Versions = ["v1beta", "v1", "v1alpha"];
+
     /// <summary>The methods whose requests get the configured safety settings.</summary>
     private static readonly HashSet<string> GenerateMethods = new(StringComparer.Ordinal) { "generateContent", "streamGenerateContent" };
 
@@ -32,16 +38,16 @@ public static class GeminiNativeApi
         var safety = gateway.SafetyThresholds; // built once: the HARM_CATEGORY_* settings are read at start only
         var forwarder = app.ServiceProvider.GetRequiredService<UpstreamForwarder>(); // a singleton: no per-request scope to find it
         var affinity = app.ServiceProvider.GetRequiredService<ResourceAffinity>();
-        foreach (var version in new[] { "v1beta", "v1" })
+        foreach (var version in Versions)
         {
             var api = app.MapGroup($"{gateway.NormalizedPrefix}/{version}/models")
                 .RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative)
                 .WithTags("Gemini native");
             api.MapPost("/{**target}", (string target, HttpContext context) => PostAsync(version, target, context, forwarder, gateway, safety, affinity));
-            if (version == "v1beta")
+            if (version != "v1")
             {
-                api.MapGet("/", ListAsync);
-                api.MapGet("/{**model}", GetAsync);
+                api.MapGet("/", (HttpContext context) => ListAsync(version, context, forwarder));
+                api.MapGet("/{**model}", (string model, HttpContext context) => GetAsync(version, model, context, forwarder));
             }
         }
         return app;
@@ -106,13 +112,13 @@ public static class GeminiNativeApi
         }
     }
 
-    /// <summary><c>GET /v1beta/models</c>, with <c>pageSize</c> and <c>pageToken</c> passed through.</summary>
-    public static Task ListAsync(HttpContext context, UpstreamForwarder forwarder) =>
+    /// <summary><c>GET /{version}/models</c>, with <c>pageSize</c> and <c>pageToken</c> passed through.</summary>
+    public static Task ListAsync(string version, HttpContext context, UpstreamForwarder forwarder) =>
         forwarder.ForwardAsync(context, new UpstreamCall(
-            ApiSurface.GeminiNative, HttpMethod.Get, $"v1beta/models{ForwardedQuery(context.Request)}", ListModels, default, false));
+            ApiSurface.GeminiNative, HttpMethod.Get, $"{version}/models{ForwardedQuery(context.Request)}", ListModels, default, false));
 
-    /// <summary><c>GET /v1beta/models/{model}</c>.</summary>
-    public static async Task GetAsync(string model, HttpContext context, UpstreamForwarder forwarder)
+    /// <summary><c>GET /{version}/models/{model}</c>.</summary>
+    public static async Task GetAsync(string version, string model, HttpContext context, UpstreamForwarder forwarder)
     {
         if (!ModelName.TryNormalize(model, out var name))
         {
@@ -120,7 +126,7 @@ public static class GeminiNativeApi
             return;
         }
         await forwarder.ForwardAsync(context, new UpstreamCall(
-            ApiSurface.GeminiNative, HttpMethod.Get, $"v1beta/models/{name}{ForwardedQuery(context.Request)}", name, default, false));
+            ApiSurface.GeminiNative, HttpMethod.Get, $"{version}/models/{name}{ForwardedQuery(context.Request)}", name, default, false));
     }
 
     /// <summary>

@@ -25,7 +25,7 @@ public static class ResourceRoutesApi
         var lists = app.ServiceProvider.GetRequiredService<MergedResourceList>();
         var prefix = gateway.NormalizedPrefix;
         var native = app.MapGroup(prefix).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative).WithTags("Resources");
-        foreach (var version in new[] { "v1beta", "v1" })
+        foreach (var version in GeminiNativeApi.Versions)
         {
             foreach (var collection in Collections)
             {

@@ -37,7 +37,7 @@ public sealed partial class MergedResourceList(
 
     private readonly FrontendOptions _options = options.Value;
 
-    /// <param name="version">The API version (<c>v1beta</c> or <c>v1</c>).</param>
+    /// <param name="version">The API version (<c>v1beta</c>, <c>v1</c> or <c>v1alpha</c>).</param>
     /// <param name="collection">The collection listed.</param>
     public async Task ListAsync(HttpContext context, string version, string collection)
     {
