@@ -60,20 +60,27 @@ public sealed class CorsTests(FrontendFixture gateway)
     }
 
     [Theory]
-    [InlineData(null, true, 0)]
-    [InlineData("*", true, 0)]
-    [InlineData(" off ", false, 0)]
-    [InlineData("https://App.Example.com/, http://localhost:5173", false, 2)]
-    public void The_setting_parses_into_any_none_or_a_list(string? value, bool any, int listed)
+    [InlineData(null, "https://app.example.com", true)]
+    [InlineData("*", "https://other.example.net", true)]
+    [InlineData(" off ", "https://app.example.com", false)]
+    [InlineData("https://App.Example.com/, http://localhost:5173", "https://app.example.com", true)]
+    [InlineData("https://App.Example.com/, http://localhost:5173", "http://localhost:5173", true)]
+    [InlineData("https://App.Example.com/, http://localhost:5173", "http://localhost:5174", false)]
+    [InlineData("https://App.Example.com/, http://localhost:5173", "http://app.example.com", false)]
+    [InlineData("https://*.example.com", "https://pr-42.example.com", true)]
+    [InlineData("https://*.example.com", "https://a.b.example.com", true)]
+    [InlineData("https://*.example.com", "https://example.com", false)]
+    [InlineData("https://*.example.com", "https://evilexample.com", false)]
+    [InlineData("https://*.example.com", "http://pr-42.example.com", false)]
+    [InlineData("https://*.example.com", "https://pr-42.example.com:8443", false)]
+    [InlineData("http://*.localhost:5173", "http://app.localhost:5173", true)]
+    public void The_setting_lets_in_the_pages_it_names(string? value, string page, bool allowed)
     {
         var origins = CorsOrigins.Parse(value, out var error);
 
         Assert.Null(error);
         Assert.NotNull(origins);
-        Assert.Equal(any, origins.AllowsAny);
-        Assert.Equal(listed, origins.Listed.Count);
-        Assert.Equal(listed > 0 || any, origins.Allows("https://app.example.com"));
-        Assert.Equal(any, origins.Allows("https://other.example.com"));
+        Assert.Equal(allowed, origins.Allows(page));
     }
 
     [Theory]
@@ -81,10 +88,11 @@ public sealed class CorsTests(FrontendFixture gateway)
     [InlineData("app.example.com")]
     [InlineData("ftp://app.example.com")]
     [InlineData("https://app.example.com,https://x.example.com?q=1")]
+    [InlineData("https://*.example.com/app")]
     public void An_entry_that_is_not_an_origin_is_refused_with_what_to_write(string value)
     {
         Assert.Null(CorsOrigins.Parse(value, out var error));
-        Assert.Contains("is not an origin: write scheme://host[:port]", error);
+        Assert.Contains("is not an origin: write scheme://host[:port] with no path", error);
     }
 
     internal static HttpRequestMessage Preflight(string path, string origin, string headers = "x-goog-api-key")
@@ -104,7 +112,7 @@ public sealed class ListedOriginsFrontendFixture : FrontendFixture
 {
     protected override IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>
     {
-        ["CORS_ORIGINS"] = "https://app.example.com, http://localhost:5173",
+        ["CORS_ORIGINS"] = "https://app.example.com, http://localhost:5173, https://*.preview.example.com",
     };
 }
 
@@ -114,9 +122,12 @@ public sealed class ListedOriginsTests(ListedOriginsFrontendFixture gateway) : I
     public async Task A_listed_origin_is_named_back_and_any_other_gets_no_permission()
     {
         using var listed = await gateway.Client.SendAsync(CorsTests.Preflight("/v1/chat/completions", "http://localhost:5173"), TestContext.Current.CancellationToken);
+        using var preview = await gateway.Client.SendAsync(CorsTests.Preflight("/v1/chat/completions", "https://pr-42.preview.example.com"),
+            TestContext.Current.CancellationToken);
         using var other = await gateway.Client.SendAsync(CorsTests.Preflight("/v1/chat/completions", "https://evil.example.net"), TestContext.Current.CancellationToken);
 
         Assert.Equal("http://localhost:5173", CorsTests.Header(listed, "Access-Control-Allow-Origin"));
+        Assert.Equal("https://pr-42.preview.example.com", CorsTests.Header(preview, "Access-Control-Allow-Origin"));
         Assert.Contains("Origin", listed.Headers.Vary); // caches must not hand one origin's answer to another
         Assert.Null(CorsTests.Header(other, "Access-Control-Allow-Origin"));
     }

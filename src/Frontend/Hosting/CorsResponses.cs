@@ -30,7 +30,8 @@ public static class CorsResponses
             }
             else
             {
-                policy.WithOrigins([.. origins.Listed]);
+                // the same test as the Live API's, so a page is let in or kept out alike on every route
+                policy.SetIsOriginAllowed(origins.Allows);
             }
             // any header and method the SDKs send (x-goog-api-key, x-stainless-*, the upload protocol's); every answer
             // header readable: the upload session's URL and status, x-ratelimit-*, retry-after, Server-Timing. No
