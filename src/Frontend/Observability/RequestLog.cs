@@ -34,13 +34,13 @@ public sealed partial class RequestLog : IDisposable
         _timer = time.CreateTimer(static state => ((RequestLog)state!).WriteQueued(), this, WriteInterval, WriteInterval);
     }
 
-    /// <param name="keyIndex">The last key tried, -1 when none was leased.</param>
-    /// <param name="responseBytes">Body bytes relayed from upstream (0 when the gateway wrote the answer itself).</param>
     /// <summary>A line without a client name (a route that does not identify its client yet): counted as the unnamed client.</summary>
     public void Completed(string route, string model, bool streaming, int keyIndex, int attempts, int status, double elapsedMs, int requestBytes, long responseBytes) =>
         Completed(ClientPolicy.UnnamedName, route, model, streaming, keyIndex, attempts, status, elapsedMs, requestBytes, responseBytes);
 
     /// <param name="client">The client's name from CLIENTS_FILE, or _auth_token.</param>
+    /// <param name="keyIndex">The last key tried, -1 when none was leased.</param>
+    /// <param name="responseBytes">Body bytes relayed from upstream (0 when the gateway wrote the answer itself).</param>
     public void Completed(string client, string route, string model, bool streaming, int keyIndex, int attempts, int status, double elapsedMs, int requestBytes, long responseBytes)
     {
         if (!_logger.IsEnabled(LogLevel.Information))
