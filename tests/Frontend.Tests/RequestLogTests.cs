@@ -32,6 +32,22 @@ public sealed class RequestLogTests(FrontendFixture gateway)
         FrontendAssertions.AssertNoUpstreamKey(line);
     }
 
+    [Fact]
+    public async Task Every_answer_names_its_request_and_the_log_line_carries_the_same_id()
+    {
+        var model = FrontendFixture.NewModel();
+        using var first = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt);
+        using var second = await gateway.PostJsonAsync($"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt);
+        using var refused = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Get, "/v1beta/models", token: "not-a-token"), TestContext.Current.CancellationToken);
+
+        var ids = new[] { first, second, refused }.Select(r => Assert.Single(r.Headers.GetValues("x-request-id"))).ToArray();
+        Assert.Equal(3, ids.Distinct().Count());
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode); // the gateway's own answers carry one too
+        var lines = await EventuallyAsync(() => RequestLines(gateway, model).Length == 2 ? RequestLines(gateway, model) : []);
+        Assert.Contains(lines, line => line.Contains($", id {ids[0]}", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.Contains($", id {ids[1]}", StringComparison.Ordinal));
+    }
+
     private static async Task<string[]> EventuallyAsync(Func<string[]> lines)
     {
         for (var waited = 0; lines().Length == 0 && waited < 5000; waited += 20)

@@ -117,6 +117,7 @@ for (const base of ['/v1', '/v1beta/openai']) {
           assert.equal(error.status, 401);
           assert.equal(error.code, 'invalid_api_key');
           assert.equal(error.type, 'invalid_request_error');
+          assert.ok(error.requestID, 'no request id (x-request-id) to quote to whoever runs the gateway');
           return true;
         },
       );

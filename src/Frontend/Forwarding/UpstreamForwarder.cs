@@ -217,7 +217,7 @@ public sealed partial class UpstreamForwarder(
         }
         var clientName = client?.Client.Name ?? ClientPolicy.UnnamedName;
         metrics.RequestCompleted(call.Surface.Name, call.Model, status, started, clientName);
-        requestLog.Completed(clientName, call.Surface.Name, call.Model, call.Streaming, alias?.Index ?? -1, attempts, status,
+        requestLog.Completed(context.TraceIdentifier, clientName, call.Surface.Name, call.Model, call.Streaming, alias?.Index ?? -1, attempts, status,
             Stopwatch.GetElapsedTime(started).TotalMilliseconds, call.Body.Length, responseBytes);
     }
 

@@ -19,7 +19,7 @@ public static partial class JsonErrorResponses
             ExceptionHandler = async context =>
             {
                 var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-                LogUnhandled(logger, error, error?.GetType().Name ?? "unknown", context.Request.Path);
+                LogUnhandled(logger, error, error?.GetType().Name ?? "unknown", context.Request.Path, context.TraceIdentifier);
                 await SurfaceOf(context.Request.Path, prefix).WriteErrorAsync(context, StatusCodes.Status500InternalServerError,
                     "The gateway failed to handle this request. It has been logged; the request was not charged to any key.");
             },
@@ -50,6 +50,6 @@ public static partial class JsonErrorResponses
     /// <summary>The path without control characters and bounded in length: it goes back to the client.</summary>
     private static string Printable(PathString path) => PrintableText.Of(path.Value ?? "/", 200);
 
-    [LoggerMessage(EventId = 3100, Level = LogLevel.Error, Message = "Unhandled {ExceptionType} on {Path}")]
-    private static partial void LogUnhandled(ILogger logger, Exception? exception, string exceptionType, PathString path);
+    [LoggerMessage(EventId = 3100, Level = LogLevel.Error, Message = "Unhandled {ExceptionType} on {Path}, id {RequestId}")]
+    private static partial void LogUnhandled(ILogger logger, Exception? exception, string exceptionType, PathString path, string requestId);
 }

@@ -66,7 +66,7 @@ public sealed partial class LiveProxy(
             if (problem is not null)
             {
                 await CloseAsync(client, WebSocketCloseStatus.InvalidPayloadData, problem);
-                Complete(rpc, policy.Name, KnownModels.Unknown, null, 0, WebSocketCloseStatus.InvalidPayloadData, started, 0, 0);
+                Complete(context.TraceIdentifier, rpc, policy.Name, KnownModels.Unknown, null, 0, WebSocketCloseStatus.InvalidPayloadData, started, 0, 0);
             }
             else if (client.State == WebSocketState.CloseReceived)
             {
@@ -81,7 +81,7 @@ public sealed partial class LiveProxy(
             // after the upgrade a refusal can only be a close: 1008 for the allowlist, 1013 (try again later) for a limit
             var close = refused.Status == StatusCodes.Status403Forbidden ? WebSocketCloseStatus.PolicyViolation : LiveCloseClassifier.TryAgainLater;
             await CloseAsync(client, close, refused.Message);
-            Complete(rpc, policy.Name, setup.Model, null, 0, close, started, setup.Message.Length, 0);
+            Complete(context.TraceIdentifier, rpc, policy.Name, setup.Model, null, 0, close, started, setup.Message.Length, 0);
             return;
         }
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
@@ -97,7 +97,7 @@ public sealed partial class LiveProxy(
             answered = StatusCodes.Status200OK;
             using (attempt)
             {
-                await RelayAsync(client, socket, rpc, setup, admission, alias!, attempts, attempt.First, buffer, started);
+                await RelayAsync(context.TraceIdentifier, client, socket, rpc, setup, admission, alias!, attempts, attempt.First, buffer, started);
             }
         }
         finally
@@ -195,14 +195,14 @@ public sealed partial class LiveProxy(
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             last?.Dispose();
-            Complete(rpc, clientName, model, alias, attempts, null, started, setup.Message.Length, 0); // the client left while its session opened
+            Complete(context.TraceIdentifier, rpc, clientName, model, alias, attempts, null, started, setup.Message.Length, 0); // the client left while its session opened
             return (null, alias, attempts, StatusCodes.Status499ClientClosedRequest);
         }
 
         async Task<(LiveAttempt?, KeyAlias?, int, int)> FailAsync(WebSocketCloseStatus status, string reason)
         {
             await CloseAsync(client, status, reason);
-            Complete(rpc, clientName, model, alias, attempts, status, started, setup.Message.Length, 0);
+            Complete(context.TraceIdentifier, rpc, clientName, model, alias, attempts, status, started, setup.Message.Length, 0);
             return (null, alias, attempts, status == LiveCloseClassifier.TryAgainLater ? StatusCodes.Status429TooManyRequests : StatusCodes.Status502BadGateway);
         }
 
@@ -216,7 +216,7 @@ public sealed partial class LiveProxy(
         }
     }
 
-    private async Task RelayAsync(WebSocket client, ClientWebSocket socket, LiveRpc rpc, LiveSetup setup, ClientRequest admission,
+    private async Task RelayAsync(string requestId, WebSocket client, ClientWebSocket socket, LiveRpc rpc, LiveSetup setup, ClientRequest admission,
         KeyAlias alias, int attempts, ValueWebSocketReceiveResult first, byte[] buffer, long started)
     {
         using var usage = new LiveUsage();
@@ -234,7 +234,7 @@ public sealed partial class LiveProxy(
             var tokens = usage.Total;
             admission.Used(tokens);
             outcomes.Record(alias, setup.Model, UpstreamOutcome.Success, $"live session ended by {relay.EndedBy}", tokens, admission.Client.Name);
-            Complete(rpc, admission.Client.Name, setup.Model, alias, attempts, relay.ClientCloseStatus, started, setup.Message.Length + relay.ClientBytes, relay.UpstreamBytes);
+            Complete(requestId, rpc, admission.Client.Name, setup.Model, alias, attempts, relay.ClientCloseStatus, started, setup.Message.Length + relay.ClientBytes, relay.UpstreamBytes);
         }
     }
 
@@ -244,18 +244,18 @@ public sealed partial class LiveProxy(
         var status = context.Response.StatusCode;
         var client = ClientPolicy.Of(context).Name;
         metrics.RequestCompleted(Route, KnownModels.Unknown, status, started, client);
-        requestLog.Completed(client, Route, KnownModels.Unknown, streaming: true, -1, 0, status, Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, 0);
+        requestLog.Completed(context.TraceIdentifier, client, Route, KnownModels.Unknown, streaming: true, -1, 0, status, Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, 0);
     }
 
     /// <summary>
     /// The session's one log line and its metrics. The status is the WebSocket close code the client got or sent
     /// (1006 when its connection broke off without one).
     /// </summary>
-    private void Complete(LiveRpc rpc, string client, string model, KeyAlias? alias, int attempts, WebSocketCloseStatus? status, long started, long requestBytes, long responseBytes)
+    private void Complete(string requestId, LiveRpc rpc, string client, string model, KeyAlias? alias, int attempts, WebSocketCloseStatus? status, long started, long requestBytes, long responseBytes)
     {
         var code = status is { } s ? (int)s : 1006;
         metrics.RequestCompleted(Route, model, code, started, client);
-        requestLog.Completed(client, Route, model, streaming: true, alias?.Index ?? -1, attempts, code,
+        requestLog.Completed(requestId, client, Route, model, streaming: true, alias?.Index ?? -1, attempts, code,
             Stopwatch.GetElapsedTime(started).TotalMilliseconds, (int)Math.Min(int.MaxValue, requestBytes), responseBytes);
         LogSessionEnded(logger, rpc.Method, model, alias?.Index ?? -1, code);
     }

@@ -34,20 +34,17 @@ public sealed partial class RequestLog : IDisposable
         _timer = time.CreateTimer(static state => ((RequestLog)state!).WriteQueued(), this, WriteInterval, WriteInterval);
     }
 
-    /// <summary>A line without a client name (a route that does not identify its client yet): counted as the unnamed client.</summary>
-    public void Completed(string route, string model, bool streaming, int keyIndex, int attempts, int status, double elapsedMs, int requestBytes, long responseBytes) =>
-        Completed(ClientPolicy.UnnamedName, route, model, streaming, keyIndex, attempts, status, elapsedMs, requestBytes, responseBytes);
-
+    /// <param name="requestId">The request's id, as its answer's <c>x-request-id</c> shows it.</param>
     /// <param name="client">The client's name from CLIENTS_FILE, or _auth_token.</param>
     /// <param name="keyIndex">The last key tried, -1 when none was leased.</param>
     /// <param name="responseBytes">Body bytes relayed from upstream (0 when the gateway wrote the answer itself).</param>
-    public void Completed(string client, string route, string model, bool streaming, int keyIndex, int attempts, int status, double elapsedMs, int requestBytes, long responseBytes)
+    public void Completed(string requestId, string client, string route, string model, bool streaming, int keyIndex, int attempts, int status, double elapsedMs, int requestBytes, long responseBytes)
     {
         if (!_logger.IsEnabled(LogLevel.Information))
         {
             return;
         }
-        var line = new Line(client, route, model, streaming, keyIndex, attempts, status, elapsedMs, requestBytes, responseBytes);
+        var line = new Line(requestId, client, route, model, streaming, keyIndex, attempts, status, elapsedMs, requestBytes, responseBytes);
         if (_queued.Count >= MaxQueued)
         {
             Write(line);
@@ -83,11 +80,11 @@ public sealed partial class RequestLog : IDisposable
     }
 
     private void Write(Line line) =>
-        LogCompleted(_logger, line.Client, line.Route, line.Model, line.Streaming, line.KeyIndex, line.Attempts, line.Status, line.ElapsedMs, line.RequestBytes, line.ResponseBytes);
+        LogCompleted(_logger, line.RequestId, line.Client, line.Route, line.Model, line.Streaming, line.KeyIndex, line.Attempts, line.Status, line.ElapsedMs, line.RequestBytes, line.ResponseBytes);
 
-    private sealed record Line(string Client, string Route, string Model, bool Streaming, int KeyIndex, int Attempts, int Status, double ElapsedMs, int RequestBytes, long ResponseBytes);
+    private sealed record Line(string RequestId, string Client, string Route, string Model, bool Streaming, int KeyIndex, int Attempts, int Status, double ElapsedMs, int RequestBytes, long ResponseBytes);
 
     [LoggerMessage(EventId = 3000, Level = LogLevel.Information,
-        Message = "{Client} {Route} {Model} stream={Streaming} key #{KeyIndex} attempts {Attempts} -> {Status} in {ElapsedMs:0.0} ms, {RequestBytes} B in, {ResponseBytes} B out")]
-    private static partial void LogCompleted(ILogger logger, string client, string route, string model, bool streaming, int keyIndex, int attempts, int status, double elapsedMs, int requestBytes, long responseBytes);
+        Message = "{Client} {Route} {Model} stream={Streaming} key #{KeyIndex} attempts {Attempts} -> {Status} in {ElapsedMs:0.0} ms, {RequestBytes} B in, {ResponseBytes} B out, id {RequestId}")]
+    private static partial void LogCompleted(ILogger logger, string requestId, string client, string route, string model, bool streaming, int keyIndex, int attempts, int status, double elapsedMs, int requestBytes, long responseBytes);
 }

@@ -301,7 +301,7 @@ public sealed partial class MergedResourceList(
         }
         var clientName = client?.Client.Name ?? ClientPolicy.UnnamedName;
         metrics.RequestCompleted(ApiSurface.GeminiNative.Name, collection, status, started, clientName);
-        requestLog.Completed(clientName, ApiSurface.GeminiNative.Name, collection, false, -1, calls, status,
+        requestLog.Completed(context.TraceIdentifier, clientName, ApiSurface.GeminiNative.Name, collection, false, -1, calls, status,
             Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, bytes);
     }
 
