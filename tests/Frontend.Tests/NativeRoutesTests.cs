@@ -166,6 +166,17 @@ public sealed class NativeRoutesTests(FrontendFixture gateway)
         Assert.Equal(FrontendFixture.Keys.Length, (await ready.ReadJsonAsync()).GetProperty("keys").GetInt32());
     }
 
+    [Theory]
+    [InlineData("/healthz")]
+    [InlineData("/readyz")]
+    public async Task Health_answers_an_uptime_monitors_HEAD_without_a_body(string path)
+    {
+        using var response = await gateway.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, path), TestContext.Current.CancellationToken);
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken));
+    }
+
     [Fact]
     public async Task Rotation_status_needs_a_token()
     {

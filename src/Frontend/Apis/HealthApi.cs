@@ -2,15 +2,20 @@ using GeminiParty.Frontend.Forwarding;
 
 namespace GeminiParty.Frontend.Apis;
 
-/// <summary><c>/healthz</c> (the process is alive) and <c>/readyz</c> (the pool grain answers). No auth: for probes.</summary>
+/// <summary>
+/// <c>/healthz</c> (the process is alive) and <c>/readyz</c> (the pool grain answers). No auth: for probes, GET or
+/// HEAD (uptime monitors often send HEAD; Kestrel leaves the body out).
+/// </summary>
 public static class HealthApi
 {
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(3);
 
+    private static readonly string[] ProbeMethods = [HttpMethods.Get, HttpMethods.Head];
+
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
-        app.MapGet("/readyz", ReadyAsync);
+        app.MapMethods("/healthz", ProbeMethods, () => TypedResults.Ok(new { status = "ok" }));
+        app.MapMethods("/readyz", ProbeMethods, ReadyAsync);
         return app;
     }
 
