@@ -25,6 +25,7 @@ app.MapAdminKeysApi();
 app.MapGeminiNativeApi();
 app.MapOpenAiCompatibleApi();
 app.MapResourceRoutesApi();
+app.MapInteractionsApi();
 app.MapUsageApi();
 app.MapLiveApi();
 app.Run();

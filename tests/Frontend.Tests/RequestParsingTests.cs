@@ -14,9 +14,18 @@ public sealed class RequestParsingTests
     [InlineData("""{"messages":[]}""", null, false)]
     public void The_model_and_stream_flag_are_read_without_touching_the_rest(string body, string? model, bool stream)
     {
-        var facts = OpenAiRequestReader.Read(Encoding.UTF8.GetBytes(body));
+        var facts = RequestFactsReader.Read(Encoding.UTF8.GetBytes(body));
         Assert.Equal(model, facts.Model);
         Assert.Equal(stream, facts.Stream);
+    }
+
+    [Fact]
+    public void An_interactions_agent_predecessor_and_store_flag_are_read_from_its_top_level_only()
+    {
+        var facts = RequestFactsReader.Read(Encoding.UTF8.GetBytes(
+            """{"input":[{"type":"text","text":"{\"agent\":\"no\"}"}],"agent":"deep-research-pro-preview-12-2025","previous_interaction_id":"v1_abc","store":false,"background":true,"nested":{"previous_interaction_id":"not-this"}}"""));
+        Assert.Equal(new RequestFactsReader.RequestFacts(null, false, "deep-research-pro-preview-12-2025", "v1_abc", Store: false), facts);
+        Assert.True(RequestFactsReader.Read(Encoding.UTF8.GetBytes("""{"model":"gemini-2.5-flash","input":"hi"}""")).Store);
     }
 
     [Theory]
@@ -27,7 +36,7 @@ public sealed class RequestParsingTests
     [InlineData("""{"model":"x"}{"model":"y"}""")]
     [InlineData("not json")]
     public void Malformed_bodies_are_reported_not_forwarded(string body) =>
-        Assert.Throws<InvalidRequestBodyException>(() => OpenAiRequestReader.Read(Encoding.UTF8.GetBytes(body)));
+        Assert.Throws<InvalidRequestBodyException>(() => RequestFactsReader.Read(Encoding.UTF8.GetBytes(body)));
 
     /// <summary>Random bodies: the merge either returns valid JSON holding every original field, or says the body is invalid.</summary>
     [Fact]

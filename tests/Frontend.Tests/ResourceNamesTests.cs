@@ -30,6 +30,18 @@ public sealed class ResourceNamesTests
     public void A_string_value_names_a_resource_only_when_it_is_one(string value, string? expected) =>
         Assert.Equal(expected, ResourceNames.FromValue(value));
 
+    [Theory]
+    [InlineData("""{"id":"v1_ChdabC-12_x","object":"interaction","status":"completed","steps":[]}""", "interactions/v1_ChdabC-12_x")]
+    [InlineData("""{"object":"interaction","usage":{"id":"no"},"id":"v1_late"}""", "interactions/v1_late")]
+    [InlineData("data: {\"event_type\":\"interaction.created\",\"event_id\":\"e1\",\"interaction\":{\"object\":\"interaction\",\"id\":\"v1_s\",\"status\":\"in_progress\"}}\r\n\r\ndata: {\"id\":\"v1_other\"}\r\n\r\n", "interactions/v1_s")]
+    [InlineData("data: {\"event_type\":\"interaction.status_update\",\"interaction_id\":\"v1_u\",\"status\":\"in_progress\"}\n\n", "interactions/v1_u")]
+    [InlineData("""{"id":"../../files/x"}""", null)]
+    [InlineData("""{"status":"completed"}""", null)]
+    [InlineData("""{"id":"v1_cut""", null)]
+    [InlineData(": keep-alive\n\n", null)]
+    public void An_answer_names_the_interaction_it_is(string answer, string? expected) =>
+        Assert.Equal(expected, ResourceNames.InteractionInAnswer(Encoding.UTF8.GetBytes(answer)));
+
     [Fact]
     public void Every_place_a_body_names_a_resource_is_found_once()
     {

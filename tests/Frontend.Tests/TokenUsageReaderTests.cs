@@ -13,6 +13,18 @@ public sealed class TokenUsageReaderTests
     }
 
     [Fact]
+    public void Reads_an_interactions_usage_and_in_its_stream_the_completed_events()
+    {
+        var unary = """{"id":"v1_a","status":"completed","steps":[{"type":"model_output","content":[{"type":"text","text":"a \"usage\": {} b"}]}],"usage":{"total_input_tokens":7,"total_output_tokens":20,"total_thought_tokens":3,"total_tokens":30}}""";
+        Assert.Equal(new TokenCounts(7, 20, 30), Read(unary));
+
+        // a step's own usage comes first; the completed interaction's is the whole call's
+        var stream = "data: {\"event_type\":\"step.stop\",\"index\":0,\"usage\":{\"total_input_tokens\":7,\"total_output_tokens\":4,\"total_tokens\":11}}\n\n" +
+                     "data: {\"event_type\":\"interaction.completed\",\"interaction\":{\"id\":\"v1_a\",\"status\":\"completed\",\"usage\":{\"total_input_tokens\":7,\"total_output_tokens\":9,\"total_tokens\":16}}}\n\n";
+        Assert.Equal(new TokenCounts(7, 9, 16), Read(stream));
+    }
+
+    [Fact]
     public void Takes_the_last_event_of_a_stream()
     {
         var body = "data: {\"usageMetadata\":{\"promptTokenCount\":5,\"totalTokenCount\":5}}\r\n\r\n" +

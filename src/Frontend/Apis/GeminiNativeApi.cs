@@ -105,7 +105,7 @@ public static class GeminiNativeApi
             var call = new UpstreamCall(ApiSurface.GeminiNative, HttpMethod.Post, path, model, payload, method == "streamGenerateContent", rewritten)
             {
                 Resources = owner,
-                RecordAnswer = CreateMethods.Contains(method),
+                RecordAnswer = CreateMethods.Contains(method) ? AnswerRecord.ResourceNames : AnswerRecord.None,
                 ModelIn = ModelPlace.Path,
             };
             await forwarder.ForwardAsync(context, call);

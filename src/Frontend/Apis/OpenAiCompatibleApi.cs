@@ -58,7 +58,7 @@ public static class OpenAiCompatibleApi
         }
         using var read = body;
         var payload = body?.Memory ?? ReadOnlyMemory<byte>.Empty;
-        OpenAiRequestReader.OpenAiRequestFacts facts;
+        RequestFactsReader.RequestFacts facts;
         try
         {
             facts = await ReadFactsAsync(context.Request, payload, options.MaxRequestBodyBytes, context.RequestAborted);
@@ -101,7 +101,7 @@ public static class OpenAiCompatibleApi
     /// The model and stream flag: from a JSON body with the forward-only reader, from a form's <c>model</c> field, or
     /// none for a body of another type (or none). A compressed body is read from a decoded copy and goes upstream as it came.
     /// </summary>
-    private static async Task<OpenAiRequestReader.OpenAiRequestFacts> ReadFactsAsync(HttpRequest request, ReadOnlyMemory<byte> body, long limit,
+    private static async Task<RequestFactsReader.RequestFacts> ReadFactsAsync(HttpRequest request, ReadOnlyMemory<byte> body, long limit,
         CancellationToken cancellationToken)
     {
         if (body.IsEmpty)
@@ -116,7 +116,7 @@ public static class OpenAiCompatibleApi
         }
         if (contentType.Length == 0 || contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
         {
-            return OpenAiRequestReader.Read(RequestBodyDecoder.Decoded(request, body, limit).Span);
+            return RequestFactsReader.Read(RequestBodyDecoder.Decoded(request, body, limit).Span);
         }
         return default;
     }

@@ -101,7 +101,7 @@ public static class ResourceRoutesApi
         {
             Resources = owner,
             // a list names many resources; each get of one (or a create) records the key that answered
-            RecordAnswer = !download && method != HttpMethod.Delete && !(method == HttpMethod.Get && subject is null),
+            RecordAnswer = !download && method != HttpMethod.Delete && !(method == HttpMethod.Get && subject is null) ? AnswerRecord.ResourceNames : AnswerRecord.None,
             Deletes = deletes,
         };
         await forwarder.ForwardAsync(context, call);
@@ -163,7 +163,7 @@ public static class ResourceRoutesApi
             {
                 Resources = owner,
                 StreamRequestBody = true,
-                RecordAnswer = true,
+                RecordAnswer = AnswerRecord.ResourceNames,
             });
             return;
         }
@@ -233,7 +233,7 @@ public static class ResourceRoutesApi
     }
 
     /// <summary>The owner of <paramref name="names"/>, or null after answering 400 (too many names) or 503 (pool unreachable).</summary>
-    private static async Task<ResourceOwner?> ResolveOrRejectAsync(HttpContext context, ApiSurface surface, ResourceAffinity affinity, IReadOnlyList<string> names)
+    internal static async Task<ResourceOwner?> ResolveOrRejectAsync(HttpContext context, ApiSurface surface, ResourceAffinity affinity, IReadOnlyList<string> names)
     {
         if (names.Count > ResourceNames.MaxNamesPerRequest)
         {

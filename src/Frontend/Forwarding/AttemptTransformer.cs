@@ -142,12 +142,19 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTimi
     {
         var eventStream = ProxyHeaders.ContentTypeOf(response.Content.Headers)?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
         var alive = eventStream ? keepAlive : null;
-        var bind = call.RecordAnswer && affinity is not null && _key is { } key
-            ? answer => affinity.RecordAnswerAsync(answer, key.Fingerprint)
-            : (Func<ReadOnlyMemory<byte>, Task>?)null;
+        Func<ReadOnlyMemory<byte>, Task>? bind = affinity is null || _key is not { } key ? null : call.RecordAnswer switch
+        {
+            AnswerRecord.ResourceNames => answer => affinity.RecordAnswerAsync(answer, key.Fingerprint),
+            AnswerRecord.InteractionId => answer => affinity.RecordInteractionAsync(answer, key.Fingerprint),
+            _ => null,
+        };
         return _check is null && alive is null && bind is null
             ? null
-            : new RelayPolicy(_check, call.Streaming, alive, idleTimeout ?? Timeout.InfiniteTimeSpan, time ?? TimeProvider.System, bind);
+            : new RelayPolicy(_check, call.Streaming, alive, idleTimeout ?? Timeout.InfiniteTimeSpan, time ?? TimeProvider.System, bind)
+            {
+                // a stream's resource is named in its first event: bound then, and the rest flows as it comes
+                BindsFirstEvent = eventStream && bind is not null,
+            };
     }
 
     private static async Task<byte[]> ReadErrorBodyAsync(HttpContent content, CancellationToken cancellationToken)

@@ -21,6 +21,12 @@ public sealed record RelayPolicy(EmptyAnswerCheck? Check, bool Streaming, TimeSp
     /// <summary>An SSE comment line: every SSE parser skips it (https://html.spec.whatwg.org/multipage/server-sent-events.html).</summary>
     public static readonly ReadOnlyMemory<byte> KeepAliveComment = ": keep-alive\n\n"u8.ToArray();
 
+    /// <summary>
+    /// The answer is a stream that names its resource in its first event (an interaction's <c>interaction.created</c>):
+    /// <see cref="BeforeRelease"/> gets that event, and the rest flows as it comes instead of being held whole.
+    /// </summary>
+    public bool BindsFirstEvent { get; init; }
+
     /// <summary>The answer is held back before it goes on (for a reply, or whole for the resources it names).</summary>
     public bool Holds => Check is not null || BeforeRelease is not null;
 }

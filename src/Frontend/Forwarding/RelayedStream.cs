@@ -163,6 +163,12 @@ public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null) :
             return;
         }
         _held!.Write(_own.AsSpan(0, read));
+        if (policy.BindsFirstEvent && policy.BeforeRelease is { } bindFirst && EndOfFirstEvent(_held.Written.Span) is > 0 and var end)
+        {
+            await bindFirst(_held.Written[..end]);
+            Release();
+            return;
+        }
         if (_held.Length > RelayPolicy.MaxHeldBytes
             || (policy.BeforeRelease is null && policy.Streaming && policy.Check!.StreamHasReply(_held.Written.Span)))
         {
@@ -197,6 +203,14 @@ public sealed class RelayedStream(Stream upstream, RelayPolicy? policy = null) :
         var read = await reading;
         _pending = null;
         return read;
+    }
+
+    /// <summary>Where the first server-sent event ends (after its blank line), or 0 while it is incomplete.</summary>
+    private static int EndOfFirstEvent(ReadOnlySpan<byte> held)
+    {
+        var lf = held.IndexOf("\n\n"u8);
+        var crlf = held.IndexOf("\r\n\r\n"u8);
+        return crlf >= 0 && (lf < 0 || crlf < lf) ? crlf + 4 : lf >= 0 ? lf + 2 : 0;
     }
 
     private void Release()

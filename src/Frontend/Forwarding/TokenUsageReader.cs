@@ -6,7 +6,7 @@ namespace GeminiParty.Frontend.Forwarding;
 /// <summary>
 /// Finds the token use of a successful answer without buffering it: the relay keeps only the last
 /// <see cref="TailBytes"/> bytes that passed through (<see cref="ResponseTail"/>), and at the end this reads the last
-/// <c>"usageMetadata"</c> (native) or <c>"usage"</c> (OpenAI) object in them. Both sit at the end of an answer and, in a
+/// <c>"usageMetadata"</c> (native) or <c>"usage"</c> (OpenAI, and an interaction's) object in them. Both sit at the end of an answer and, in a
 /// stream, in its last event, so the tail holds them; earlier events' partial counts are ignored by taking the last.
 /// </summary>
 public static class TokenUsageReader
@@ -111,12 +111,14 @@ public static class TokenUsageReader
     private static ref long Field(ref Utf8JsonReader reader, bool native, ref long prompt, ref long candidates, ref long total, out bool known)
     {
         known = true;
-        if (reader.ValueTextEquals(native ? "promptTokenCount"u8 : "prompt_tokens"u8))
+        // an interaction's usage names its counts total_input_tokens and total_output_tokens
+        if (reader.ValueTextEquals(native ? "promptTokenCount"u8 : "prompt_tokens"u8) || (!native && reader.ValueTextEquals("total_input_tokens"u8)))
         {
             return ref prompt;
         }
         // a Live API message names the answer's tokens responseTokenCount
-        if (reader.ValueTextEquals(native ? "candidatesTokenCount"u8 : "completion_tokens"u8) || (native && reader.ValueTextEquals("responseTokenCount"u8)))
+        if (reader.ValueTextEquals(native ? "candidatesTokenCount"u8 : "completion_tokens"u8) || (native && reader.ValueTextEquals("responseTokenCount"u8))
+            || (!native && reader.ValueTextEquals("total_output_tokens"u8)))
         {
             return ref candidates;
         }

@@ -28,7 +28,7 @@ public sealed record UpstreamCall(
     public ModelPlace ModelIn { get; init; }
 
     /// <summary>Read the success answer for resources it names (a create, a resource's metadata) and bind them to the key.</summary>
-    public bool RecordAnswer { get; init; }
+    public AnswerRecord RecordAnswer { get; init; }
 
     /// <summary>
     /// The body streams from the client as it arrives (an upload chunk), not read into <see cref="Body"/>: one attempt only.

@@ -87,6 +87,10 @@ public sealed partial class ResourceAffinity(IGrainFactory grains, TimeProvider 
         }
     }
 
+    /// <summary>Records the key of the interaction an answer is (a create's, in a stream its first event's; a get's).</summary>
+    public Task RecordInteractionAsync(ReadOnlyMemory<byte> answer, string fingerprint) =>
+        ResourceNames.InteractionInAnswer(answer.Span) is { } name ? BindAsync(name, fingerprint) : Task.CompletedTask;
+
     /// <summary>Forgets a resource deleted upstream.</summary>
     public async Task ForgetAsync(string name)
     {

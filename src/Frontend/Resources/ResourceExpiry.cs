@@ -27,8 +27,19 @@ public static class ResourceExpiry
     /// </summary>
     public static readonly TimeSpan Stores = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// Google keeps a stored interaction 55 days on the paid tier (1 day on the free one): a binding refreshed by every
+    /// answer naming it, 55 days from the last, outlives it on either tier rather than lapsing while a conversation can
+    /// still go on.
+    /// </summary>
+    public static readonly TimeSpan Interactions = TimeSpan.FromDays(55);
+
     public static DateTimeOffset For(string name, DateTimeOffset now, JsonElement? answer)
     {
+        if (name.StartsWith("interactions/", StringComparison.Ordinal))
+        {
+            return now + Interactions;
+        }
         if (name.StartsWith("cachedContents/", StringComparison.Ordinal))
         {
             return answer is { ValueKind: JsonValueKind.Object } root && root.TryGetProperty("expireTime", out var expire)

@@ -119,6 +119,71 @@ public static class ResourceNames
         return false;
     }
 
+    /// <summary>
+    /// The name an interaction is bound under, <c>interactions/{id}</c> (Google names interactions by a bare id); null
+    /// for a value that is not an id.
+    /// </summary>
+    public static string? Interaction(string? id) => id is not null && IsId(id) ? "interactions/" + id : null;
+
+    /// <summary>
+    /// The interaction an answer is: the top-level <c>id</c> of an interaction object, or in a stream the
+    /// <c>interaction.id</c> (or <c>interaction_id</c>) of its first event. Null when it names none.
+    /// </summary>
+    public static string? InteractionInAnswer(ReadOnlySpan<byte> answer)
+    {
+        var json = answer.TrimStart(" \t\r\n"u8);
+        if (!json.IsEmpty && json[0] != (byte)'{')
+        {
+            // an event stream: the first event's data line
+            var data = json.IndexOf("data:"u8);
+            if (data < 0)
+            {
+                return null;
+            }
+            json = json[(data + 5)..];
+            var end = json.IndexOfAny((byte)'\r', (byte)'\n');
+            json = end < 0 ? json : json[..end];
+        }
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isId = reader.ValueTextEquals("id"u8) || reader.ValueTextEquals("interaction_id"u8);
+                var isInteraction = !isId && reader.ValueTextEquals("interaction"u8);
+                reader.Read();
+                if (isId && reader.TokenType == JsonTokenType.String)
+                {
+                    return Interaction(reader.GetString());
+                }
+                if (isInteraction && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        var isInnerId = reader.ValueTextEquals("id"u8);
+                        reader.Read();
+                        if (isInnerId && reader.TokenType == JsonTokenType.String)
+                        {
+                            return Interaction(reader.GetString());
+                        }
+                        reader.Skip();
+                    }
+                    return null;
+                }
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+            // an answer cut short of its id (larger than what is held): nothing to bind
+        }
+        return null;
+    }
+
     /// <summary>The kind of resource, for messages: "file", "cached content", ...</summary>
     public static string Describe(string name) => name switch
     {
@@ -127,6 +192,7 @@ public static class ResourceNames
         _ when name.StartsWith("batches/", StringComparison.Ordinal) => "batch",
         _ when name.StartsWith("fileSearchStores/", StringComparison.Ordinal) => "File Search store",
         _ when name.StartsWith("uploads/", StringComparison.Ordinal) => "upload",
+        _ when name.StartsWith("interactions/", StringComparison.Ordinal) => "interaction",
         _ => "operation",
     };
 
