@@ -60,6 +60,17 @@ internal static class ClusterUploads
         return (int)response.StatusCode;
     }
 
+    /// <summary>A request with a JSON body (or none) through one frontend; the status and the JSON body (or its raw text, for a stream).</summary>
+    public static async Task<(int Status, JsonElement Body, string Text)> SendJsonAsync(this ClusterFixture cluster, int frontend, HttpMethod method,
+        string path, string? json, CancellationToken cancellationToken)
+    {
+        using var request = Request(method, path, json is null ? null : new StringContent(json, Encoding.UTF8, "application/json"));
+        using var response = await cluster.Client(frontend).SendAsync(request, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        var isJson = text.StartsWith('{');
+        return ((int)response.StatusCode, isJson ? JsonDocument.Parse(text).RootElement.Clone() : default, text);
+    }
+
     /// <summary>A GET through one frontend; the status and the JSON body.</summary>
     public static async Task<(int Status, JsonElement Body)> GetJsonAsync(this ClusterFixture cluster, int frontend, string path, CancellationToken cancellationToken)
     {

@@ -69,6 +69,35 @@ public sealed class ResourceClusterTests(ClusterFixture cluster)
         }
     }
 
+    [Fact]
+    public async Task A_conversation_whose_turns_alternate_between_frontends_stays_on_the_key_that_streamed_its_first_turn()
+    {
+        var model = ClusterFixture.NewModel();
+        var (status, _, stream) = await cluster.SendJsonAsync(0, HttpMethod.Post, "/v1beta/interactions",
+            $$"""{"model":"{{model}}","input":"Start a story","stream":true}""", Cancel);
+        Assert.Equal(200, status);
+        var created = System.Text.Json.JsonDocument.Parse(stream.Split('\n').First(line => line.StartsWith("data:", StringComparison.Ordinal))[5..]).RootElement;
+        var ids = new List<string> { created.GetProperty("interaction").GetProperty("id").GetString()! };
+        var owner = Assert.Single(cluster.KeysSeenFor(model));
+
+        for (var turn = 2; turn <= 2 * cluster.ConfiguredKeys.Count + 1; turn++)
+        {
+            var (next, answer, _) = await cluster.SendJsonAsync(turn % 2, HttpMethod.Post, "/v1beta/interactions",
+                $$"""{"model":"{{model}}","input":"go on","previous_interaction_id":"{{ids[^1]}}"}""", Cancel);
+            Assert.Equal(200, next);
+            Assert.StartsWith($"Turn {turn} of the conversation.", answer.GetProperty("steps")[0].GetProperty("content")[0].GetProperty("text").GetString());
+            ids.Add(answer.GetProperty("id").GetString()!);
+        }
+        var (got, first) = await cluster.GetJsonAsync(1, $"/v1beta/interactions/{ids[0]}", Cancel);
+        Assert.Equal(200, got);
+        Assert.Equal(ids[0], first.GetProperty("id").GetString());
+        Assert.Equal(200, (await cluster.SendJsonAsync(0, HttpMethod.Delete, $"/v1beta/interactions/{ids[^1]}", null, Cancel)).Status);
+
+        Assert.All(cluster.KeysSeenFor(model), key => Assert.Equal(owner, key)); // rotation would have spread the turns
+        Assert.All(ids, id => Assert.All(cluster.KeysSeenAt(id), key => Assert.Equal(owner, key)));
+        Assert.Equal(ids.Count, cluster.KeysSeenFor(model).Length); // each turn once: no key refused one and another retried it
+    }
+
     private static long WaitsFor(System.Text.Json.JsonElement status, int key, string model) =>
         status.Key(key).GetProperty("models").TryGetProperty(model, out var counters) ? counters.GetProperty("affinityWaits").GetInt64() : 0;
 }

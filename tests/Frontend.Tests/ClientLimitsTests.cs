@@ -176,6 +176,8 @@ public sealed class ClientLimitsTests(ClientsFrontendFixture gateway) : IClassFi
         using var openAi = await gateway.Client.SendAsync(OpenAiChat(denied, "dave-secret-token"), Cancel);
         Assert.Equal(403, (int)openAi.StatusCode);
         Assert.Equal("permission_denied", (await openAi.ReadJsonAsync()).GetProperty("error").GetProperty("code").GetString());
+        using var interaction = await gateway.PostJsonAsync("/v1beta/interactions", $$"""{"model":"{{denied}}","input":"hi"}""", "dave-secret-token");
+        Assert.Equal("PERMISSION_DENIED", (await interaction.AssertGoogleErrorAsync(403)).GetProperty("status").GetString());
         Assert.DoesNotContain(gateway.Upstream.Requests, r => r.Model == denied);
 
         var allowed = "gemini-allowed-" + Guid.NewGuid().ToString("N")[..8];

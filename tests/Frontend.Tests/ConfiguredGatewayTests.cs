@@ -32,6 +32,24 @@ public sealed class SafetySettingsTests(SafetySettingsFrontendFixture gateway) :
     }
 
     [Fact]
+    public async Task An_interaction_gets_the_configured_categories_in_its_own_spelling_and_its_own_setting_wins()
+    {
+        var model = FrontendFixture.NewModel();
+        var body = $$"""{"model":"{{model}}","input":"hi","safety_settings":[{"type":"harassment","threshold":"block_low_and_above"}],"generation_config":{"temperature":0.2}}""";
+
+        using var response = await gateway.PostJsonAsync("/v1beta/interactions", body);
+
+        Assert.Equal(200, (int)response.StatusCode);
+        var sent = JsonNode.Parse(gateway.Upstream.Requests.Single(r => r.Model == model).Body)!;
+        var settings = sent["safety_settings"]!.AsArray().ToDictionary(s => (string)s!["type"]!, s => (string)s!["threshold"]!);
+        Assert.Equal("block_low_and_above", settings["harassment"]);
+        Assert.Equal("block_only_high", settings["dangerous_content"]);
+        Assert.Equal(2, settings.Count);
+        Assert.Null(sent["safetySettings"]);
+        Assert.Equal(0.2, (double)sent["generation_config"]!["temperature"]!);
+    }
+
+    [Fact]
     public async Task Requests_without_safety_settings_get_all_configured_ones_and_embeddings_get_none()
     {
         var model = FrontendFixture.NewModel();

@@ -20,12 +20,13 @@ public static class InteractionsApi
     public static IEndpointRouteBuilder MapInteractionsApi(this IEndpointRouteBuilder app)
     {
         var gateway = app.ServiceProvider.GetRequiredService<IOptions<FrontendOptions>>().Value;
+        var safety = gateway.SafetyThresholds;
         var forwarder = app.ServiceProvider.GetRequiredService<UpstreamForwarder>();
         var affinity = app.ServiceProvider.GetRequiredService<ResourceAffinity>();
         var api = app.MapGroup(gateway.NormalizedPrefix).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative).WithTags("Interactions");
         foreach (var version in GeminiNativeApi.Versions)
         {
-            api.MapPost($"/{version}/interactions", (HttpContext context) => CreateAsync(context, version, forwarder, affinity, gateway));
+            api.MapPost($"/{version}/interactions", (HttpContext context) => CreateAsync(context, version, forwarder, affinity, gateway, safety));
             api.MapMethods($"/{version}/interactions/{{id}}", [HttpMethods.Get, HttpMethods.Delete], (string id, HttpContext context) =>
                 OneAsync(context, version, id, "", forwarder, affinity, gateway));
             api.MapPost($"/{version}/interactions/{{id}}/cancel", (string id, HttpContext context) =>
@@ -35,7 +36,8 @@ public static class InteractionsApi
     }
 
     /// <summary><c>POST /{version}/interactions</c>: to the owner of the previous interaction (and of any file the body names), else rotated.</summary>
-    private static async Task CreateAsync(HttpContext context, string version, UpstreamForwarder forwarder, ResourceAffinity affinity, FrontendOptions gateway)
+    private static async Task CreateAsync(HttpContext context, string version, UpstreamForwarder forwarder, ResourceAffinity affinity, FrontendOptions gateway,
+        IReadOnlyDictionary<string, string> safety)
     {
         var surface = ApiSurface.GeminiNative;
         using var body = await RequestBody.ReadOrRejectAsync(context, surface, gateway.MaxRequestBodyBytes);
@@ -84,12 +86,27 @@ public static class InteractionsApi
                 names.Add(name);
             }
         }
+        var payload = body.Memory;
+        var rewritten = false;
+        if (safety.Count > 0)
+        {
+            try
+            {
+                payload = SafetySettingsMerger.Merge(json.Span, safety, interaction: true);
+                rewritten = RequestBodyDecoder.IsEncoded(context.Request);
+            }
+            catch (InvalidRequestBodyException ex)
+            {
+                await surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest, ex.Message);
+                return;
+            }
+        }
         if (await ResourceRoutesApi.ResolveOrRejectAsync(context, surface, affinity, names) is not { } owner)
         {
             return;
         }
         await forwarder.ForwardAsync(context, new UpstreamCall(surface, HttpMethod.Post,
-            $"{version}/interactions{GeminiNativeApi.ForwardedQuery(context.Request)}", model, body.Memory, facts.Stream)
+            $"{version}/interactions{GeminiNativeApi.ForwardedQuery(context.Request)}", model, payload, facts.Stream, rewritten)
         {
             Resources = owner,
             // store: false asks upstream to keep nothing, so there is nothing to find later

@@ -7,13 +7,22 @@ namespace GeminiParty.Frontend.Forwarding;
 public sealed class InvalidRequestBodyException(string message) : Exception(message);
 
 /// <summary>
-/// Adds the configured HARM_CATEGORY_* thresholds to a generate request for every category the request does not set
-/// itself. The only time a native body is parsed and rewritten; unknown fields survive untouched.
+/// Adds the configured HARM_CATEGORY_* thresholds to a generate request or an interaction for every category the request
+/// does not set itself. The only time a native body is parsed and rewritten; unknown fields survive untouched.
 /// </summary>
 public static class SafetySettingsMerger
 {
-    public static byte[] Merge(ReadOnlySpan<byte> body, IReadOnlyDictionary<string, string> thresholds)
+    private const string HarmCategoryPrefix = "HARM_CATEGORY_";
+
+    /// <param name="body">The request body, decoded.</param>
+    /// <param name="thresholds">HARM_CATEGORY_* names and their BLOCK_* thresholds, as configured.</param>
+    /// <param name="interaction">
+    /// The body is an interaction's, whose settings are <c>safety_settings: [{"type":"harassment","threshold":"block_none"}]</c>:
+    /// the same categories and thresholds, spelled in lower case without the <c>HARM_CATEGORY_</c> prefix.
+    /// </param>
+    public static byte[] Merge(ReadOnlySpan<byte> body, IReadOnlyDictionary<string, string> thresholds, bool interaction = false)
     {
+        var (field, key) = interaction ? ("safety_settings", "type") : ("safetySettings", "category");
         JsonNode? root;
         try
         {
@@ -28,27 +37,28 @@ public static class SafetySettingsMerger
             throw new InvalidRequestBodyException("The request body must be a JSON object.");
         }
 
-        if (request["safetySettings"] is not JsonArray settings)
+        if (request[field] is not JsonArray settings)
         {
-            if (request["safetySettings"] is not null)
+            if (request[field] is not null)
             {
-                throw new InvalidRequestBodyException("safetySettings must be an array.");
+                throw new InvalidRequestBodyException($"{field} must be an array.");
             }
-            request["safetySettings"] = settings = [];
+            request[field] = settings = [];
         }
-        var present = new HashSet<string>(StringComparer.Ordinal);
+        var present = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var setting in settings)
         {
-            if (setting is JsonObject item && item["category"] is JsonValue category && category.TryGetValue<string>(out var name))
+            if (setting is JsonObject item && item[key] is JsonValue category && category.TryGetValue<string>(out var name))
             {
                 present.Add(name);
             }
         }
-        foreach (var (category, threshold) in thresholds)
+        foreach (var (configured, threshold) in thresholds)
         {
+            var category = interaction ? configured[HarmCategoryPrefix.Length..].ToLowerInvariant() : configured;
             if (!present.Contains(category))
             {
-                settings.Add(new JsonObject { ["category"] = category, ["threshold"] = threshold });
+                settings.Add(new JsonObject { [key] = category, ["threshold"] = interaction ? threshold.ToLowerInvariant() : threshold });
             }
         }
         return JsonSerializer.SerializeToUtf8Bytes(request);
