@@ -35,7 +35,7 @@ public sealed class SafetySettingsTests(SafetySettingsFrontendFixture gateway) :
     public async Task An_interaction_gets_the_configured_categories_in_its_own_spelling_and_its_own_setting_wins()
     {
         var model = FrontendFixture.NewModel();
-        var body = $$"""{"model":"{{model}}","input":"hi","safety_settings":[{"type":"harassment","threshold":"block_low_and_above"}],"generation_config":{"temperature":0.2}}""";
+        var body = $$$"""{"model":"{{{model}}}","input":"hi","safety_settings":[{"type":"harassment","threshold":"block_low_and_above"}],"generation_config":{"temperature":0.2}}""";
 
         using var response = await gateway.PostJsonAsync("/v1beta/interactions", body);
 
