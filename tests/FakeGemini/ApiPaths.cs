@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace GeminiParty.FakeGemini;
 
 /// <summary>Reads which surface, model and method a request path addresses.</summary>
@@ -31,6 +33,12 @@ internal static class ApiPaths
     public static void DescribeNative(string path, FakeCall call)
     {
         var rest = path.AsSpan(path.IndexOf('/', 1) + 1);
+        if (rest.SequenceEqual("interactions"))
+        {
+            DescribeInteractionCreate(call);
+            return;
+        }
+
         if (!rest.StartsWith("models/"))
         {
             return;
@@ -46,6 +54,29 @@ internal static class ApiPaths
 
         call.Model = rest.ToString();
         call.IsStream = call.Method == "streamGenerateContent";
+    }
+
+    /// <summary>
+    /// <c>POST /v1beta/interactions</c> names its model (or agent) in the body: recorded as the request's model, it is
+    /// the model a scripted fault's error names, as for a generate call.
+    /// </summary>
+    private static void DescribeInteractionCreate(FakeCall call)
+    {
+        if (!call.TryGetJson(out var root) || root.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        if (root.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String)
+        {
+            call.Model = StripModelsPrefix(model.GetString()!);
+        }
+        else if (root.TryGetProperty("agent", out var agent) && agent.ValueKind == JsonValueKind.String)
+        {
+            call.Model = agent.GetString();
+        }
+
+        call.IsStream = root.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True;
     }
 
     /// <summary><c>/v1beta/openai/models/{id}</c> names its model in the path; the POST routes carry it in the body.</summary>

@@ -44,6 +44,7 @@ internal static class FakeGeminiApp
         app.Use(new ApiRequestPipeline(state).InvokeAsync);
         app.MapResourceApi(state);
         app.MapFileSearchStoreApi(state);
+        app.MapInteractionApi(state);
         app.MapNativeApi(state);
         app.MapOpenAiApi(state);
         app.MapFakeControlApi(state);

@@ -20,7 +20,7 @@ internal sealed class FakeGeminiState(FakeGeminiOptions options)
 
     public FakeLiveState Live { get; } = new();
 
-    /// <summary>Files, caches, batches and operations, each owned by the key that made it.</summary>
+    /// <summary>Files, caches, batches, operations, File Search stores and interactions, each owned by the key that made it.</summary>
     public FakeResources Resources { get; } = new();
 
     private long _connections;

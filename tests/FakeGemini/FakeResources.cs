@@ -4,13 +4,14 @@ using System.Text.RegularExpressions;
 namespace GeminiParty.FakeGemini;
 
 /// <summary>
-/// The resources the fake holds, each owned by the API key that made it, as Google's are by the key's project: another
-/// key that names one gets 403 PERMISSION_DENIED with no key reason.
+/// The resources the fake holds (interactions among them), each owned by the API key that made it, as Google's are by
+/// the key's project: another key that names one gets 403 PERMISSION_DENIED with no key reason.
 /// </summary>
 internal sealed partial class FakeResources
 {
     private readonly ConcurrentDictionary<string, FakeResource> _resources = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, FakeUpload> _uploads = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, FakeInteraction> _interactions = new(StringComparer.Ordinal);
 
     public FakeResource Add(string name, string owner, string kind, byte[]? content = null, string? mimeType = null, string? inputFile = null,
         string? displayName = null)
@@ -35,6 +36,12 @@ internal sealed partial class FakeResources
     }
 
     public FakeUpload? FindUpload(string id) => _uploads.GetValueOrDefault(id);
+
+    public void AddInteraction(FakeInteraction interaction) => _interactions[interaction.Id] = interaction;
+
+    public FakeInteraction? FindInteraction(string id) => _interactions.GetValueOrDefault(id);
+
+    public bool RemoveInteraction(string id) => _interactions.TryRemove(id, out _);
 
     /// <summary>Resource names a request body mentions (<c>files/x</c>, <c>cachedContents/x</c>, <c>fileSearchStores/x</c>).</summary>
     public static IEnumerable<string> NamedIn(string body) =>

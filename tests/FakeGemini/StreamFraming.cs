@@ -11,6 +11,9 @@ internal sealed record StreamFraming(string ContentType, byte[] BeforeFirst, byt
     /// <summary>Native without <c>alt=sse</c>: one JSON array, sent an element at a time.</summary>
     public static StreamFraming NativeJsonArray { get; } = new(ResponseWriter.JsonContentType, "["u8.ToArray(), ",\r\n"u8.ToArray(), [], "]"u8.ToArray());
 
+    /// <summary>The Interactions API: <c>data:</c> lines only, no <c>event:</c> lines and no end marker.</summary>
+    public static StreamFraming InteractionSse { get; } = new("text/event-stream", "data: "u8.ToArray(), "data: "u8.ToArray(), "\n\n"u8.ToArray(), []);
+
     public static StreamFraming OpenAiSse { get; } = new("text/event-stream", "data: "u8.ToArray(), "data: "u8.ToArray(), "\n\n"u8.ToArray(), Encoding.UTF8.GetBytes("data: [DONE]\n\n"));
 
     public byte[] Frame(int index, byte[] json)
