@@ -199,7 +199,7 @@ public sealed class ClientLimitsTests(ClientsFrontendFixture gateway) : IClassFi
         Assert.True(gateway.Services.GetRequiredService<ClientsFile>().Current.Clients.Single(c => c.Name == "erin").AllowsLiveSessions());
 
         await ClientsFrontendFixture.EventuallyAsync(async () =>
-            Today(await gateway.UsageAsync("dave-secret-token"), "dave").GetProperty("refused").GetInt64() == 3, "the refusals (native, OpenAI, Live) count as refused");
+            Today(await gateway.UsageAsync("dave-secret-token"), "dave").GetProperty("refused").GetInt64() == 4, "the refusals (native, OpenAI, interaction, Live) count as refused");
     }
 
     [Fact]
