@@ -17,6 +17,7 @@
 #   openai   POST /v1/chat/completions (upstream /v1beta/openai/...) same
 #   stream   POST /v1beta/models/M:streamGenerateContent?alt=sse    same
 #   slow     native with BENCH_SLOW_LATENCY_MS (50) ms upstream latency, BENCH_SLOW_CONNECTIONS (256) connections
+#   interaction  POST /v1beta/interactions, a new interaction each (bound to its key): only when BENCH_SCENARIOS names it
 # It reports requests/s, p50/p90/p99 (wrk), ratio to direct, added latency, proxy CPU per request (utime+stime from
 # /proc/PID/stat over each run / requests), RSS idle and after load (VmRSS) and peak (VmHWM), unloaded latency of
 # unary calls made one at a time (curl), streaming time to first byte (curl), and the embedded frontend's start-up
@@ -178,6 +179,7 @@ target_request() {
         native | slow) path="/v1beta/models/$model:generateContent" ;;
         stream) path="/v1beta/models/$model:streamGenerateContent?alt=sse" ;;
         openai) path="/v1/chat/completions"; body="$script_dir/bodies/openai.json" ;;
+        interaction) path="/v1beta/interactions"; body="$script_dir/bodies/interaction.json" ;;
     esac
     header=Authorization
     value="Bearer $token"

@@ -8,6 +8,9 @@ namespace GeminiParty;
 /// written only when a resource is made, moves to a later expiry, or is deleted. An expired record is cleared from
 /// storage when it is next read, and at its expiry while the grain is active.
 /// </summary>
+// one activation per resource named lately: interactions make one per turn, so an idle record leaves memory after two
+// minutes (Orleans' default is 15) and is read again from storage when its resource is next named
+[CollectionAgeLimit(Minutes = 2)]
 public sealed partial class ResourceGrain(
     [PersistentState("resource", StorageNames.Resources)] IPersistentState<ResourceRecord> state,
     [FromKeyedServices(ServiceKeys.PoolClock)] TimeProvider time,

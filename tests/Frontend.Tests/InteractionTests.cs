@@ -116,6 +116,22 @@ public sealed class InteractionTests(FrontendFixture gateway)
         response.Dispose();
     }
 
+    [Theory]
+    [InlineData("v1")]
+    [InlineData("v1alpha")]
+    public async Task Interactions_are_served_under_every_native_version_not_taken_by_the_OpenAI_paths(string version)
+    {
+        var model = FrontendFixture.NewModel();
+        using var created = await gateway.PostJsonAsync($"/{version}/interactions", $$"""{"model":"{{model}}","input":"hi"}""");
+        Assert.Equal(200, (int)created.StatusCode);
+        var id = Id(await created.ReadJsonAsync());
+        using var got = await gateway.GetAsync($"/{version}/interactions/{id}");
+        Assert.Equal(200, (int)got.StatusCode);
+        Assert.Equal([$"/{version}/interactions", $"/{version}/interactions/{id}"],
+            gateway.Upstream.Requests.Where(r => r.Model == model).Select(r => r.Path));
+        Assert.Single(gateway.Upstream.Requests.Where(r => r.Model == model).Select(r => r.ApiKey).Distinct());
+    }
+
     [Fact]
     public async Task A_background_interaction_is_polled_and_cancelled_on_its_key()
     {
