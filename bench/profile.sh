@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Profiles the embedded frontend under load: bench/profile.sh [native|openai|stream]
+# Profiles the embedded frontend under load: bench/profile.sh [native|openai|stream|interaction]
 #
 # Starts the fast fake upstream and the product in embedded mode (Release build as it is: run bench/run.sh or
 # dotnet build -c Release first), drives wrk at it, and while the load runs collects
@@ -59,7 +59,8 @@ case "$scenario" in
     native) path="/v1beta/models/gemini-2.5-flash:generateContent" ;;
     stream) path="/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse" ;;
     openai) path="/v1/chat/completions"; body="$script_dir/bodies/openai.json" ;;
-    *) echo "profile: unknown scenario $scenario (native, openai, stream)" >&2; exit 2 ;;
+    interaction) path="/v1beta/interactions"; body="$script_dir/bodies/interaction.json" ;;
+    *) echo "profile: unknown scenario $scenario (native, openai, stream, interaction)" >&2; exit 2 ;;
 esac
 export BENCH_BODY_FILE="$body" BENCH_AUTH_HEADER=Authorization BENCH_AUTH_VALUE="Bearer $token"
 url="http://127.0.0.1:$frontend_port$path"
