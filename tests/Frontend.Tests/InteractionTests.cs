@@ -165,34 +165,51 @@ public sealed class InteractionTests(FrontendFixture gateway)
     }
 
     [Fact]
-    public async Task An_interaction_the_gateway_has_no_record_of_gets_one_attempt_and_no_key_is_blamed_for_its_403()
+    public async Task An_interaction_the_gateway_has_no_record_of_gets_one_attempt_no_key_is_blamed_for_its_403_and_its_owners_answer_binds_it()
     {
-        // made straight at upstream with the second key, so the gateway never saw it
+        // made straight at upstream with the first key, so the gateway never saw them
         using var direct = new HttpClient { BaseAddress = new Uri(gateway.Upstream.BaseAddress) };
-        using var make = new HttpRequestMessage(HttpMethod.Post, "/v1beta/interactions")
-        {
-            Content = new StringContent("""{"model":"gemini-2.5-flash","input":"made elsewhere"}""", Encoding.UTF8, "application/json"),
-        };
-        make.Headers.Add("x-goog-api-key", FrontendFixture.Keys[1]);
-        using var made = await direct.SendAsync(make, Cancel);
-        Assert.Equal(200, (int)made.StatusCode);
-        var id = Id(await made.ReadJsonAsync());
-
-        var statuses = new List<int>();
+        var ids = new List<string>();
         for (var i = 0; i < FrontendFixture.Keys.Length; i++)
         {
-            using var got = await gateway.GetAsync($"/v1beta/interactions/{id}");
-            statuses.Add((int)got.StatusCode);
-            if (got.StatusCode != System.Net.HttpStatusCode.OK)
+            using var make = new HttpRequestMessage(HttpMethod.Post, "/v1beta/interactions")
             {
-                var error = await got.AssertGoogleErrorAsync(403);
-                Assert.Equal("PERMISSION_DENIED", error.GetProperty("status").GetString());
-            }
+                Content = new StringContent("""{"model":"gemini-2.5-flash","input":"made elsewhere"}""", Encoding.UTF8, "application/json"),
+            };
+            make.Headers.Add("x-goog-api-key", FrontendFixture.Keys[0]);
+            using var made = await direct.SendAsync(make, Cancel);
+            Assert.Equal(200, (int)made.StatusCode);
+            ids.Add(Id(await made.ReadJsonAsync()));
         }
-        Assert.Contains(403, statuses); // rotation reached another key, whose project cannot see it
-        Assert.Equal(FrontendFixture.Keys.Length + 1, gateway.Upstream.Requests.Count(r => r.Path.Contains(id, StringComparison.Ordinal)
-            || r.Body.Length > 0 && Encoding.UTF8.GetString(r.Body).Contains("made elsewhere")));
+
+        // one get of each: they rotate over the keys, and only the first key's project can see them
+        var found = new List<string>();
+        foreach (var id in ids)
+        {
+            using var got = await gateway.GetAsync($"/v1beta/interactions/{id}");
+            if (got.StatusCode == System.Net.HttpStatusCode.OK)
+            {
+                found.Add(id);
+                continue;
+            }
+            var error = await got.AssertGoogleErrorAsync(403);
+            Assert.Equal("PERMISSION_DENIED", error.GetProperty("status").GetString());
+        }
+        Assert.InRange(found.Count, 0, ids.Count - 1); // rotation reached another key, whose project cannot see them
+        Assert.All(ids, id => Assert.Single(gateway.Upstream.Requests, r => r.Path.Contains(id, StringComparison.Ordinal))); // one attempt each
         await AssertNoKeyBlamedAsync();
+
+        // the owner's answer is a record: that interaction's next requests go to it
+        foreach (var id in found)
+        {
+            for (var i = 0; i < FrontendFixture.Keys.Length; i++)
+            {
+                using var again = await gateway.GetAsync($"/v1beta/interactions/{id}");
+                Assert.Equal(200, (int)again.StatusCode);
+            }
+            Assert.All(gateway.Upstream.Requests.Where(r => r.Path.Contains(id, StringComparison.Ordinal)),
+                r => Assert.Equal(FrontendFixture.Keys[0], r.ApiKey));
+        }
     }
 
     [Theory]

@@ -12,7 +12,7 @@ public sealed class ModelFallbackFrontendFixture : FrontendFixture
 {
     protected override IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>
     {
-        ["MODEL_FALLBACKS"] = "fb-native-a>fb-native-b, fb-openai-a>fb-openai-b, fb-optout-a>fb-optout-b, fb-long-a>fb-long-b>fb-long-c, fb-spent-a>fb-spent-b>fb-spent-c>fb-spent-d",
+        ["MODEL_FALLBACKS"] = "fb-native-a>fb-native-b, fb-openai-a>fb-openai-b, fb-interaction-a>fb-interaction-b, fb-optout-a>fb-optout-b, fb-long-a>fb-long-b>fb-long-c, fb-spent-a>fb-spent-b>fb-spent-c>fb-spent-d",
         ["DEFAULT_MAX_RETRIES"] = "1",
     };
 }
@@ -34,6 +34,27 @@ public sealed class ModelFallbackTests(ModelFallbackFrontendFixture gateway) : I
         var sent = Assert.Single(gateway.Upstream.Requests, r => r.Model == "fb-native-b");
         Assert.Contains("/models/fb-native-b:generateContent", sent.Path);
         Assert.Equal(FrontendAssertions.Prompt, System.Text.Encoding.UTF8.GetString(sent.Body)); // the body went as it came
+    }
+
+    [Fact]
+    public async Task A_new_interaction_for_a_cooling_model_is_made_with_the_next_model_and_its_next_turn_stays_on_that_key()
+    {
+        await AllKeysCoolingAsync("fb-interaction-a");
+
+        using var response = await gateway.PostJsonAsync("/v1beta/interactions", """{"model":"fb-interaction-a","input":"hi","store":true}""");
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("fb-interaction-b", response.Headers.GetValues(ModelFallbacks.ServedModelHeader).Single());
+        var made = Assert.Single(gateway.Upstream.Requests, r => r.Model == "fb-interaction-b");
+        var sent = JsonDocument.Parse(made.Body).RootElement;
+        Assert.Equal("fb-interaction-b", sent.GetProperty("model").GetString());
+        Assert.True(sent.GetProperty("store").GetBoolean()); // the rest of the body is the client's
+
+        // the next turn names the previous interaction: it goes to the key that made it, for the model it asks
+        var id = (await response.ReadJsonAsync()).GetProperty("id").GetString();
+        using var next = await gateway.PostJsonAsync("/v1beta/interactions", $$"""{"model":"fb-interaction-b","input":"go on","previous_interaction_id":"{{id}}"}""");
+        Assert.Equal(200, (int)next.StatusCode);
+        Assert.All(gateway.Upstream.Requests.Where(r => r.Model == "fb-interaction-b"), r => Assert.Equal(made.ApiKey, r.ApiKey));
     }
 
     [Fact]
