@@ -7,7 +7,12 @@ namespace GeminiParty;
 /// belongs to the Google Cloud project of its key: every later request that names it must go to that key, on every
 /// frontend, so the binding lives in one grain per name rather than in any process's memory.
 /// </summary>
+/// <remarks>
+/// Two grain types implement it: <c>resource</c> (the default) and <c>interaction</c>, the same record kept in storage of
+/// its own (<see cref="StorageNames.Interactions"/>); <see cref="RecordOf"/> names the one that holds a resource.
+/// </remarks>
 [Alias("gp.IResourceGrain")]
+[Orleans.Metadata.DefaultGrainType(ResourceGrainType)]
 public interface IResourceGrain : IGrainWithStringKey
 {
     /// <summary>
@@ -24,4 +29,14 @@ public interface IResourceGrain : IGrainWithStringKey
     /// <summary>Forgets the binding (the resource was deleted upstream).</summary>
     [Alias("Forget")]
     Task ForgetAsync();
+
+    /// <summary>The grain type of every resource's record but an interaction's.</summary>
+    const string ResourceGrainType = "resource";
+
+    /// <summary>The grain type of an interaction's record.</summary>
+    const string InteractionGrainType = "interaction";
+
+    /// <summary>The id of the record of <paramref name="name"/> (<c>interactions/{id}</c>, or any other resource name).</summary>
+    static GrainId RecordOf(string name) =>
+        GrainId.Create(name.StartsWith("interactions/", StringComparison.Ordinal) ? InteractionGrainType : ResourceGrainType, name);
 }

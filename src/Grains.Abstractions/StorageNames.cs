@@ -11,6 +11,12 @@ public static class StorageNames
 
     /// <summary>The grain storage provider that holds every <see cref="IResourceGrain"/>'s binding.</summary>
     public const string Resources = "resources";
+
+    /// <summary>
+    /// The grain storage provider that holds the record of each interaction (the Interactions API): one per turn, so
+    /// it is kept apart from the other resources' records, compact, and expired by Redis itself.
+    /// </summary>
+    public const string Interactions = "interactions";
 }
 
 /// <summary>Keys of services the grains resolve by name.</summary>

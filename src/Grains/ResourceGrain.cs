@@ -11,7 +11,7 @@ namespace GeminiParty;
 // one activation per resource named lately: interactions make one per turn, so an idle record leaves memory after two
 // minutes (Orleans' default is 15) and is read again from storage when its resource is next named
 [CollectionAgeLimit(Minutes = 2)]
-public sealed partial class ResourceGrain(
+public partial class ResourceGrain(
     [PersistentState("resource", StorageNames.Resources)] IPersistentState<ResourceRecord> state,
     [FromKeyedServices(ServiceKeys.PoolClock)] TimeProvider time,
     ILogger<ResourceGrain> logger) : Grain, IResourceGrain

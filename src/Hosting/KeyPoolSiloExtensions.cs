@@ -44,7 +44,7 @@ public static class KeyPoolSiloExtensions
             // kept in this process (ProcessGrainStorage), in Orleans' own binary format rather than its default JSON: memory
             // state never outlives the process, and the JSON serializer, once run, loads System.Private.Xml and
             // System.Data.Common (docs/benchmarks.md, memory)
-            foreach (var name in (string[])[StorageNames.KeyPool, StorageNames.Clients, StorageNames.Resources])
+            foreach (var name in (string[])[StorageNames.KeyPool, StorageNames.Clients, StorageNames.Resources, StorageNames.Interactions])
             {
                 silo.Services.AddGrainStorage(name, static (services, _) =>
                     new ProcessGrainStorage(new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>())));
@@ -53,6 +53,12 @@ public static class KeyPoolSiloExtensions
         }
         return silo.UseRedis(cluster);
     }
+
+    /// <summary>
+    /// How long Redis keeps an interaction's record after its last write: a little longer than the binding itself
+    /// (55 days from the last answer naming it, as long as Google keeps a stored interaction on its paid tier).
+    /// </summary>
+    public static readonly TimeSpan InteractionRecordExpiry = TimeSpan.FromDays(56);
 
     /// <summary>
     /// Cluster mode: Redis membership and storage. A method of its own so that an embedded process, which never calls it,
@@ -75,6 +81,17 @@ public static class KeyPoolSiloExtensions
         silo.AddRedisGrainStorage(StorageNames.KeyPool, options => options.ConfigurationOptions = redis);
         silo.AddRedisGrainStorage(StorageNames.Clients, options => options.ConfigurationOptions = redis);
         silo.AddRedisGrainStorage(StorageNames.Resources, options => options.ConfigurationOptions = redis);
+        silo.AddRedisGrainStorage(StorageNames.Interactions, options =>
+        {
+            options.ConfigurationOptions = redis;
+            // Redis drops a record the gateway never reads again (most interactions are not named after their
+            // conversation ends); each write, a bind or its refresh, starts the count again
+            options.EntryExpiry = InteractionRecordExpiry;
+            options.DeleteStateOnClear = true;
+        });
+        // Orleans' binary format, as embedded mode keeps states: a third of the JSON default's size, per turn
+        silo.Services.AddOptions<Orleans.Persistence.RedisStorageOptions>(StorageNames.Interactions)
+            .Configure<Serializer>((options, serializer) => options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
         silo.Configure<ClusterMembershipOptions>(ConfigureFastFailureDetection);
         return silo;
     }

@@ -64,6 +64,9 @@ public sealed class RedisServer(string logDir, string dataDir, int port) : IAsyn
         return values;
     }
 
+    /// <summary>Seconds until Redis drops <paramref name="key"/> by itself: -1 for a key without expiry, -2 for no such key.</summary>
+    public async Task<long> SecondsToLiveAsync(string key) => long.Parse((await CommandAsync("TTL", key)).Trim());
+
     public async ValueTask DisposeAsync()
     {
         if (Process is not null)

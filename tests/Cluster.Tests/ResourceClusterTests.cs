@@ -95,6 +95,18 @@ public sealed class ResourceClusterTests(ClusterFixture cluster)
 
         Assert.All(cluster.KeysSeenFor(model), key => Assert.Equal(owner, key)); // rotation would have spread the turns
         Assert.All(ids, id => Assert.All(cluster.KeysSeenAt(id), key => Assert.Equal(owner, key)));
+
+        // each record is in Redis with an expiry of its own, a little past the binding's 55 days, and compact; the
+        // deleted interaction's record is gone
+        var stored = await cluster.Redis.DumpAsync();
+        foreach (var id in ids[..^1])
+        {
+            var record = Assert.Single(stored.Keys, key => key.Contains(id, StringComparison.Ordinal));
+            var seconds = await cluster.Redis.SecondsToLiveAsync(record);
+            Assert.InRange(seconds, (long)TimeSpan.FromDays(55).TotalSeconds, (long)TimeSpan.FromDays(56).TotalSeconds);
+            Assert.DoesNotContain("GeminiParty.ResourceRecord", stored[record]); // Orleans' binary format, not JSON with type names
+        }
+        Assert.DoesNotContain(stored.Keys, key => key.Contains(ids[^1], StringComparison.Ordinal));
         // each turn, the get and the delete once: no key refused one and another retried it
         Assert.Equal(ids.Count + 2, cluster.KeysSeenFor(model).Length);
     }

@@ -15,7 +15,7 @@ public sealed partial class ResourceAffinity(IGrainFactory grains, TimeProvider 
         {
             return ResourceOwner.None;
         }
-        var bindings = await Task.WhenAll(names.Select(name => grains.GetGrain<IResourceGrain>(name).GetAsync().AsTask()));
+        var bindings = await Task.WhenAll(names.Select(name => Record(name).GetAsync().AsTask()));
         var owners = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         for (var i = 0; i < names.Count; i++)
         {
@@ -40,7 +40,7 @@ public sealed partial class ResourceAffinity(IGrainFactory grains, TimeProvider 
     {
         try
         {
-            await grains.GetGrain<IResourceGrain>(name).BindAsync(new ResourceBinding(fingerprint, ResourceExpiry.For(name, time.GetUtcNow(), answer)));
+            await Record(name).BindAsync(new ResourceBinding(fingerprint, ResourceExpiry.For(name, time.GetUtcNow(), answer)));
         }
         catch (Exception ex) when (ClusterUnreachable.Is(ex))
         {
@@ -96,13 +96,16 @@ public sealed partial class ResourceAffinity(IGrainFactory grains, TimeProvider 
     {
         try
         {
-            await grains.GetGrain<IResourceGrain>(name).ForgetAsync();
+            await Record(name).ForgetAsync();
         }
         catch (Exception ex) when (ClusterUnreachable.Is(ex))
         {
             LogBindFailed(logger, ex, name);
         }
     }
+
+    /// <summary>The grain that holds the record of <paramref name="name"/> (an interaction's is of a type of its own).</summary>
+    private IResourceGrain Record(string name) => grains.GetGrain<IResourceGrain>(IResourceGrain.RecordOf(name));
 
     [LoggerMessage(EventId = 3400, Level = LogLevel.Warning, Message = "The owner of {Resource} could not be recorded; later requests naming it rotate")]
     private static partial void LogBindFailed(ILogger logger, Exception exception, string resource);
