@@ -133,6 +133,38 @@ public sealed class InteractionTests(FrontendFixture gateway)
     }
 
     [Fact]
+    public async Task A_streamed_interaction_that_breaks_off_ends_with_the_Interactions_APIs_error_event_and_no_second_generation()
+    {
+        var model = FrontendFixture.NewModel();
+        foreach (var key in FrontendFixture.Keys)
+        {
+            gateway.Upstream.SetFault(key, FakeGemini.FakeFault.MidStreamFailure, times: 1);
+        }
+        try
+        {
+            using var response = await gateway.PostJsonAsync("/v1beta/interactions", $$"""{"model":"{{model}}","input":"Tell me a story","stream":true}""");
+
+            Assert.Equal(200, (int)response.StatusCode);
+            var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Cancel), Encoding.UTF8);
+            var events = new List<JsonElement>();
+            while (await ReadEventAsync(reader) is { ValueKind: JsonValueKind.Object } next)
+            {
+                events.Add(next);
+            }
+            Assert.Equal("interaction.created", events[0].GetProperty("event_type").GetString());
+            var last = events[^1];
+            Assert.Equal("error", last.GetProperty("event_type").GetString()); // what the SDK hands its caller as a failure
+            Assert.Contains("broke off", last.GetProperty("error").GetProperty("message").GetString());
+            Assert.Single(gateway.Upstream.Requests, r => r.Model == model); // never spliced with another key's generation
+            await AssertNoKeyBlamedAsync();
+        }
+        finally
+        {
+            gateway.Upstream.ClearFaults();
+        }
+    }
+
+    [Fact]
     public async Task A_background_interaction_is_polled_and_cancelled_on_its_key()
     {
         var model = FrontendFixture.NewModel();

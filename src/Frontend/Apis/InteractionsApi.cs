@@ -112,6 +112,7 @@ public static class InteractionsApi
             // store: false asks upstream to keep nothing, so there is nothing to find later
             RecordAnswer = facts.Store ? AnswerRecord.InteractionId : AnswerRecord.None,
             ModelIn = facts.Model is null ? ModelPlace.None : ModelPlace.Body,
+            Interaction = true,
         });
     }
 
@@ -139,6 +140,7 @@ public static class InteractionsApi
             // a get (or a cancel's answer) refreshes the binding while the conversation is in use
             RecordAnswer = method == HttpMethod.Delete ? AnswerRecord.None : AnswerRecord.InteractionId,
             Deletes = method == HttpMethod.Delete ? name : null,
+            Interaction = true,
         });
     }
 

@@ -45,7 +45,16 @@ public abstract class ApiSurface
     public virtual ReadOnlyMemory<byte> AdaptUpstreamError(ReadOnlyMemory<byte> body) => body;
 
     /// <summary>The event that ends a server-sent-events stream whose upstream failed after the first byte.</summary>
-    public byte[] StreamFailureEvent(string message) => [.. "data: "u8, .. ErrorBody(502, message), .. "\n\n"u8];
+    /// <param name="interaction">The stream is the Interactions API's, whose clients read an <c>error</c> event.</param>
+    public byte[] StreamFailureEvent(string message, bool interaction = false) =>
+    [
+        .. "data: "u8,
+        .. interaction
+            ? JsonSerializer.SerializeToUtf8Bytes(new InteractionErrorEvent(new InteractionErrorDetail(GoogleStatus(502), message)),
+                ErrorJsonContext.Default.InteractionErrorEvent)
+            : ErrorBody(502, message),
+        .. "\n\n"u8,
+    ];
 
     internal static string GoogleStatus(int status) => status switch
     {

@@ -50,7 +50,7 @@ public sealed partial class RelayCompletion(
             outcomes.Record(alias, call.Model, UpstreamOutcome.Transient, "stream broke off");
             if (context.Response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true)
             {
-                var closing = call.Surface.StreamFailureEvent("The upstream stream broke off before it finished.");
+                var closing = call.Surface.StreamFailureEvent("The upstream stream broke off before it finished.", call.Interaction);
                 await context.Response.Body.WriteAsync(closing, context.RequestAborted);
                 return (null, closing.Length);
             }

@@ -38,6 +38,9 @@ public sealed record UpstreamCall(
     /// <summary>Rewrites upstream's <c>x-goog-upload-url</c> answer header to point at this gateway.</summary>
     public Func<string, string?>? UploadUrl { get; init; }
 
+    /// <summary>The call is of the Interactions API: a stream of its that breaks off ends with its own <c>error</c> event.</summary>
+    public bool Interaction { get; init; }
+
     /// <summary>A resource the request deletes: its binding goes once upstream confirms.</summary>
     public string? Deletes { get; init; }
 
