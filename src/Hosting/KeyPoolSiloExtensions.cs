@@ -46,8 +46,11 @@ public static class KeyPoolSiloExtensions
             // System.Data.Common (docs/benchmarks.md, memory)
             foreach (var name in (string[])[StorageNames.KeyPool, StorageNames.Clients, StorageNames.Resources, StorageNames.Interactions])
             {
-                silo.Services.AddGrainStorage(name, static (services, _) =>
-                    new ProcessGrainStorage(new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>())));
+                silo.Services.AddGrainStorage(name, static (services, name) => new ProcessGrainStorage(
+                    new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>()),
+                    services.GetRequiredKeyedService<TimeProvider>(ServiceKeys.PoolClock),
+                    // interaction records expire as Redis expires them in cluster mode (below)
+                    name == StorageNames.Interactions ? InteractionRecordExpiry : null));
             }
             return silo;
         }
@@ -55,8 +58,9 @@ public static class KeyPoolSiloExtensions
     }
 
     /// <summary>
-    /// How long Redis keeps an interaction's record after its last write: a little longer than the binding itself
-    /// (55 days from the last answer naming it, as long as Google keeps a stored interaction on its paid tier).
+    /// How long storage (Redis, or the embedded process's own) keeps an interaction's record after its last write: a
+    /// little longer than the binding itself (55 days from the last answer naming it, as long as Google keeps a stored
+    /// interaction on its paid tier).
     /// </summary>
     public static readonly TimeSpan InteractionRecordExpiry = TimeSpan.FromDays(56);
 

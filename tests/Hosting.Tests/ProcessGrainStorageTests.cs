@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Orleans.Serialization;
 using Orleans.Storage;
 
@@ -9,10 +10,11 @@ public sealed class ProcessGrainStorageTests
 {
     private static readonly GrainId Grain = GrainId.Create("client", "alice");
 
-    private static ProcessGrainStorage NewStorage()
+    private static ProcessGrainStorage NewStorage(TimeProvider? time = null, TimeSpan? entryExpiry = null)
     {
         var services = new ServiceCollection().AddSerializer().BuildServiceProvider();
-        return new ProcessGrainStorage(new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>()));
+        var serializer = new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>());
+        return time is null ? new ProcessGrainStorage(serializer) : new ProcessGrainStorage(serializer, time, entryExpiry);
     }
 
     [Fact]
@@ -65,5 +67,64 @@ public sealed class ProcessGrainStorageTests
         Assert.Equal(0, read.State!.Requests);
         await storage.ReadStateAsync("other", Grain, read);
         Assert.Equal(7, read.State!.Requests);
+    }
+
+    [Fact]
+    public async Task A_state_past_its_expiry_reads_as_absent_and_a_write_starts_its_time_again()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-05T00:00:00Z"));
+        var storage = NewStorage(time, TimeSpan.FromDays(56));
+        var state = new GrainState<UsageCounts>(new UsageCounts { Requests = 1 });
+        await storage.WriteStateAsync("interaction", Grain, state);
+
+        time.Advance(TimeSpan.FromDays(40));
+        await storage.WriteStateAsync("interaction", Grain, state); // a refresh: 56 days from now
+        time.Advance(TimeSpan.FromDays(40));
+        var read = new GrainState<UsageCounts>(new UsageCounts());
+        await storage.ReadStateAsync("interaction", Grain, read);
+        Assert.True(read.RecordExists);
+
+        time.Advance(TimeSpan.FromDays(17));
+        read = new GrainState<UsageCounts>(new UsageCounts());
+        await storage.ReadStateAsync("interaction", Grain, read);
+        Assert.False(read.RecordExists);
+        Assert.Equal(0, read.State!.Requests);
+        // the grain that still holds the old version may start again from nothing, as after a Redis TTL
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("interaction", Grain, state));
+        await storage.WriteStateAsync("interaction", Grain, new GrainState<UsageCounts>(new UsageCounts { Requests = 2 }));
+    }
+
+    [Fact]
+    public async Task Expired_states_nobody_reads_again_leave_the_process()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-05T00:00:00Z"));
+        var storage = NewStorage(time, TimeSpan.FromDays(56));
+        for (var i = 0; i < 1000; i++)
+        {
+            await storage.WriteStateAsync("interaction", GrainId.Create("interaction", $"interactions/v1_{i}"),
+                new GrainState<UsageCounts>(new UsageCounts { Requests = i }));
+        }
+        Assert.Equal(1000, storage.Count);
+
+        time.Advance(TimeSpan.FromDays(57));
+        await storage.WriteStateAsync("interaction", GrainId.Create("interaction", "interactions/v1_new"), new GrainState<UsageCounts>(new UsageCounts()));
+
+        Assert.Equal(1, storage.Count);
+    }
+
+    [Fact]
+    public async Task Without_an_expiry_states_stay_for_the_life_of_the_process()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-05T00:00:00Z"));
+        var storage = NewStorage(time);
+        await storage.WriteStateAsync("usage", Grain, new GrainState<UsageCounts>(new UsageCounts { Requests = 4 }));
+
+        time.Advance(TimeSpan.FromDays(400));
+        await storage.WriteStateAsync("usage", GrainId.Create("client", "bob"), new GrainState<UsageCounts>(new UsageCounts()));
+        var read = new GrainState<UsageCounts>(new UsageCounts());
+        await storage.ReadStateAsync("usage", Grain, read);
+
+        Assert.True(read.RecordExists);
+        Assert.Equal(4, read.State!.Requests);
     }
 }
