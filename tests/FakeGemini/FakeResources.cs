@@ -17,7 +17,12 @@ internal sealed partial class FakeResources
         string? displayName = null)
     {
         var resource = new FakeResource(name, owner, kind, content, mimeType, inputFile) { DisplayName = displayName };
-        _resources[name] = resource;
+        return Add(resource);
+    }
+
+    public FakeResource Add(FakeResource resource)
+    {
+        _resources[resource.Name] = resource;
         return resource;
     }
 
@@ -68,6 +73,12 @@ internal sealed class FakeResource(string name, string owner, string kind, byte[
     public int Polls;
     public string? Output { get; set; }
     public string? DisplayName { get; init; }
+
+    /// <summary>The OpenAI files API's purpose (<c>batch</c>, <c>batch_output</c>); null for a file made natively.</summary>
+    public string? Purpose { get; init; }
+
+    /// <summary>Set on a batch made through <c>/v1beta/openai/batches</c>: the request and status that API shows.</summary>
+    public FakeOpenAiBatch? OpenAiBatch { get; init; }
 }
 
 /// <summary>A resumable upload session: bytes received so far, in order.</summary>

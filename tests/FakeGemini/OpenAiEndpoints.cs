@@ -18,6 +18,8 @@ internal static class OpenAiEndpoints
         openAi.MapPost("/images/generations", context => ImagesAsync(context));
         openAi.MapPost("/audio/speech", context => SpeechAsync(context));
         openAi.MapPost("/audio/transcriptions", context => TranscriptionAsync(context));
+        openAi.MapOpenAiFiles(state.Resources);
+        openAi.MapOpenAiBatches(state);
         return app;
     }
 

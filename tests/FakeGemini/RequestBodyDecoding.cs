@@ -50,4 +50,34 @@ internal static class RequestBodyDecoding
 
         return fields;
     }
+
+    /// <summary>
+    /// The file part named <paramref name="name"/> as bytes (the form fields above are text, which would mangle a
+    /// binary file), or null when the form has none.
+    /// </summary>
+    public static async Task<MultipartFile?> ReadFileAsync(HttpRequest request, byte[] body, string name, CancellationToken cancellationToken)
+    {
+        var boundary = HeaderUtilities.RemoveQuotes(MediaTypeHeaderValue.Parse(request.ContentType).Boundary).Value;
+        if (string.IsNullOrEmpty(boundary))
+        {
+            return null;
+        }
+
+        var reader = new MultipartReader(boundary, new MemoryStream(body));
+        while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
+        {
+            if (ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                && HeaderUtilities.RemoveQuotes(disposition.Name).Value == name)
+            {
+                using var content = new MemoryStream();
+                await section.Body.CopyToAsync(content, cancellationToken);
+                var fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar).Value is { Length: > 0 } star
+                    ? star
+                    : HeaderUtilities.RemoveQuotes(disposition.FileName).Value ?? "";
+                return new MultipartFile(fileName, section.ContentType, content.ToArray());
+            }
+        }
+
+        return null;
+    }
 }
