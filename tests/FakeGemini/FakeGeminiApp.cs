@@ -18,6 +18,7 @@ internal static class FakeGeminiApp
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 2L * 1024 * 1024 * 1024; // Google takes files of up to 2 GB in one upload
             kestrel.ConfigureEndpointDefaults(listen => listen.Use(next => connection =>
             {
                 state.ConnectionAccepted();

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GoogleGenAI, createPartFromUri } from '@google/genai';
+import OpenAI, { toFile } from 'openai';
 import { assertOnlyPoolKeys, freshModel, startCluster, startEnvironment } from './harness.mjs';
 
 let env;
@@ -187,6 +188,40 @@ describe(`resources with the Google GenAI SDK (${mode})`, { timeout: 180_000 }, 
     const used = [...(await keysAt(id)), ...(await keysFor(model))];
     assert.ok(used.length >= 5);
     assert.deepEqual([...new Set(used)], [owner]);
+  });
+
+  it('a batch made with the OpenAI SDK (input file, create, polls, output) stays on the key that holds its input file', async () => {
+    // Google's OpenAI-compatible Batch API; its ids are resource names ("files/abc"), which the SDK escapes in paths
+    const openai = new OpenAI({ baseURL: `${env.gateway}/gp/v1beta/openai`, apiKey: env.token, maxRetries: 0, timeout: 60_000 });
+    const model = freshModel();
+    const lines = [1, 2, 3].map((i) => JSON.stringify({
+      custom_id: `q${i}`, method: 'POST', url: '/v1/chat/completions',
+      body: { model, messages: [{ role: 'user', content: `Question ${i}` }] },
+    }));
+    const input = await openai.files.create({ file: await toFile(Buffer.from(lines.join('\n')), 'requests.jsonl'), purpose: 'batch' });
+    assert.match(input.id, /^files\//);
+
+    let batch = await openai.batches.create({ input_file_id: input.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    assert.match(batch.id, /^batches\//);
+    for (let poll = 0; poll < 4 && batch.status !== 'completed'; poll++) {
+      batch = await openai.batches.retrieve(batch.id);
+    }
+    assert.equal(batch.status, 'completed');
+    const output = await (await openai.files.content(batch.output_file_id)).text();
+    assert.deepEqual(output.trim().split('\n').map((line) => JSON.parse(line).custom_id), ['q1', 'q2', 'q3']);
+    assert.equal((await openai.files.delete(input.id)).deleted, true);
+
+    const ids = [input.id, batch.id, batch.output_file_id].map((id) => id.split('/')[1]);
+    const requests = (await env.fake.requests()).filter((r) => r.path.startsWith('/v1beta/openai/') && ids.some((id) => r.path.includes(id)));
+    assert.ok(requests.length >= 4, `the two polls, the download and the delete reached upstream (${requests.length})`);
+    assertOnlyPoolKeys(assert, requests);
+    const owner = requests[0].apiKey;
+    assert.ok(requests.every((r) => r.apiKey === owner && r.status === 200));
+    assert.equal((await keysFor(model)).every((key) => key === owner), true); // the create, whose model is the input's
+    if (env.routed) {
+      const frontends = env.routed.filter((r) => r.path.startsWith('/gp/v1beta/openai/')).map((r) => r.frontend);
+      assert.equal(new Set(frontends).size, 2);
+    }
   });
 });
 }

@@ -48,12 +48,28 @@ public static class ResourceRoutesApi
         var openAi = app.MapGroup(prefix + "/v1beta/openai").RequireClientToken(app.ServiceProvider, ApiSurface.OpenAi).WithTags("Resources");
         foreach (var collection in new[] { "files", "batches" })
         {
-            openAi.Map($"/{collection}", (HttpContext context) =>
-                ResourceAsync(context, ApiSurface.OpenAi, $"v1beta/openai/{collection}", collection, forwarder, affinity, gateway));
+            // an uploaded file (a batch's input) streams through like a native upload
+            openAi.Map($"/{collection}", (HttpContext context) => collection == "files" && HttpMethods.IsPost(context.Request.Method)
+                ? StreamUploadAsync(context, ApiSurface.OpenAi, HttpMethod.Post, "v1beta/openai/files" + GeminiNativeApi.ForwardedQuery(context.Request),
+                    collection, [], forwarder, affinity, gateway)
+                : ResourceAsync(context, ApiSurface.OpenAi, $"v1beta/openai/{collection}", collection, forwarder, affinity, gateway));
             openAi.Map($"/{collection}/{{**rest}}", (string rest, HttpContext context) =>
-                ResourceAsync(context, ApiSurface.OpenAi, $"v1beta/openai/{collection}/{rest}", $"{collection}/{rest}", forwarder, affinity, gateway));
+                ResourceAsync(context, ApiSurface.OpenAi, $"v1beta/openai/{collection}/{rest}", OpenAiResourcePath(collection, rest),
+                    forwarder, affinity, gateway));
         }
         return app;
+    }
+
+    /// <summary>
+    /// The resource path of an OpenAI-compatible files or batches route. Google's OpenAI ids are its resource names
+    /// (<c>files/abc</c>, <c>batches/xyz</c>), so the id in the path carries the collection again: escaped by the
+    /// <c>openai</c> and OpenAI .NET SDKs (<c>files/files%2Fabc/content</c>), as it is by a client that pastes it
+    /// (<c>files/files/abc</c>), or bare (<c>files/abc</c>). Each names <c>files/abc</c>; the path goes upstream as it came.
+    /// </summary>
+    internal static string OpenAiResourcePath(string collection, string rest)
+    {
+        var path = rest.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+        return path.StartsWith(collection + "/", StringComparison.Ordinal) ? path : $"{collection}/{path}";
     }
 
     /// <summary>
@@ -65,14 +81,17 @@ public static class ResourceRoutesApi
     private static async Task ResourceAsync(HttpContext context, ApiSurface surface, string upstreamPath, string resourcePath,
         UpstreamForwarder forwarder, ResourceAffinity affinity, FrontendOptions gateway)
     {
-        if (!UpstreamPath.IsSafe(upstreamPath))
+        // an escaped slash (an OpenAI id in its path) is checked as the slash it stands for
+        if (!UpstreamPath.IsSafe(upstreamPath.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase)))
         {
             await surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "Invalid path: use segments of letters, digits, '.', '-', '_' and ':'.");
             return;
         }
         var method = HttpMethod.Parse(context.Request.Method);
         var subject = ResourceNames.FromPath(resourcePath);
-        var download = resourcePath.EndsWith(":download", StringComparison.Ordinal) || context.Request.Query["alt"] == "media";
+        // a file's bytes stream through and name nothing to record: Google's :download and alt=media, OpenAI's /content
+        var download = resourcePath.EndsWith(":download", StringComparison.Ordinal) || context.Request.Query["alt"] == "media"
+            || surface == ApiSurface.OpenAi && resourcePath.EndsWith("/content", StringComparison.Ordinal);
         using var body = await RequestBody.ReadOrRejectAsync(context, surface, gateway.MaxRequestBodyBytes);
         if (body is null)
         {
@@ -130,17 +149,7 @@ public static class ResourceRoutesApi
         var protocol = context.Request.Headers["X-Goog-Upload-Protocol"].ToString();
         if (uploadId.Length > 0 || !command.Contains("start", StringComparison.OrdinalIgnoreCase) && !protocol.Equals("resumable", StringComparison.OrdinalIgnoreCase))
         {
-            // a chunk, a query or a multipart upload: the body streams through, never held whole
-            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-            {
-                size.MaxRequestBodySize = gateway.MaxUploadBytes;
-            }
-            if (context.Request.ContentLength > gateway.MaxUploadBytes)
-            {
-                await surface.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge,
-                    $"The upload is larger than the {gateway.MaxUploadMb} MB this gateway accepts (MAX_UPLOAD_MB).");
-                return;
-            }
+            // a chunk, a query or a multipart upload
             List<string> names = [];
             if (uploadId.Length > 0)
             {
@@ -155,16 +164,7 @@ public static class ResourceRoutesApi
             {
                 names.Add(store);
             }
-            if (await ResolveOrRejectAsync(context, surface, affinity, names) is not { } owner)
-            {
-                return;
-            }
-            await forwarder.ForwardAsync(context, new UpstreamCall(surface, method, path, Bucket(resourcePath), default, Streaming: true)
-            {
-                Resources = owner,
-                StreamRequestBody = true,
-                RecordAnswer = AnswerRecord.ResourceNames,
-            });
+            await StreamUploadAsync(context, surface, method, path, Bucket(resourcePath), names, forwarder, affinity, gateway);
             return;
         }
 
@@ -186,6 +186,37 @@ public static class ResourceRoutesApi
             UploadUrl = pathAndQuery => publicBase + (upstreamBase.Length > 0 && pathAndQuery.StartsWith(upstreamBase, StringComparison.Ordinal)
                 ? pathAndQuery[upstreamBase.Length..]
                 : pathAndQuery),
+        });
+    }
+
+    /// <summary>
+    /// An upload whose body streams through to one key as it arrives, never held whole (a resumable upload's chunk, a
+    /// multipart upload, OpenAI's <c>POST files</c>): one attempt, up to MAX_UPLOAD_MB, its answer read for the names
+    /// it carries.
+    /// </summary>
+    /// <param name="names">The resources the upload belongs to (its session, its File Search store), which choose its key.</param>
+    private static async Task StreamUploadAsync(HttpContext context, ApiSurface surface, HttpMethod method, string path, string bucket,
+        List<string> names, UpstreamForwarder forwarder, ResourceAffinity affinity, FrontendOptions gateway)
+    {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = gateway.MaxUploadBytes;
+        }
+        if (context.Request.ContentLength > gateway.MaxUploadBytes)
+        {
+            await surface.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge,
+                $"The upload is larger than the {gateway.MaxUploadMb} MB this gateway accepts (MAX_UPLOAD_MB).");
+            return;
+        }
+        if (await ResolveOrRejectAsync(context, surface, affinity, names) is not { } owner)
+        {
+            return;
+        }
+        await forwarder.ForwardAsync(context, new UpstreamCall(surface, method, path, bucket, default, Streaming: true)
+        {
+            Resources = owner,
+            StreamRequestBody = true,
+            RecordAnswer = AnswerRecord.ResourceNames,
         });
     }
 
