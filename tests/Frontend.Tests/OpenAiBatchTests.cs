@@ -118,6 +118,49 @@ public sealed class OpenAiBatchTests(FourKeyFrontendFixture gateway)
         Assert.Equal(uploads + 1, gateway.Upstream.Requests.Count(r => r.Method == "POST" && r.Path == "/v1beta/openai/files"));
     }
 
+    [Fact]
+    public async Task The_files_list_pages_over_every_key_by_the_last_id_the_client_saw()
+    {
+        var files = new OpenAIClient(new ApiKeyCredential(FrontendFixture.Token), Options()).GetOpenAIFileClient();
+        var made = new Dictionary<string, string>();
+        for (var i = 0; i < 8; i++)
+        {
+            OpenAIFile file = await files.UploadFileAsync(BinaryData.FromString($"{{\"custom_id\":\"listed-{i}\"}}"), $"listed-{i}.jsonl", FileUploadPurpose.Batch);
+            made[file.Id] = OwnerOf(file.Id);
+        }
+        Assert.Equal(Keys.Length, made.Values.Distinct().Count()); // uploads rotate: every key holds some
+
+        var seen = new List<string>();
+        string? after = null;
+        for (var page = 0; ; page++)
+        {
+            Assert.True(page < 50, "the list should end");
+            using var response = await gateway.GetAsync("/v1beta/openai/files?limit=3" + (after is null ? "" : "&after=" + Uri.EscapeDataString(after)));
+            Assert.Equal(200, (int)response.StatusCode);
+            var list = await response.ReadJsonAsync();
+            Assert.Equal("list", list.GetProperty("object").GetString());
+            var ids = list.GetProperty("data").EnumerateArray().Select(file => file.GetProperty("id").GetString()!).ToArray();
+            Assert.True(ids.Length <= 3);
+            seen.AddRange(ids);
+            if (!list.GetProperty("has_more").GetBoolean())
+            {
+                break;
+            }
+            after = list.GetProperty("last_id").GetString();
+            Assert.Equal(ids[^1], after);
+        }
+
+        Assert.Equal(seen.Count, seen.Distinct().Count()); // no file twice
+        Assert.Empty(made.Keys.Except(seen)); // and none missing, whichever key holds it
+        // each key was asked for its own files only
+        var listed = gateway.Upstream.Requests.Where(r => r.Method == "GET" && r.Path == "/v1beta/openai/files").ToArray();
+        Assert.Equal(Keys.Order(), listed.Select(r => r.ApiKey!).Distinct().Order());
+
+        using var unknown = await gateway.GetAsync("/v1beta/openai/files?after=files%2Fnever-made");
+        Assert.Equal(400, (int)unknown.StatusCode);
+        Assert.Contains("start the list again", (await unknown.ReadJsonAsync()).GetProperty("error").GetProperty("message").GetString());
+    }
+
     /// <summary>The key the fake saw make a resource (its create's answer named it).</summary>
     private string OwnerOf(string id) =>
         gateway.Upstream.Requests.Last(r => r.Method == "POST" && r.Status == 200 && r.Path == "/v1beta/openai/files").ApiKey

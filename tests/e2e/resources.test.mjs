@@ -209,6 +209,13 @@ describe(`resources with the Google GenAI SDK (${mode})`, { timeout: 180_000 }, 
     assert.equal(batch.status, 'completed');
     const output = await (await openai.files.content(batch.output_file_id)).text();
     assert.deepEqual(output.trim().split('\n').map((line) => JSON.parse(line).custom_id), ['q1', 'q2', 'q3']);
+    // the SDK's own paging (after = the last id it saw) walks every key's files, these two among them
+    const listed = [];
+    for await (const file of openai.files.list({ limit: 2 })) {
+      listed.push(file.id);
+    }
+    assert.equal(new Set(listed).size, listed.length);
+    assert.ok(listed.includes(input.id) && listed.includes(batch.output_file_id));
     assert.equal((await openai.files.delete(input.id)).deleted, true);
 
     const ids = [input.id, batch.id, batch.output_file_id].map((id) => id.split('/')[1]);

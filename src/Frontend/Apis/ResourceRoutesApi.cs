@@ -48,11 +48,13 @@ public static class ResourceRoutesApi
         var openAi = app.MapGroup(prefix + "/v1beta/openai").RequireClientToken(app.ServiceProvider, ApiSurface.OpenAi).WithTags("Resources");
         foreach (var collection in new[] { "files", "batches" })
         {
-            // an uploaded file (a batch's input) streams through like a native upload
-            openAi.Map($"/{collection}", (HttpContext context) => collection == "files" && HttpMethods.IsPost(context.Request.Method)
-                ? StreamUploadAsync(context, ApiSurface.OpenAi, HttpMethod.Post, "v1beta/openai/files" + GeminiNativeApi.ForwardedQuery(context.Request),
-                    collection, [], forwarder, affinity, gateway)
-                : ResourceAsync(context, ApiSurface.OpenAi, $"v1beta/openai/{collection}", collection, forwarder, affinity, gateway));
+            // a list merges every key's; an uploaded file (a batch's input) streams through like a native upload
+            openAi.Map($"/{collection}", (HttpContext context) =>
+                HttpMethods.IsGet(context.Request.Method) ? lists.ListOpenAiAsync(context, collection)
+                : collection == "files" && HttpMethods.IsPost(context.Request.Method)
+                    ? StreamUploadAsync(context, ApiSurface.OpenAi, HttpMethod.Post, "v1beta/openai/files" + GeminiNativeApi.ForwardedQuery(context.Request),
+                        collection, [], forwarder, affinity, gateway)
+                    : ResourceAsync(context, ApiSurface.OpenAi, $"v1beta/openai/{collection}", collection, forwarder, affinity, gateway));
             openAi.Map($"/{collection}/{{**rest}}", (string rest, HttpContext context) =>
                 ResourceAsync(context, ApiSurface.OpenAi, $"v1beta/openai/{collection}/{rest}", OpenAiResourcePath(collection, rest),
                     forwarder, affinity, gateway));

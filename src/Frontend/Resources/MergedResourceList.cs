@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using GeminiParty.Frontend.Clients;
@@ -14,7 +15,9 @@ namespace GeminiParty.Frontend.Resources;
 /// every key that holds resources of the collection (by the gateway's records, <see cref="IKeyResourcesGrain"/>), asked
 /// one after the other in fingerprint order, each with its own upstream paging, behind the gateway's own page token
 /// (<see cref="ListPageToken"/>). A page holds at most <c>pageSize</c> items; without one, a page is one key's upstream
-/// page (empty keys are skipped), as Google's default page size applies per call.
+/// page (empty keys are skipped), as Google's default page size applies per call. The OpenAI-compatible <c>files</c>
+/// and <c>batches</c> lists merge the same keys in OpenAI's shape, where the cursor is an item's id
+/// (<see cref="ListOpenAiAsync"/>).
 /// </summary>
 public sealed partial class MergedResourceList(
     HttpMessageInvoker upstream,
@@ -26,6 +29,7 @@ public sealed partial class MergedResourceList(
     FrontendMetrics metrics,
     RequestLog requestLog,
     ClientAdmission clients,
+    ResourceAffinity affinity,
     TimeProvider time,
     ILogger<MergedResourceList> logger)
 {
@@ -39,19 +43,30 @@ public sealed partial class MergedResourceList(
 
     /// <param name="version">The API version (<c>v1beta</c>, <c>v1</c> or <c>v1alpha</c>).</param>
     /// <param name="collection">The collection listed.</param>
-    public async Task ListAsync(HttpContext context, string version, string collection)
+    public Task ListAsync(HttpContext context, string version, string collection) =>
+        RunAsync(context, ApiSurface.GeminiNative, collection, () => PageAsync(context, ApiSurface.GeminiNative, version, collection));
+
+    /// <summary>
+    /// <c>GET /v1beta/openai/files</c> or <c>batches</c>: OpenAI's list (<c>data</c>, <c>has_more</c>, <c>first_id</c>,
+    /// <c>last_id</c>) over the same keys. OpenAI's cursor is the last item's id (<c>after</c>), which the SDKs send back
+    /// for the next page; the gateway's records say which key holds it, so the list goes on at that key, then the next.
+    /// </summary>
+    /// <param name="collection"><c>files</c> or <c>batches</c>.</param>
+    public Task ListOpenAiAsync(HttpContext context, string collection) =>
+        RunAsync(context, ApiSurface.OpenAi, collection, () => OpenAiPageAsync(context, collection));
+
+    private async Task RunAsync(HttpContext context, ApiSurface surface, string collection, Func<Task<(int Calls, long Bytes)>> page)
     {
-        var surface = ApiSurface.GeminiNative;
         var started = Stopwatch.GetTimestamp();
         var (bytes, calls) = (0L, 0);
         if (!(await clients.AdmitAsync(context, surface, collection)).Admitted)
         {
-            Complete(context, collection, started, calls, bytes);
+            Complete(context, surface, collection, started, calls, bytes);
             return;
         }
         try
         {
-            (calls, bytes) = await PageAsync(context, surface, version, collection);
+            (calls, bytes) = await page();
         }
         catch (Exception ex) when (ClusterUnreachable.Is(ex) && !context.Response.HasStarted)
         {
@@ -65,7 +80,7 @@ public sealed partial class MergedResourceList(
                 context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest; // the client left mid-list
             }
         }
-        Complete(context, collection, started, calls, bytes);
+        Complete(context, surface, collection, started, calls, bytes);
     }
 
     private async Task<(int Calls, long Bytes)> PageAsync(HttpContext context, ApiSurface surface, string version, string collection)
@@ -88,8 +103,7 @@ public sealed partial class MergedResourceList(
                 $"pageToken is not one this gateway gave for a list of {collection}: start the list again without it.", googleStatus: "INVALID_ARGUMENT"));
         }
 
-        var held = await counts.ReadAsync(keys.Fingerprints);
-        var holders = held.Where(pair => pair.Value.Of(collection) > 0).Select(pair => pair.Key).Order(StringComparer.Ordinal).ToList();
+        var holders = await HoldersAsync(collection);
         // a key that left the pool since the token was made is passed over: the next in order goes on
         var at = token is null ? 0 : holders.FindIndex(fingerprint => string.CompareOrdinal(fingerprint, token.Fingerprint) >= 0);
         var upstreamToken = token is not null && at >= 0 && holders[at] == token.Fingerprint ? token.UpstreamToken : null;
@@ -107,20 +121,19 @@ public sealed partial class MergedResourceList(
                 next = new ListPageToken(collection, fingerprint, upstreamToken); // long enough: the next page goes on from here
                 break;
             }
-            var lease = await pool.Reference.LeaseKeyAsync(collection, fingerprint);
-            if (lease.Keys.Length == 0 && lease.RetryAt is { } retryAt && !lease.AllInvalid)
+            var (alias, secret, refused) = await LeaseAsync(context, surface, collection, fingerprint);
+            if (refused is not null)
             {
-                var wait = retryAt - time.GetUtcNow();
-                return (calls, await surface.WriteErrorAsync(context, StatusCodes.Status429TooManyRequests,
-                    $"An upstream key that holds {collection} of this list is cooling down; retry in {Math.Ceiling(Math.Max(wait.TotalSeconds, 1))} s.", wait));
+                return (calls, refused.Value);
             }
-            if (lease.Keys.Length == 0 || !keys.TryGetSecret(lease.Keys[0], out var secret))
+            if (alias is null)
             {
                 (i, upstreamToken) = (i + 1, null); // invalid or removed: nothing it holds can be reached through the gateway
                 continue;
             }
             calls++;
-            var answer = await CallAsync(context, surface, version, collection, lease.Keys[0], secret, remaining, upstreamToken);
+            var answer = await CallAsync(context, surface, $"{version}/{collection}", collection, alias, secret!,
+                ("pageSize", remaining?.ToString(CultureInfo.InvariantCulture)), ("pageToken", upstreamToken));
             if (answer.Error is { } error)
             {
                 return (calls, error);
@@ -140,15 +153,146 @@ public sealed partial class MergedResourceList(
         return (calls, await WritePageAsync(context, items, next));
     }
 
-    /// <summary>One key's page of the collection, or the error answer already written to the client.</summary>
-    private async Task<(JsonDocument? Document, long? Error)> CallAsync(HttpContext context, ApiSurface surface, string version, string collection,
-        KeyAlias alias, string secret, int? pageSize, string? pageToken)
+    private async Task<(int Calls, long Bytes)> OpenAiPageAsync(HttpContext context, string collection)
     {
-        var path = new StringBuilder(_options.BaseUri.ToString().TrimEnd('/')).Append('/').Append(version).Append('/').Append(collection);
+        var surface = ApiSurface.OpenAi;
+        var query = context.Request.Query;
+        int? limit = null;
+        if (query["limit"].ToString() is { Length: > 0 } limitText)
+        {
+            if (!int.TryParse(limitText, out var size) || size < 1 || size > MaxPageSize)
+            {
+                return (0, await surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest, $"limit must be a whole number from 1 to {MaxPageSize}."));
+            }
+            limit = size;
+        }
+        var holders = await HoldersAsync(collection);
+        var (i, after) = (0, (string?)null);
+        if (query["after"].ToString() is { Length: > 0 } afterText)
+        {
+            // the id of the last item the client saw: its key goes on from there
+            var name = ResourceNames.FromPath(afterText.StartsWith(collection + "/", StringComparison.Ordinal) ? afterText : $"{collection}/{afterText}");
+            var owner = name is null ? null : (await affinity.ResolveAsync([name])).Fingerprint;
+            if ((i = owner is null ? -1 : holders.IndexOf(owner)) < 0)
+            {
+                return (0, await surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
+                    $"after names none of the {collection} this gateway's keys hold: start the list again without it."));
+            }
+            after = afterText;
+        }
+        var data = new List<JsonElement>();
+        using var documents = new DocumentList();
+        var (remaining, calls, more) = (limit, 0, false);
+        while (i < holders.Count)
+        {
+            if (calls >= MaxCallsPerPage)
+            {
+                more = data.Count > 0; // long enough: the next page goes on from its last item
+                break;
+            }
+            var (alias, secret, refused) = await LeaseAsync(context, surface, collection, holders[i]);
+            if (refused is not null)
+            {
+                return (calls, refused.Value);
+            }
+            if (alias is null)
+            {
+                (i, after) = (i + 1, null);
+                continue;
+            }
+            calls++;
+            var answer = await CallAsync(context, surface, $"v1beta/openai/{collection}", collection, alias, secret!,
+                ("limit", remaining?.ToString(CultureInfo.InvariantCulture)), ("after", after));
+            if (answer.Error is { } error)
+            {
+                return (calls, error);
+            }
+            var root = documents.Add(answer.Document!).RootElement;
+            var items = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("data", out var array) && array.ValueKind == JsonValueKind.Array
+                ? array.EnumerateArray().ToArray()
+                : [];
+            data.AddRange(items);
+            remaining -= items.Length;
+            var keyHasMore = items.Length > 0 && root.TryGetProperty("has_more", out var hasMore) && hasMore.ValueKind == JsonValueKind.True;
+            if (keyHasMore)
+            {
+                after = IdOf(items[^1]);
+                if (remaining <= 0 || limit is null || after is null)
+                {
+                    more = true;
+                    break;
+                }
+                continue; // the rest of the page from this key's next page
+            }
+            (i, after) = (i + 1, null);
+            if (remaining <= 0 || limit is null && items.Length > 0)
+            {
+                more = i < holders.Count;
+                break;
+            }
+        }
+        return (calls, await WriteOpenAiPageAsync(context, data, more));
+    }
+
+    private static string? IdOf(JsonElement item) =>
+        item.ValueKind == JsonValueKind.Object && item.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+
+    private static async Task<long> WriteOpenAiPageAsync(HttpContext context, List<JsonElement> data, bool more)
+    {
+        var buffer = new MemoryStream();
+        await using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("object", "list");
+            json.WriteStartArray("data");
+            data.ForEach(item => item.WriteTo(json));
+            json.WriteEndArray();
+            json.WriteBoolean("has_more", more);
+            json.WriteString("first_id", data.Count > 0 ? IdOf(data[0]) : null);
+            json.WriteString("last_id", data.Count > 0 ? IdOf(data[^1]) : null);
+            json.WriteEndObject();
+        }
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+        return buffer.Length;
+    }
+
+    /// <summary>The keys that hold any of <paramref name="collection"/> by the gateway's records, in fingerprint order.</summary>
+    private async Task<List<string>> HoldersAsync(string collection)
+    {
+        var held = await counts.ReadAsync(keys.Fingerprints);
+        return held.Where(pair => pair.Value.Of(collection) > 0).Select(pair => pair.Key).Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// The key of one holder, or null when it can no longer serve (invalid or removed: nothing it holds can be reached
+    /// through the gateway), or the 429 already answered when it is cooling: a list without its part would look complete.
+    /// </summary>
+    private async Task<(KeyAlias? Alias, string? Secret, long? Refused)> LeaseAsync(HttpContext context, ApiSurface surface, string collection, string fingerprint)
+    {
+        var lease = await pool.Reference.LeaseKeyAsync(collection, fingerprint);
+        if (lease.Keys.Length == 0 && lease.RetryAt is { } retryAt && !lease.AllInvalid)
+        {
+            var wait = retryAt - time.GetUtcNow();
+            return (null, null, await surface.WriteErrorAsync(context, StatusCodes.Status429TooManyRequests,
+                $"An upstream key that holds {collection} of this list is cooling down; retry in {Math.Ceiling(Math.Max(wait.TotalSeconds, 1))} s.", wait));
+        }
+        return lease.Keys.Length > 0 && keys.TryGetSecret(lease.Keys[0], out var secret) ? (lease.Keys[0], secret, null) : (null, null, null);
+    }
+
+    /// <summary>One key's page of the collection, or the error answer already written to the client.</summary>
+    /// <param name="listPath">The list's path upstream after the base URL, e.g. <c>v1beta/files</c>.</param>
+    /// <param name="size">The page size parameter and its value (none: upstream's default).</param>
+    /// <param name="cursor">The paging parameter and its value (none: the first page).</param>
+    private async Task<(JsonDocument? Document, long? Error)> CallAsync(HttpContext context, ApiSurface surface, string listPath, string collection,
+        KeyAlias alias, string secret, (string Name, string? Value) size, (string Name, string? Value) cursor)
+    {
+        var path = new StringBuilder(_options.BaseUri.ToString().TrimEnd('/')).Append('/').Append(listPath);
         var separator = '?';
         foreach (var (name, values) in context.Request.Query)
         {
-            if (name is "pageSize" or "pageToken" || string.Equals(name, "key", StringComparison.OrdinalIgnoreCase))
+            if (name == size.Name || name == cursor.Name || string.Equals(name, "key", StringComparison.OrdinalIgnoreCase))
             {
                 continue;
             }
@@ -158,14 +302,13 @@ public sealed partial class MergedResourceList(
                 separator = '&';
             }
         }
-        if (pageSize is { } size)
+        foreach (var (name, value) in (ReadOnlySpan<(string, string?)>)[size, cursor])
         {
-            path.Append(separator).Append("pageSize=").Append(size);
-            separator = '&';
-        }
-        if (pageToken is not null)
-        {
-            path.Append(separator).Append("pageToken=").Append(Uri.EscapeDataString(pageToken));
+            if (value is not null)
+            {
+                path.Append(separator).Append(name).Append('=').Append(Uri.EscapeDataString(value));
+                separator = '&';
+            }
         }
         using var request = new HttpRequestMessage(HttpMethod.Get, path.ToString());
         surface.Authorize(request, secret);
@@ -291,7 +434,7 @@ public sealed partial class MergedResourceList(
         }
     }
 
-    private void Complete(HttpContext context, string collection, long started, int calls, long bytes)
+    private void Complete(HttpContext context, ApiSurface surface, string collection, long started, int calls, long bytes)
     {
         var status = context.Response.StatusCode;
         var client = ClientRequest.Of(context);
@@ -300,8 +443,8 @@ public sealed partial class MergedResourceList(
             clients.Complete(client, status);
         }
         var clientName = client?.Client.Name ?? ClientPolicy.UnnamedName;
-        metrics.RequestCompleted(ApiSurface.GeminiNative.Name, collection, status, started, clientName);
-        requestLog.Completed(context.TraceIdentifier, clientName, ApiSurface.GeminiNative.Name, collection, false, -1, calls, status,
+        metrics.RequestCompleted(surface.Name, collection, status, started, clientName);
+        requestLog.Completed(context.TraceIdentifier, clientName, surface.Name, collection, false, -1, calls, status,
             Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, bytes);
     }
 
