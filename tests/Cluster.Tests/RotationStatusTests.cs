@@ -40,6 +40,23 @@ public sealed class RotationStatusTests(ClusterFixture cluster)
     }
 
     [Fact]
+    public async Task Request_ids_of_the_two_frontends_never_meet()
+    {
+        var ids = new List<(int Frontend, string Id)>();
+        for (var i = 0; i < 20; i++)
+        {
+            using var response = await cluster.Client(i % 2).SendAsync(ClusterFixture.GenerateRequest(ClusterFixture.NewModel()), TestContext.Current.CancellationToken);
+            Assert.Equal(200, (int)response.StatusCode);
+            ids.Add((i % 2, Assert.Single(response.Headers.GetValues("x-request-id"))));
+        }
+
+        Assert.Equal(ids.Count, ids.Select(pair => pair.Id).Distinct().Count());
+        // each replica numbers its requests under a tag of its own, drawn at random when it started
+        var tags = ids.GroupBy(pair => pair.Frontend, pair => pair.Id.Split('-')[0]).ToDictionary(group => group.Key, group => group.Distinct().Single());
+        Assert.NotEqual(tags[0], tags[1]);
+    }
+
+    [Fact]
     public async Task Made_up_model_names_reach_neither_the_status_nor_Redis()
     {
         const string unknown = "(unknown)"; // KnownModels.Unknown: where attempts on names upstream never served count

@@ -42,6 +42,9 @@ public sealed class RequestLogTests(FrontendFixture gateway)
 
         var ids = new[] { first, second, refused }.Select(r => Assert.Single(r.Headers.GetValues("x-request-id"))).ToArray();
         Assert.Equal(3, ids.Distinct().Count());
+        // this process's random tag, then its count: another replica's ids start with another tag
+        Assert.All(ids, id => Assert.Matches("^[0-9a-v]{8}-[0-9a-f]+$", id));
+        Assert.Single(ids.Select(id => id[..8]).Distinct());
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode); // the gateway's own answers carry one too
         var lines = await EventuallyAsync(() => RequestLines(gateway, model).Length == 2 ? RequestLines(gateway, model) : []);
         Assert.Contains(lines, line => line.Contains($", id {ids[0]}", StringComparison.Ordinal));

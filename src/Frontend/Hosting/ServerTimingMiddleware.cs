@@ -17,6 +17,7 @@ public static class ServerTimingMiddleware
     {
         app.Use(static (context, next) =>
         {
+            context.TraceIdentifier = RequestIds.Next(); // unique across replicas, unlike Kestrel's
             var timing = new ServerTiming(context.Response, Stopwatch.GetTimestamp());
             context.Features.Set(timing);
             context.Response.OnStarting(static state => ((ServerTiming)state).WriteAsync(), timing);
