@@ -114,6 +114,10 @@ public sealed class AttemptTransformer(UpstreamCall call, Uri target, ServerTimi
                     await affinity.BindAsync("uploads/" + uploadId, _key.Fingerprint); // before the client can send a chunk
                 }
             }
+            if (call.Deletes is { } deleted && affinity is not null)
+            {
+                await affinity.ForgetAsync(deleted); // before the client, who may name it next through another frontend, hears it is gone
+            }
             proxyResponse.Content = Relay = new RelayedContent(proxyResponse.Content, PolicyFor(proxyResponse));
             return true;
         }

@@ -1,17 +1,15 @@
 using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Observability;
-using GeminiParty.Frontend.Resources;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace GeminiParty.Frontend.Forwarding;
 
 /// <summary>
-/// After YARP copied (or began to copy) a success: reports it with its usage and forgets what it deleted, or ends a
-/// stream that broke off (a closing error event, or an aborted connection so a truncated answer does not look complete).
+/// After YARP copied (or began to copy) a success: reports it with its usage, or ends a stream that broke off (a
+/// closing error event, or an aborted connection so a truncated answer does not look complete).
 /// </summary>
 public sealed partial class RelayCompletion(
     AttemptOutcomes outcomes,
-    ResourceAffinity affinity,
     FrontendMetrics metrics,
     ILogger<RelayCompletion> logger)
 {
@@ -60,10 +58,6 @@ public sealed partial class RelayCompletion(
         var request = ClientRequest.Of(context);
         request?.Used(body?.Usage);
         outcomes.Record(alias, call.Model, UpstreamOutcome.Success, null, body?.Usage, request?.Client.Name);
-        if (call.Deletes is { } deleted)
-        {
-            await affinity.ForgetAsync(deleted); // what an answer makes is bound before it is relayed (AttemptTransformer)
-        }
         return (null, 0);
     }
 
