@@ -64,10 +64,31 @@ public sealed class OpenAiBatchTests(FourKeyFrontendFixture gateway)
 
         // every call about these resources, escaped ids and all, went to the key that made the input file
         var about = gateway.Upstream.Requests.Where(r => Names(r.Path, input.Id, operation.BatchId, outputId)
-            || r.Method == "POST" && r.Path == "/v1beta/openai/batches").ToArray();
+            || r.Method == "POST" && r.Path == "/v1beta/openai/batches" && r.Model == model).ToArray();
         Assert.True(about.Length >= 6, $"expected the batch's create, polls, download, get and delete upstream, saw {about.Length}");
         Assert.All(about, request => Assert.Equal(owner, request.ApiKey));
         Assert.All(about, request => Assert.InRange(request.Status, 200, 299));
+    }
+
+    [Fact]
+    public async Task A_batch_is_cancelled_on_its_key_and_stays_cancelled()
+    {
+        var client = new OpenAIClient(new ApiKeyCredential(FrontendFixture.Token), Options());
+        var line = $$$"""{"custom_id":"only","method":"POST","url":"/v1/chat/completions","body":{"model":"{{{FrontendFixture.NewModel()}}}","messages":[{"role":"user","content":"Hi"}]}}""";
+        OpenAIFile input = await client.GetOpenAIFileClient().UploadFileAsync(BinaryData.FromString(line), "cancel.jsonl", FileUploadPurpose.Batch);
+        var owner = OwnerOf(input.Id);
+        var operation = await client.GetBatchClient().CreateBatchAsync(
+            BinaryContent.Create(BinaryData.FromObjectAsJson(new { input_file_id = input.Id, endpoint = "/v1/chat/completions", completion_window = "24h" })),
+            waitUntilCompleted: false, new RequestOptions { CancellationToken = Cancel });
+
+        var cancelled = await operation.CancelAsync(new RequestOptions { CancellationToken = Cancel });
+        var polled = await operation.GetBatchAsync(new RequestOptions { CancellationToken = Cancel });
+
+        Assert.Equal("cancelled", JsonDocument.Parse(cancelled.GetRawResponse().Content).RootElement.GetProperty("status").GetString());
+        Assert.Equal("cancelled", JsonDocument.Parse(polled.GetRawResponse().Content).RootElement.GetProperty("status").GetString());
+        var about = gateway.Upstream.Requests.Where(r => Names(r.Path, operation.BatchId)).ToArray();
+        Assert.Equal(2, about.Length); // the cancel and the get, each answered by the first key asked
+        Assert.All(about, r => Assert.Equal(owner, r.ApiKey));
     }
 
     [Theory]
