@@ -117,6 +117,39 @@ public sealed class OpenAiBatchTests(FourKeyFrontendFixture gateway)
     }
 
     [Fact]
+    public async Task Files_made_outside_the_gateway_get_one_attempt_each_and_their_403s_blame_no_key()
+    {
+        // made straight at upstream, so the gateway has no record of them; owners 0, 2, 0, 2, while four requests in a
+        // row rotate over all four keys: at most two can land on their owner
+        using var direct = new HttpClient { BaseAddress = new Uri(gateway.Upstream.BaseAddress) };
+        var ids = new List<string>();
+        for (var j = 0; j < Keys.Length; j++)
+        {
+            using var form = new MultipartFormDataContent { { new StringContent("batch"), "purpose" }, { new StringContent("{}"), "file", "outside.jsonl" } };
+            using var made = await direct.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1beta/openai/files")
+            {
+                Content = form,
+                Headers = { Authorization = new("Bearer", Keys[2 * j % Keys.Length]) },
+            }, Cancel);
+            ids.Add((await made.ReadJsonAsync()).GetProperty("id").GetString()!);
+        }
+        var before = gateway.Upstream.TotalRequests;
+
+        var statuses = new List<int>();
+        foreach (var id in ids)
+        {
+            using var response = await gateway.GetAsync("/v1beta/openai/files/" + Uri.EscapeDataString(id));
+            statuses.Add((int)response.StatusCode);
+        }
+
+        Assert.Equal(before + ids.Count, gateway.Upstream.TotalRequests); // one attempt each: a resource's 403 is not retried
+        Assert.True(statuses.Count(status => status == 403) >= 2, string.Join(", ", statuses)); // other projects' keys cannot see them
+        Assert.All(statuses, status => Assert.Contains(status, new[] { 200, 403 }));
+        var keys = (await gateway.RotationStatusAsync()).GetProperty("data").GetProperty("keys").EnumerateArray();
+        Assert.All(keys, key => Assert.NotEqual("invalid", key.GetProperty("status").GetString()));
+    }
+
+    [Fact]
     public async Task An_input_file_larger_than_a_request_body_streams_through_to_one_key()
     {
         // 31 MB: over MAX_REQUEST_BODY_MB (30), which a buffered request may not exceed; an upload may (MAX_UPLOAD_MB)
