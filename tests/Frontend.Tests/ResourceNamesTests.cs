@@ -66,4 +66,16 @@ public sealed class ResourceNamesTests
     [Fact]
     public void A_body_without_a_collection_name_is_not_parsed() =>
         Assert.Empty(ResourceNames.InBody("""{"contents":[{"parts":[{"text":"hi"}]}], broken"""u8));
+
+    [Theory]
+    [InlineData("files", "files%2Fabc/content", "files/abc/content")] // escaped, as the OpenAI SDKs send an id
+    [InlineData("files", "files%2fabc", "files/abc")]
+    [InlineData("files", "files/abc", "files/abc")]                  // pasted as it is
+    [InlineData("files", "abc/content", "files/abc/content")]        // bare
+    [InlineData("batches", "batches%2Fxyz/cancel", "batches/xyz/cancel")]
+    public void An_OpenAI_id_in_a_path_names_its_resource_once(string collection, string rest, string path)
+    {
+        Assert.Equal(path, ResourceNames.OpenAiPath(collection, rest));
+        Assert.Equal(path.Split('/')[0] + "/" + path.Split('/')[1], ResourceNames.FromPath(ResourceNames.OpenAiPath(collection, rest)));
+    }
 }

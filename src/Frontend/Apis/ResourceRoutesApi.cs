@@ -56,22 +56,10 @@ public static class ResourceRoutesApi
                         collection, [], forwarder, affinity, gateway)
                     : ResourceAsync(context, ApiSurface.OpenAi, $"v1beta/openai/{collection}", collection, forwarder, affinity, gateway));
             openAi.Map($"/{collection}/{{**rest}}", (string rest, HttpContext context) =>
-                ResourceAsync(context, ApiSurface.OpenAi, $"v1beta/openai/{collection}/{rest}", OpenAiResourcePath(collection, rest),
+                ResourceAsync(context, ApiSurface.OpenAi, $"v1beta/openai/{collection}/{rest}", ResourceNames.OpenAiPath(collection, rest),
                     forwarder, affinity, gateway));
         }
         return app;
-    }
-
-    /// <summary>
-    /// The resource path of an OpenAI-compatible files or batches route. Google's OpenAI ids are its resource names
-    /// (<c>files/abc</c>, <c>batches/xyz</c>), so the id in the path carries the collection again: escaped by the
-    /// <c>openai</c> and OpenAI .NET SDKs (<c>files/files%2Fabc/content</c>), as it is by a client that pastes it
-    /// (<c>files/files/abc</c>), or bare (<c>files/abc</c>). Each names <c>files/abc</c>; the path goes upstream as it came.
-    /// </summary>
-    internal static string OpenAiResourcePath(string collection, string rest)
-    {
-        var path = rest.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
-        return path.StartsWith(collection + "/", StringComparison.Ordinal) ? path : $"{collection}/{path}";
     }
 
     /// <summary>

@@ -171,7 +171,7 @@ public sealed partial class MergedResourceList(
         if (query["after"].ToString() is { Length: > 0 } afterText)
         {
             // the id of the last item the client saw: its key goes on from there
-            var name = ResourceNames.FromPath(afterText.StartsWith(collection + "/", StringComparison.Ordinal) ? afterText : $"{collection}/{afterText}");
+            var name = ResourceNames.FromPath(ResourceNames.OpenAiPath(collection, afterText));
             var owner = name is null ? null : (await affinity.ResolveAsync([name])).Fingerprint;
             if ((i = owner is null ? -1 : holders.IndexOf(owner)) < 0)
             {
@@ -183,6 +183,7 @@ public sealed partial class MergedResourceList(
         var data = new List<JsonElement>();
         using var documents = new DocumentList();
         var (remaining, calls, more) = (limit, 0, false);
+        string? lastHolder = null; // the key the page's last item came from
         while (i < holders.Count)
         {
             if (calls >= MaxCallsPerPage)
@@ -213,6 +214,7 @@ public sealed partial class MergedResourceList(
                 : [];
             data.AddRange(items);
             remaining -= items.Length;
+            lastHolder = items.Length > 0 ? holders[i] : lastHolder;
             var keyHasMore = items.Length > 0 && root.TryGetProperty("has_more", out var hasMore) && hasMore.ValueKind == JsonValueKind.True;
             if (keyHasMore)
             {
@@ -230,6 +232,13 @@ public sealed partial class MergedResourceList(
                 more = i < holders.Count;
                 break;
             }
+        }
+        // the next page starts after this page's last item, which must lead back to its key: a key lists files the
+        // gateway has no record of too (made elsewhere, or whose record expired), so that one is recorded now
+        if (more && lastHolder is not null && IdOf(data[^1]) is { } lastId
+            && ResourceNames.FromPath(ResourceNames.OpenAiPath(collection, lastId)) is { } lastName)
+        {
+            await affinity.BindAsync(lastName, lastHolder);
         }
         return (calls, await WriteOpenAiPageAsync(context, data, more));
     }

@@ -38,6 +38,18 @@ public static class ResourceNames
     }
 
     /// <summary>
+    /// The resource path of an OpenAI-compatible files or batches route, or of a list's <c>after</c>. Google's OpenAI
+    /// ids are its resource names (<c>files/abc</c>, <c>batches/xyz</c>), so an id in a path carries the collection
+    /// again: escaped by the <c>openai</c> and OpenAI .NET SDKs (<c>files/files%2Fabc/content</c>), as it is by a
+    /// client that pastes it (<c>files/files/abc</c>), or bare (<c>files/abc</c>). Each names <c>files/abc</c>.
+    /// </summary>
+    public static string OpenAiPath(string collection, string rest)
+    {
+        var path = rest.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+        return path.StartsWith(collection + "/", StringComparison.Ordinal) ? path : $"{collection}/{path}";
+    }
+
+    /// <summary>
     /// A resource name in one string value: the name itself, or a full URI that contains it
     /// (<c>https://generativelanguage.googleapis.com/v1beta/files/abc</c>, also behind any gateway prefix).
     /// </summary>
