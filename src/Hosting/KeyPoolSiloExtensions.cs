@@ -84,7 +84,11 @@ public static class KeyPoolSiloExtensions
         silo.UseRedisClustering(options => options.ConfigurationOptions = redis);
         silo.AddRedisGrainStorage(StorageNames.KeyPool, options => options.ConfigurationOptions = redis);
         silo.AddRedisGrainStorage(StorageNames.Clients, options => options.ConfigurationOptions = redis);
-        silo.AddRedisGrainStorage(StorageNames.Resources, options => options.ConfigurationOptions = redis);
+        silo.AddRedisGrainStorage(StorageNames.Resources, options =>
+        {
+            options.ConfigurationOptions = redis;
+            options.DeleteStateOnClear = true; // a deleted or expired resource's record goes, rather than stay as an empty entry
+        });
         silo.AddRedisGrainStorage(StorageNames.Interactions, options =>
         {
             options.ConfigurationOptions = redis;

@@ -39,6 +39,15 @@ public sealed class ResourceClusterTests(ClusterFixture cluster)
         Assert.Contains(page.GetProperty("files").EnumerateArray(), item => item.GetProperty("name").GetString() == name);
         var counted = await cluster.StatusAsync(0, Cancel);
         Assert.True(counted.Key(owner).GetProperty("resources").GetProperty("files").GetInt32() >= 1, counted.Key(owner).ToString());
+
+        // the finished upload session left no record behind; deleted through the other frontend, the file's record
+        // leaves Redis with it
+        Assert.DoesNotContain((await cluster.Redis.DumpAsync()).Keys, key => key.Contains(uploadId, StringComparison.Ordinal));
+        var id = name["files/".Length..];
+        Assert.Contains((await cluster.Redis.DumpAsync()).Keys, key => key.Contains(id, StringComparison.Ordinal));
+        Assert.Equal(200, (await cluster.SendJsonAsync(0, HttpMethod.Delete, "/v1beta/" + name, null, Cancel)).Status);
+        var left = (await cluster.Redis.DumpAsync()).Where(pair => pair.Key.Contains(id, StringComparison.Ordinal)).ToList();
+        Assert.True(left.Count == 0, string.Join("\n", left.Select(pair => $"{pair.Key} = {pair.Value}")));
     }
 
     [Fact]

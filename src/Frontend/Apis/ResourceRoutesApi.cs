@@ -154,7 +154,9 @@ public static class ResourceRoutesApi
             {
                 names.Add(store);
             }
-            await StreamUploadAsync(context, surface, method, path, Bucket(resourcePath), names, forwarder, affinity, gateway);
+            // the chunk that finalizes ends the session: its record goes with it (the file it made is recorded instead)
+            var ends = uploadId.Length > 0 && command.Contains("finalize", StringComparison.OrdinalIgnoreCase) ? names[0] : null;
+            await StreamUploadAsync(context, surface, method, path, Bucket(resourcePath), names, forwarder, affinity, gateway, ends);
             return;
         }
 
@@ -185,8 +187,9 @@ public static class ResourceRoutesApi
     /// it carries.
     /// </summary>
     /// <param name="names">The resources the upload belongs to (its session, its File Search store), which choose its key.</param>
+    /// <param name="ends">A resource whose record the upload's success ends (the session it finalizes).</param>
     private static async Task StreamUploadAsync(HttpContext context, ApiSurface surface, HttpMethod method, string path, string bucket,
-        List<string> names, UpstreamForwarder forwarder, ResourceAffinity affinity, FrontendOptions gateway)
+        List<string> names, UpstreamForwarder forwarder, ResourceAffinity affinity, FrontendOptions gateway, string? ends = null)
     {
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
@@ -207,6 +210,7 @@ public static class ResourceRoutesApi
             Resources = owner,
             StreamRequestBody = true,
             RecordAnswer = AnswerRecord.ResourceNames,
+            Deletes = ends,
         });
     }
 
