@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace GeminiParty;
 
 /// <summary>
@@ -29,6 +31,13 @@ public interface IResourceGrain : IGrainWithStringKey
     /// <summary>Forgets the binding (the resource was deleted upstream).</summary>
     [Alias("Forget")]
     Task ForgetAsync();
+
+    /// <summary>
+    /// Clears the record if its binding has lapsed: its key's count saw the expiry pass, and a record nobody names again
+    /// would otherwise stay in storage. One-way: the key's grain does not wait for the records it tells.
+    /// </summary>
+    [Alias("ClearIfLapsed"), OneWay]
+    Task ClearIfLapsedAsync();
 
     /// <summary>The grain type of every resource's record but an interaction's.</summary>
     const string ResourceGrainType = "resource";

@@ -5,7 +5,8 @@ namespace GeminiParty;
 /// <summary>
 /// Counts one key's live resources. Expired entries are skipped when counting and dropped from storage with the next
 /// write, so a resource nobody names again (whose <see cref="ResourceGrain"/> never wakes to clear itself) stops
-/// counting at its expiry all the same.
+/// counting at its expiry all the same; the records of the entries dropped are told to clear themselves then, so they
+/// leave storage too.
 /// </summary>
 public sealed class KeyResourcesGrain(
     [PersistentState("keyResources", StorageNames.Resources)] IPersistentState<KeyResourcesRecord> state,
@@ -54,7 +55,8 @@ public sealed class KeyResourcesGrain(
     {
         var now = time.GetUtcNow();
         var live = state.State.Live;
-        foreach (var name in live.Where(pair => pair.Value <= now).Select(pair => pair.Key).ToList())
+        var lapsed = live.Where(pair => pair.Value <= now).Select(pair => pair.Key).ToList();
+        foreach (var name in lapsed)
         {
             live.Remove(name);
         }
@@ -78,6 +80,10 @@ public sealed class KeyResourcesGrain(
         if (unlist)
         {
             await holders.RemoveAsync(this.GetPrimaryKeyString());
+        }
+        foreach (var name in lapsed)
+        {
+            await GrainFactory.GetGrain<IResourceGrain>(IResourceGrain.RecordOf(name)).ClearIfLapsedAsync(); // one-way: returns at once
         }
     }
 }

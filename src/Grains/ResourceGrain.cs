@@ -64,6 +64,15 @@ public partial class ResourceGrain(
         }
     }
 
+    public async Task ClearIfLapsedAsync()
+    {
+        await ClearIfExpiredAsync(); // done already if this call activated the grain
+        if (state.State.Binding is null)
+        {
+            DeactivateOnIdle();
+        }
+    }
+
     private async Task ClearIfExpiredAsync()
     {
         if (state.State.Binding is { } binding && binding.ExpiresAt <= time.GetUtcNow())

@@ -43,4 +43,27 @@ public sealed class KeyResourcesGrainTests(PoolClusterFixture fixture)
         Assert.DoesNotContain(other, await holders.GetAsync()); // its last resource went: no longer asked
         Assert.Contains(owner, await holders.GetAsync());
     }
+
+    [Fact]
+    public async Task A_record_nobody_names_after_its_expiry_leaves_storage_when_its_key_next_changes()
+    {
+        var owner = $"fp-{Guid.NewGuid():N}"[..16];
+        var name = $"files/{Guid.NewGuid():N}"[..20];
+        await fixture.Grains.GetGrain<IResourceGrain>(name).BindAsync(new ResourceBinding(owner, fixture.Clock.GetUtcNow().AddHours(2)));
+        // the record leaves memory, as an idle one does after two minutes, and nobody names the file again
+        await fixture.Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero, TestContext.Current.CancellationToken);
+        fixture.Clock.Advance(TimeSpan.FromHours(3));
+        var record = IResourceGrain.RecordOf(name);
+        Assert.False(fixture.ResourceStorage.WasCleared(record));
+
+        // the key's next change drops the lapsed entry from its count and tells the record, which clears itself
+        await fixture.Grains.GetGrain<IKeyResourcesGrain>(owner).AddAsync($"files/{Guid.NewGuid():N}"[..20], fixture.Clock.GetUtcNow().AddHours(48));
+
+        for (var waited = 0; !fixture.ResourceStorage.WasCleared(record) && waited < 5000; waited += 20)
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken); // a one-way call: nothing to await
+        }
+        Assert.True(fixture.ResourceStorage.WasCleared(record));
+        Assert.Equal(1, (await fixture.Grains.GetGrain<IKeyResourcesGrain>(owner).GetCountsAsync()).Of("files"));
+    }
 }

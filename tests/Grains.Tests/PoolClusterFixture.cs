@@ -1,5 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Runtime.Hosting;
+using Orleans.Serialization;
+using Orleans.Storage;
 using Orleans.TestingHost;
 
 namespace GeminiParty.Grains.Tests;
@@ -25,6 +28,9 @@ public sealed class PoolClusterFixture : IAsyncLifetime
 
     public FakeKeyProber Prober { get; } = new();
 
+    /// <summary>The silo's <c>resources</c> storage (the records and the per-key counts).</summary>
+    public RecordingGrainStorage ResourceStorage { get; private set; } = null!;
+
     public IGrainFactory Grains => Cluster.Client;
 
     public async ValueTask InitializeAsync()
@@ -35,7 +41,9 @@ public sealed class PoolClusterFixture : IAsyncLifetime
         {
             silo.AddMemoryGrainStorage(StorageNames.KeyPool);
             silo.AddMemoryGrainStorage(StorageNames.Clients);
-            silo.AddMemoryGrainStorage(StorageNames.Resources);
+            // the resource records in the embedded process's storage, watched for the records that clear themselves
+            silo.Services.AddGrainStorage(StorageNames.Resources, (services, _) => ResourceStorage = new RecordingGrainStorage(
+                new GeminiParty.Hosting.ProcessGrainStorage(new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>()))));
             silo.Services.AddKeyedSingleton<TimeProvider>(ServiceKeys.PoolClock, Clock);
             silo.Services.AddSingleton(KeyList);
             silo.Services.AddSingleton<IKeyProber>(Prober);
