@@ -48,18 +48,31 @@ public static class ResourceRoutesApi
         var openAi = app.MapGroup(prefix + "/v1beta/openai").RequireClientToken(app.ServiceProvider, ApiSurface.OpenAi).WithTags("Resources");
         foreach (var collection in new[] { "files", "batches" })
         {
-            // a list merges every key's; an uploaded file (a batch's input) streams through like a native upload
-            openAi.Map($"/{collection}", (HttpContext context) =>
-                HttpMethods.IsGet(context.Request.Method) ? lists.ListOpenAiAsync(context, collection)
-                : collection == "files" && HttpMethods.IsPost(context.Request.Method)
-                    ? StreamUploadAsync(context, ApiSurface.OpenAi, HttpMethod.Post, "v1beta/openai/files" + GeminiNativeApi.ForwardedQuery(context.Request),
-                        collection, [], forwarder, affinity, gateway)
-                    : ResourceAsync(context, ApiSurface.OpenAi, $"v1beta/openai/{collection}", collection, forwarder, affinity, gateway));
+            openAi.Map($"/{collection}", (HttpContext context) => OpenAiCollectionAsync(context, collection, forwarder, affinity, lists, gateway));
             openAi.Map($"/{collection}/{{**rest}}", (string rest, HttpContext context) =>
                 ResourceAsync(context, ApiSurface.OpenAi, $"v1beta/openai/{collection}/{rest}", ResourceNames.OpenAiPath(collection, rest),
                     forwarder, affinity, gateway));
         }
         return app;
+    }
+
+    /// <summary>
+    /// <c>/v1beta/openai/files</c> or <c>batches</c> itself: a list merges every key's, an uploaded file (a batch's
+    /// input) streams through like a native upload, a batch's create goes to its input file's key.
+    /// </summary>
+    private static Task OpenAiCollectionAsync(HttpContext context, string collection, UpstreamForwarder forwarder, ResourceAffinity affinity,
+        MergedResourceList lists, FrontendOptions gateway)
+    {
+        if (HttpMethods.IsGet(context.Request.Method))
+        {
+            return lists.ListOpenAiAsync(context, collection);
+        }
+        if (collection == "files" && HttpMethods.IsPost(context.Request.Method))
+        {
+            return StreamUploadAsync(context, ApiSurface.OpenAi, HttpMethod.Post, "v1beta/openai/files" + GeminiNativeApi.ForwardedQuery(context.Request),
+                collection, [], forwarder, affinity, gateway);
+        }
+        return ResourceAsync(context, ApiSurface.OpenAi, $"v1beta/openai/{collection}", collection, forwarder, affinity, gateway);
     }
 
     /// <summary>
