@@ -18,6 +18,9 @@ public sealed class KeyResourcesGrain(
     /// </summary>
     public const int MaxRecorded = 20_000;
 
+    /// <summary>The lapsed resources one change drops and tells to clear; the rest wait for the next change (they no longer count).</summary>
+    public const int MaxClearedPerChange = 256;
+
     public async Task AddAsync(string name, DateTimeOffset expiresAt)
     {
         if (ResourceCounts.CollectionOf(name) is null
@@ -55,7 +58,8 @@ public sealed class KeyResourcesGrain(
     {
         var now = time.GetUtcNow();
         var live = state.State.Live;
-        var lapsed = live.Where(pair => pair.Value <= now).Select(pair => pair.Key).ToList();
+        // at most a few hundred at a time: each wakes its record's grain, and a key idle for days may have thousands
+        var lapsed = live.Where(pair => pair.Value <= now).Select(pair => pair.Key).Take(MaxClearedPerChange).ToList();
         foreach (var name in lapsed)
         {
             live.Remove(name);
