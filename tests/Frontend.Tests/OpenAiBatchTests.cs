@@ -211,6 +211,28 @@ public sealed class OpenAiBatchTests(FourKeyFrontendFixture gateway)
         Assert.Contains("start the list again", (await unknown.ReadJsonAsync()).GetProperty("error").GetProperty("message").GetString());
     }
 
+    [Fact]
+    public async Task The_sdk_on_the_v1_root_is_told_where_the_files_and_batch_api_are_and_nothing_goes_upstream()
+    {
+        var onV1 = new OpenAIClient(new ApiKeyCredential(FrontendFixture.Token), Options("/v1"));
+        var before = gateway.Upstream.TotalRequests;
+
+        var upload = await Assert.ThrowsAsync<ClientResultException>(() =>
+            onV1.GetOpenAIFileClient().UploadFileAsync(BinaryData.FromString("{}"), "in.jsonl", FileUploadPurpose.Batch));
+        var content = await Assert.ThrowsAsync<ClientResultException>(() => onV1.GetOpenAIFileClient().DownloadFileAsync("files/abc", Cancel));
+        using var create = await gateway.PostJsonAsync("/v1/batches", """{"input_file_id":"files/abc","endpoint":"/v1/chat/completions","completion_window":"24h"}""");
+
+        Assert.Equal(404, upload.Status);
+        Assert.Contains("/v1beta/openai/", upload.Message);
+        Assert.Equal(404, content.Status);
+        Assert.Equal(404, (int)create.StatusCode);
+        Assert.Contains("/v1beta/openai/", (await create.ReadJsonAsync()).GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal(before, gateway.Upstream.TotalRequests);
+        // the native API's own calls under /v1 go on as before
+        using var native = await gateway.GetAsync("/v1/files/abc:download?alt=media");
+        Assert.Equal(before + 1, gateway.Upstream.TotalRequests);
+    }
+
     /// <summary>A file made straight at upstream with <paramref name="key"/>, of which the gateway knows nothing; its id.</summary>
     private async Task<string> MakeOutsideAsync(string key)
     {
@@ -236,9 +258,9 @@ public sealed class OpenAiBatchTests(FourKeyFrontendFixture gateway)
         path.StartsWith("/v1beta/openai/", StringComparison.Ordinal)
         && ids.Any(id => path.Contains(id, StringComparison.Ordinal) || path.Contains(id.Replace("/", "%2F", StringComparison.Ordinal), StringComparison.Ordinal));
 
-    private OpenAIClientOptions Options() => new()
+    private OpenAIClientOptions Options(string root = "/v1beta/openai") => new()
     {
-        Endpoint = new Uri(gateway.BaseAddress, "/v1beta/openai"),
+        Endpoint = new Uri(gateway.BaseAddress, root),
         RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
         NetworkTimeout = TimeSpan.FromSeconds(60),
     };

@@ -30,11 +30,13 @@ public static class ResourceRoutesApi
             foreach (var collection in Collections)
             {
                 // a list merges every key's; a create goes to one key
-                native.Map($"/{version}/{collection}", (HttpContext context) => HttpMethods.IsGet(context.Request.Method)
-                    ? lists.ListAsync(context, version, collection)
+                native.Map($"/{version}/{collection}", (HttpContext context) =>
+                    IsOpenAiCallOnNativeRoot(context.Request, version, collection, null) ? AnswerOpenAiRootAsync(context, gateway)
+                    : HttpMethods.IsGet(context.Request.Method) ? lists.ListAsync(context, version, collection)
                     : ResourceAsync(context, ApiSurface.GeminiNative, $"{version}/{collection}", collection, forwarder, affinity, gateway));
                 native.Map($"/{version}/{collection}/{{**rest}}", (string rest, HttpContext context) =>
-                    ResourceAsync(context, ApiSurface.GeminiNative, $"{version}/{collection}/{rest}", $"{collection}/{rest}", forwarder, affinity, gateway));
+                    IsOpenAiCallOnNativeRoot(context.Request, version, collection, rest) ? AnswerOpenAiRootAsync(context, gateway)
+                    : ResourceAsync(context, ApiSurface.GeminiNative, $"{version}/{collection}/{rest}", $"{collection}/{rest}", forwarder, affinity, gateway));
             }
             native.Map($"/{version}/models/{{model}}/operations/{{**rest}}", (string model, string rest, HttpContext context) =>
                 ResourceAsync(context, ApiSurface.GeminiNative, $"{version}/models/{model}/operations/{rest}", $"models/{model}/operations/{rest}",
@@ -55,6 +57,26 @@ public static class ResourceRoutesApi
         }
         return app;
     }
+
+    /// <summary>
+    /// A call of the OpenAI SDKs' Files or Batch API sent to the gateway's <c>/v1</c> root, where <c>files</c> and
+    /// <c>batches</c> are the native API's collections. Only what no native call looks like: a multipart upload to the
+    /// collection, a create of a batch (native batches are made by a model's <c>:batchGenerateContent</c>), an id that
+    /// carries its collection escaped (<c>files%2Fabc</c>), <c>/content</c> and <c>/cancel</c> (native: <c>:download</c>,
+    /// <c>:cancel</c>).
+    /// </summary>
+    private static bool IsOpenAiCallOnNativeRoot(HttpRequest request, string version, string collection, string? rest) =>
+        version == "v1" && collection is "files" or "batches" && (rest is null
+            ? HttpMethods.IsPost(request.Method)
+                && (collection == "batches" || request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true)
+            : rest.StartsWith(collection + "%2F", StringComparison.OrdinalIgnoreCase)
+                || rest.EndsWith("/content", StringComparison.Ordinal) || rest.EndsWith("/cancel", StringComparison.Ordinal));
+
+    /// <summary>Tells an OpenAI client on the <c>/v1</c> root where the Files and Batch API are, rather than pass it to a native method it cannot mean.</summary>
+    private static Task AnswerOpenAiRootAsync(HttpContext context, FrontendOptions gateway) =>
+        ApiSurface.OpenAi.WriteErrorAsync(context, StatusCodes.Status404NotFound,
+            $"Google's OpenAI-compatible Files and Batch API is served under {gateway.NormalizedPrefix}/v1beta/openai/ (set the OpenAI client's base URL to it); " +
+            $"under {gateway.NormalizedPrefix}/v1/, files and batches are the native Gemini API's.");
 
     /// <summary>
     /// <c>/v1beta/openai/files</c> or <c>batches</c> itself: a list merges every key's, an uploaded file (a batch's
