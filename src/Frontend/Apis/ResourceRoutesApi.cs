@@ -15,8 +15,6 @@ namespace GeminiParty.Frontend.Apis;
 /// </summary>
 public static class ResourceRoutesApi
 {
-    private static readonly string[] Collections = ["files", "cachedContents", "batches", "operations", "fileSearchStores"];
-
     public static IEndpointRouteBuilder MapResourceRoutesApi(this IEndpointRouteBuilder app)
     {
         var gateway = app.ServiceProvider.GetRequiredService<IOptions<FrontendOptions>>().Value;
@@ -27,7 +25,7 @@ public static class ResourceRoutesApi
         var native = app.MapGroup(prefix).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative).WithTags("Resources");
         foreach (var version in GeminiNativeApi.Versions)
         {
-            foreach (var collection in Collections)
+            foreach (var collection in ResourceCounts.Collections)
             {
                 // a list merges every key's; a create goes to one key
                 native.Map($"/{version}/{collection}", (HttpContext context) =>

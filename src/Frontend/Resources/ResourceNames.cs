@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace GeminiParty.Frontend.Resources;
@@ -9,11 +10,10 @@ namespace GeminiParty.Frontend.Resources;
 /// </summary>
 public static class ResourceNames
 {
-    private static readonly string[] Collections = ["files", "cachedContents", "batches", "operations", "fileSearchStores"];
+    private static readonly IReadOnlyList<string> Collections = ResourceCounts.Collections;
 
     /// <summary>Byte strings one of which a body must contain to name a resource: a body without any pays one scan, no parse.</summary>
-    private static readonly byte[][] Markers =
-        ["files/"u8.ToArray(), "cachedContents/"u8.ToArray(), "batches/"u8.ToArray(), "operations/"u8.ToArray(), "fileSearchStores/"u8.ToArray()];
+    private static readonly byte[][] Markers = [.. Collections.Select(collection => Encoding.UTF8.GetBytes(collection + "/"))];
 
     /// <summary>The most names one body may bind to (beyond it the request is refused rather than resolved one by one).</summary>
     public const int MaxNamesPerRequest = 64;
@@ -29,7 +29,7 @@ public static class ResourceNames
         {
             return $"models/{segments[1]}/operations/{StripMethod(segments[3])}";
         }
-        if (segments.Length >= 2 && Array.IndexOf(Collections, segments[0]) >= 0)
+        if (segments.Length >= 2 && Collections.Contains(segments[0]))
         {
             var id = StripMethod(segments[1]);
             return id.Length == 0 ? null : $"{segments[0]}/{id}";
