@@ -36,7 +36,7 @@ public partial class ResourceGrain(
             LogOwnerKept(logger, this.GetPrimaryKeyString(), current.Fingerprint, binding.Fingerprint);
             return;
         }
-        if (current is not null && current.ExpiresAt >= binding.ExpiresAt - RefreshSlack)
+        if (current is not null && current.ExpiresAt >= binding.ExpiresAt - SlackFor(this.GetPrimaryKeyString()))
         {
             return; // nothing new (a poll of a running batch): no write
         }
@@ -45,6 +45,14 @@ public partial class ResourceGrain(
         ScheduleExpiry();
         await TellKeyAsync(binding.Fingerprint, index => index.AddAsync(this.GetPrimaryKeyString(), binding.ExpiresAt));
     }
+
+    /// <summary>
+    /// A cache's expiry is upstream's own <c>expireTime</c>, which only an update moves and which the cache is used up to:
+    /// any later one is written, or the record would lapse while the cache lives. The others are a fixed span from each
+    /// answer (every poll moves them), so only a move past the slack is worth a write.
+    /// </summary>
+    private static TimeSpan SlackFor(string name) =>
+        ResourceCounts.CollectionOf(name) == "cachedContents" ? TimeSpan.Zero : RefreshSlack;
 
     public async ValueTask<ResourceBinding?> GetAsync()
     {

@@ -74,6 +74,15 @@ internal sealed class FakeResource(string name, string owner, string kind, byte[
     public string? Output { get; set; }
     public string? DisplayName { get; init; }
 
+    /// <summary>A cache's expiry, set by its create's <c>ttl</c> or <c>expireTime</c> and moved by an update.</summary>
+    public DateTimeOffset? ExpireTime { get; set; }
+
+    /// <summary>A batch's kind: <c>GenerateContentBatch</c> or <c>EmbedContentBatch</c>.</summary>
+    public string? BatchType { get; init; }
+
+    /// <summary>A batch cancelled with <c>:cancel</c> before it finished.</summary>
+    public bool Cancelled { get; set; }
+
     /// <summary>The OpenAI files API's purpose (<c>batch</c>, <c>batch_output</c>); null for a file made natively.</summary>
     public string? Purpose { get; init; }
 

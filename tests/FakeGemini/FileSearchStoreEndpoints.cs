@@ -31,8 +31,12 @@ internal static class FileSearchStoreEndpoints
                         document => document.Name.StartsWith($"fileSearchStores/{id}/", StringComparison.Ordinal));
                 }
             });
+            app.MapPost(version + "/fileSearchStores/{id}:importFile", (string id, HttpContext context) =>
+                ImportFileAsync(context, resources, "fileSearchStores/" + id));
             app.MapGet(version + "/fileSearchStores/{id}/documents/{document}", (string id, string document, HttpContext context) =>
                 GetAsync(context, resources, $"fileSearchStores/{id}/documents/{document}"));
+            app.MapDelete(version + "/fileSearchStores/{id}/documents/{document}", (string id, string document, HttpContext context) =>
+                DeleteDocumentAsync(context, resources, $"fileSearchStores/{id}/documents/{document}"));
             app.MapGet(version + "/fileSearchStores/{id}/operations/{operation}", (string id, string operation, HttpContext context) =>
                 GetAsync(context, resources, $"fileSearchStores/{id}/operations/{operation}"));
             app.MapGet(version + "/fileSearchStores/{id}/upload/operations/{operation}", (string id, string operation, HttpContext context) =>
@@ -61,6 +65,47 @@ internal static class FileSearchStoreEndpoints
         return WriteAsync(context, operation);
     }
 
+    /// <summary>
+    /// <c>:importFile</c>: a file of the same key (project) becomes a document of the store through an import operation,
+    /// running when answered and done from its first get. A file of another key is refused as any foreign resource.
+    /// </summary>
+    private static async Task ImportFileAsync(HttpContext context, FakeResources resources, string store)
+    {
+        if (await ResourceEndpoints.OwnedAsync(context, resources, store) is null)
+        {
+            return;
+        }
+        var call = context.Features.Get<FakeCall>()!;
+        var fileName = call.TryGetJson(out var root) && root.ValueKind == JsonValueKind.Object && root.TryGetProperty("fileName", out var f)
+            ? f.GetString() : null;
+        if (fileName is null)
+        {
+            await ResponseWriter.WriteErrorAsync(context, GoogleErrors.BadRequest("* ImportFileRequest.file_name: file_name is required\n"));
+            return;
+        }
+        if (await ResourceEndpoints.OwnedAsync(context, resources, fileName) is not { } file)
+        {
+            return;
+        }
+        var document = resources.Add($"{store}/documents/{Id()}", file.Owner, "document", file.Content, file.MimeType, displayName: fileName);
+        var operation = resources.Add($"{store}/operations/{Id()}", file.Owner, "import-operation", inputFile: document.Name);
+        await WriteAsync(context, operation);
+    }
+
+    private static async Task DeleteDocumentAsync(HttpContext context, FakeResources resources, string name)
+    {
+        if (await ResourceEndpoints.OwnedAsync(context, resources, string.Join('/', name.Split('/').Take(2))) is null)
+        {
+            return;
+        }
+        if (!resources.Remove(name))
+        {
+            await ResponseWriter.WriteErrorAsync(context, GoogleErrors.ResourceDenied("Document", name[(name.LastIndexOf('/') + 1)..]));
+            return;
+        }
+        await ResponseWriter.WriteJsonAsync(context, 200, "{}"u8.ToArray());
+    }
+
     private static async Task GetAsync(HttpContext context, FakeResources resources, string name)
     {
         // a store's documents and operations are refused to other keys as the store is
@@ -73,6 +118,10 @@ internal static class FileSearchStoreEndpoints
         {
             await ResponseWriter.WriteErrorAsync(context, GoogleErrors.ResourceDenied("Document", name[(name.LastIndexOf('/') + 1)..]));
             return;
+        }
+        if (resource.Kind == "import-operation")
+        {
+            Interlocked.Increment(ref resource.Polls);
         }
         await WriteAsync(context, resource);
     }
@@ -92,6 +141,18 @@ internal static class FileSearchStoreEndpoints
                     json.WriteString("parent", string.Join('/', resource.Name.Split('/').Take(2)));
                     json.WriteString("documentName", resource.InputFile);
                     json.WriteEndObject();
+                    break;
+                case "import-operation":
+                    var done = Volatile.Read(ref resource.Polls) > 0;
+                    json.WriteBoolean("done", done);
+                    if (done)
+                    {
+                        json.WriteStartObject("response");
+                        json.WriteString("@type", "type.googleapis.com/google.ai.generativelanguage.v1beta.ImportFileResponse");
+                        json.WriteString("parent", string.Join('/', resource.Name.Split('/').Take(2)));
+                        json.WriteString("documentName", resource.InputFile);
+                        json.WriteEndObject();
+                    }
                     break;
                 case "document":
                     json.WriteString("displayName", resource.DisplayName ?? resource.Name);

@@ -90,6 +90,9 @@ internal static class GoogleErrors
     public static GoogleError ResourceDenied(string kind, string id) => new(403, "PERMISSION_DENIED",
         $"You do not have permission to access the {kind} {id} or it may not exist.", []);
 
+    /// <summary>A call the resource's state does not allow now, e.g. a cancel of a finished batch.</summary>
+    public static GoogleError FailedPrecondition(string message) => new(400, "FAILED_PRECONDITION", message, []);
+
     public static GoogleError LocationNotSupported() => new(400, "FAILED_PRECONDITION", "User location is not supported for the API use.", []);
 
     /// <summary>The usual error for a status code, for faults that only name a status.</summary>

@@ -161,7 +161,9 @@ internal static class NativeEndpoints
 
         var body = MediaAndBatchResponses.Batch(call.Model!, type, MediaAndBatchResponses.DisplayName(root), MediaAndBatchResponses.InlineRequestCount(root));
         using var created = JsonDocument.Parse(body);
-        state.Resources.Add(created.RootElement.GetProperty("name").GetString()!, call.ApiKey!, "batch", mimeType: "models/" + call.Model, inputFile: inputFile);
+        // the request is kept as the batch's content: its inline requests are what the results answer
+        state.Resources.Add(new FakeResource(created.RootElement.GetProperty("name").GetString()!, call.ApiKey!, "batch", call.Body,
+            "models/" + call.Model, inputFile) { DisplayName = MediaAndBatchResponses.DisplayName(root), BatchType = type });
         return ResponseWriter.WriteJsonAsync(context, 200, body);
     }
 
@@ -206,7 +208,7 @@ internal static class NativeEndpoints
         return true;
     }
 
-    private static string ContentText(JsonElement request)
+    internal static string ContentText(JsonElement request)
     {
         if (request.ValueKind != JsonValueKind.Object
             || !request.TryGetProperty("content", out var content)

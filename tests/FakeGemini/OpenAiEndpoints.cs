@@ -83,6 +83,7 @@ internal static class OpenAiEndpoints
         }
 
         var promptTokens = FastPromptTokens;
+        OpenAiChatTurn? turn = null;
         if (!state.FastMode)
         {
             if (!call.TryGetJson(out var root) || !root.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
@@ -91,6 +92,7 @@ internal static class OpenAiEndpoints
             }
 
             promptTokens = TokenEstimator.ForRequest(messages);
+            turn = OpenAiChatTurn.Read(root);
         }
 
         var count = Math.Max(1, state.Options.StreamEvents);
@@ -99,6 +101,15 @@ internal static class OpenAiEndpoints
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var length = state.Options.PieceLength;
         var usage = new TokenUsage(promptTokens, FakeReply.Tokens(count, length));
+        if (turn is not null)
+        {
+            usage = new TokenUsage(promptTokens, TokenEstimator.ForText(turn.Content ?? turn.ToolArguments ?? ""));
+            return call.IsStream
+                ? StreamPlayer.PlayAsync(context, call, state, StreamFraming.OpenAiSse, 1,
+                    _ => OpenAiResponses.ChatChunk(id, created, model, turn, call.IncludeUsage ? usage : null))
+                : ResponseWriter.WriteJsonAsync(context, 200, OpenAiResponses.ChatCompletion(id, created, model, turn, usage));
+        }
+
         if (!call.IsStream)
         {
             var body = state.Body($"chat:{model}:{count}", () => OpenAiResponses.ChatCompletion(id, created, model, FakeReply.Whole(count, length), usage));

@@ -26,6 +26,77 @@ internal static class OpenAiResponses
         json.WriteEndObject();
     });
 
+    /// <summary>A chat.completion whose message is <paramref name="turn"/>: JSON or a quoted tool result, or a tool call.</summary>
+    public static byte[] ChatCompletion(string id, long created, string model, OpenAiChatTurn turn, TokenUsage usage) => JsonBytes.Write(json =>
+    {
+        json.WriteStartObject();
+        json.WriteString("id", id);
+        json.WriteString("object", "chat.completion");
+        json.WriteNumber("created", created);
+        json.WriteString("model", model);
+        json.WriteStartArray("choices");
+        json.WriteStartObject();
+        json.WriteNumber("index", 0);
+        json.WriteStartObject("message");
+        json.WriteString("role", "assistant");
+        WriteTurn(json, turn, id);
+        json.WriteEndObject();
+        json.WriteString("finish_reason", turn.ToolName is null ? "stop" : "tool_calls");
+        json.WriteEndObject();
+        json.WriteEndArray();
+        WriteUsage(json, usage);
+        json.WriteEndObject();
+    });
+
+    /// <summary>The one chunk of a streamed <paramref name="turn"/>, whole, with finish_reason and, when asked for, usage.</summary>
+    public static byte[] ChatChunk(string id, long created, string model, OpenAiChatTurn turn, TokenUsage? usage) => JsonBytes.Write(json =>
+    {
+        json.WriteStartObject();
+        json.WriteString("id", id);
+        json.WriteString("object", "chat.completion.chunk");
+        json.WriteNumber("created", created);
+        json.WriteString("model", model);
+        json.WriteStartArray("choices");
+        json.WriteStartObject();
+        json.WriteNumber("index", 0);
+        json.WriteStartObject("delta");
+        json.WriteString("role", "assistant");
+        WriteTurn(json, turn, id, index: 0);
+        json.WriteEndObject();
+        json.WriteString("finish_reason", turn.ToolName is null ? "stop" : "tool_calls");
+        json.WriteEndObject();
+        json.WriteEndArray();
+        if (usage is { } u)
+        {
+            WriteUsage(json, u);
+        }
+        json.WriteEndObject();
+    });
+
+    private static void WriteTurn(Utf8JsonWriter json, OpenAiChatTurn turn, string id, int? index = null)
+    {
+        if (turn.ToolName is null)
+        {
+            json.WriteString("content", turn.Content);
+            return;
+        }
+        json.WriteNull("content");
+        json.WriteStartArray("tool_calls");
+        json.WriteStartObject();
+        if (index is { } i)
+        {
+            json.WriteNumber("index", i);
+        }
+        json.WriteString("id", "call_" + id[^12..]);
+        json.WriteString("type", "function");
+        json.WriteStartObject("function");
+        json.WriteString("name", turn.ToolName);
+        json.WriteString("arguments", turn.ToolArguments);
+        json.WriteEndObject();
+        json.WriteEndObject();
+        json.WriteEndArray();
+    }
+
     /// <summary>A chat.completion.chunk; the last one has finish_reason and, when asked for, usage.</summary>
     public static byte[] ChatChunk(string id, long created, string model, string content, bool first, bool last, TokenUsage? usage) =>
         JsonBytes.Write(json =>

@@ -24,9 +24,12 @@ internal static class ResourceEndpoints
             app.MapPost(version + "/cachedContents", context => CreateCacheAsync(context, resources));
             app.MapGet(version + "/cachedContents", context => ListAsync(context, resources, "cache", "cachedContents"));
             app.MapGet(version + "/cachedContents/{id}", (string id, HttpContext context) => GetCacheAsync(context, resources, "cachedContents/" + id));
+            app.MapPatch(version + "/cachedContents/{id}", (string id, HttpContext context) => UpdateCacheAsync(context, resources, "cachedContents/" + id));
             app.MapDelete(version + "/cachedContents/{id}", (string id, HttpContext context) => DeleteAsync(context, resources, "cachedContents/" + id));
             app.MapGet(version + "/batches", context => ListAsync(context, resources, "batch", "operations"));
             app.MapGet(version + "/batches/{id}", (string id, HttpContext context) => GetBatchAsync(context, resources, "batches/" + id));
+            app.MapPost(version + "/batches/{id}:cancel", (string id, HttpContext context) => CancelBatchAsync(context, resources, "batches/" + id));
+            app.MapDelete(version + "/batches/{id}", (string id, HttpContext context) => DeleteAsync(context, resources, "batches/" + id));
             app.MapGet(version + "/operations", context => ListAsync(context, resources, "operation", "operations"));
             app.MapGet(version + "/models/{model}/operations/{id}", (string model, string id, HttpContext context) =>
                 GetOperationAsync(context, resources, $"models/{model}/operations/{id}"));
@@ -220,6 +223,14 @@ internal static class ResourceEndpoints
                     {
                         WriteFile(json, resource);
                     }
+                    else if (kind == "cache")
+                    {
+                        WriteCache(json, resource);
+                    }
+                    else if (kind == "batch")
+                    {
+                        WriteBatch(json, resource, IsDone(resource));
+                    }
                     else
                     {
                         json.WriteStartObject();
@@ -253,8 +264,43 @@ internal static class ResourceEndpoints
             await DeniedAsync(context, foreign);
             return;
         }
-        var model = call.TryGetJson(out var root) && root.TryGetProperty("model", out var m) ? m.GetString() : "models/gemini-2.0-flash";
-        var cache = resources.Add("cachedContents/" + Guid.NewGuid().ToString("N")[..12], Key(context), "cache", mimeType: model);
+        var json = call.TryGetJson(out var root) && root.ValueKind == JsonValueKind.Object;
+        var model = json && root.TryGetProperty("model", out var m) ? m.GetString() : "models/gemini-2.0-flash";
+        var displayName = json && root.TryGetProperty("displayName", out var d) ? d.GetString() : null;
+        var cache = resources.Add(new FakeResource("cachedContents/" + Guid.NewGuid().ToString("N")[..12], Key(context), "cache", null, model, null)
+        {
+            DisplayName = displayName,
+        });
+        cache.ExpireTime = (json ? Expiry(root) : null) ?? cache.Created.AddHours(1); // Google's default TTL
+        await WriteCacheAsync(context, cache);
+    }
+
+    /// <summary>A cache's <c>ttl</c> (a Duration such as <c>"300s"</c>) or <c>expireTime</c>, the only fields an update may change.</summary>
+    private static DateTimeOffset? Expiry(JsonElement root)
+    {
+        if (root.TryGetProperty("ttl", out var ttl) && ttl.GetString() is { Length: > 1 } text && text.EndsWith('s')
+            && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
+        {
+            return DateTimeOffset.UtcNow.AddSeconds(seconds);
+        }
+        return root.TryGetProperty("expireTime", out var at) && DateTimeOffset.TryParse(at.GetString(), CultureInfo.InvariantCulture, out var time)
+            ? time
+            : null;
+    }
+
+    private static async Task UpdateCacheAsync(HttpContext context, FakeResources resources, string name)
+    {
+        if (await OwnedAsync(context, resources, name) is not { } cache)
+        {
+            return;
+        }
+        var call = context.Features.Get<FakeCall>()!;
+        if (!call.TryGetJson(out var root) || root.ValueKind != JsonValueKind.Object || Expiry(root) is not { } expiry)
+        {
+            await ResponseWriter.WriteErrorAsync(context, GoogleErrors.BadRequest("* UpdateCachedContentRequest: ttl or expire_time must be set\n"));
+            return;
+        }
+        cache.ExpireTime = expiry;
         await WriteCacheAsync(context, cache);
     }
 
@@ -267,78 +313,151 @@ internal static class ResourceEndpoints
     }
 
     private static Task WriteCacheAsync(HttpContext context, FakeResource cache) =>
-        ResponseWriter.WriteJsonAsync(context, 200, JsonBytes.Write(json =>
-        {
-            json.WriteStartObject();
-            json.WriteString("name", cache.Name);
-            json.WriteString("model", cache.MimeType);
-            json.WriteString("createTime", cache.Created.ToString("O", CultureInfo.InvariantCulture));
-            json.WriteString("expireTime", cache.Created.AddHours(1).ToString("O", CultureInfo.InvariantCulture));
-            json.WriteStartObject("usageMetadata");
-            json.WriteNumber("totalTokenCount", 4096);
-            json.WriteEndObject();
-            json.WriteEndObject();
-        }));
+        ResponseWriter.WriteJsonAsync(context, 200, JsonBytes.Write(json => WriteCache(json, cache)));
 
-    /// <summary>A batch is pending on its first get and succeeded from the second: inline responses, or a results file for file input.</summary>
+    private static void WriteCache(Utf8JsonWriter json, FakeResource cache)
+    {
+        json.WriteStartObject();
+        json.WriteString("name", cache.Name);
+        if (cache.DisplayName is { } displayName)
+        {
+            json.WriteString("displayName", displayName);
+        }
+        json.WriteString("model", cache.MimeType);
+        json.WriteString("createTime", cache.Created.ToString("O", CultureInfo.InvariantCulture));
+        json.WriteString("expireTime", (cache.ExpireTime ?? cache.Created.AddHours(1)).ToString("O", CultureInfo.InvariantCulture));
+        json.WriteStartObject("usageMetadata");
+        json.WriteNumber("totalTokenCount", 4096);
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    /// <summary>A batch is running on its first get and succeeded from the second (unless cancelled): inline responses, or a results file for file input.</summary>
     private static async Task GetBatchAsync(HttpContext context, FakeResources resources, string name)
     {
         if (await OwnedAsync(context, resources, name) is not { } batch)
         {
             return;
         }
-        var done = Interlocked.Increment(ref batch.Polls) >= 2;
-        if (done && batch.InputFile is not null && batch.Output is null)
+        var done = Interlocked.Increment(ref batch.Polls) >= 2 || batch.Cancelled;
+        if (done && !batch.Cancelled && batch.InputFile is not null && batch.Output is null)
         {
             var results = resources.Add("files/" + Guid.NewGuid().ToString("N")[..12], batch.Owner, "file",
                 Encoding.UTF8.GetBytes("""{"key":"1","response":{"candidates":[{"content":{"parts":[{"text":"ok"}]}}]}}""" + "\n"), "application/jsonl");
             batch.Output = results.Name;
         }
-        await ResponseWriter.WriteJsonAsync(context, 200, JsonBytes.Write(json =>
+        await ResponseWriter.WriteJsonAsync(context, 200, JsonBytes.Write(json => WriteBatch(json, batch, done)));
+    }
+
+    /// <summary>Whether a batch has finished, without counting a poll (a list shows it as it stands).</summary>
+    private static bool IsDone(FakeResource batch) => batch.Cancelled || Volatile.Read(ref batch.Polls) >= 2;
+
+    /// <summary><c>:cancel</c> stops a batch that has not finished (<c>{}</c>); a finished one is 400 FAILED_PRECONDITION.</summary>
+    private static async Task CancelBatchAsync(HttpContext context, FakeResources resources, string name)
+    {
+        if (await OwnedAsync(context, resources, name) is not { } batch)
         {
-            json.WriteStartObject();
-            json.WriteString("name", batch.Name);
-            json.WriteStartObject("metadata");
-            json.WriteString("@type", "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch");
-            json.WriteString("model", batch.MimeType);
-            json.WriteString("state", done ? "BATCH_STATE_SUCCEEDED" : "BATCH_STATE_RUNNING");
-            json.WriteString("createTime", batch.Created.ToString("O", CultureInfo.InvariantCulture));
-            if (done)
+            return;
+        }
+        if (IsDone(batch) && !batch.Cancelled)
+        {
+            await ResponseWriter.WriteErrorAsync(context, GoogleErrors.FailedPrecondition($"Batch {name} has already finished."));
+            return;
+        }
+        batch.Cancelled = true;
+        await ResponseWriter.WriteJsonAsync(context, 200, "{}"u8.ToArray());
+    }
+
+    /// <summary>A batch operation as Google's get and list show it: state in <c>metadata</c>, results in <c>metadata.output</c> once done.</summary>
+    private static void WriteBatch(Utf8JsonWriter json, FakeResource batch, bool done)
+    {
+        var type = batch.BatchType ?? "GenerateContentBatch";
+        json.WriteStartObject();
+        json.WriteString("name", batch.Name);
+        json.WriteStartObject("metadata");
+        json.WriteString("@type", $"type.googleapis.com/google.ai.generativelanguage.v1main.{type}");
+        json.WriteString("model", batch.MimeType);
+        if (batch.DisplayName is { } displayName)
+        {
+            json.WriteString("displayName", displayName);
+        }
+        json.WriteString("state", batch.Cancelled ? "BATCH_STATE_CANCELLED" : done ? "BATCH_STATE_SUCCEEDED" : "BATCH_STATE_RUNNING");
+        json.WriteString("createTime", batch.Created.ToString("O", CultureInfo.InvariantCulture));
+        if (done && !batch.Cancelled)
+        {
+            json.WriteStartObject("output");
+            if (batch.Output is { } file)
             {
-                json.WriteStartObject("output");
-                if (batch.Output is { } file)
+                json.WriteString("responsesFile", file);
+            }
+            else
+            {
+                json.WriteStartObject("inlinedResponses");
+                json.WriteStartArray("inlinedResponses");
+                if (type == "EmbedContentBatch")
                 {
-                    json.WriteString("responsesFile", file);
+                    WriteEmbeddings(json, batch);
                 }
                 else
                 {
-                    json.WriteStartObject("inlinedResponses");
-                    json.WriteStartArray("inlinedResponses");
-                    json.WriteStartObject();
-                    json.WriteStartObject("response");
-                    json.WriteStartArray("candidates");
-                    json.WriteStartObject();
-                    json.WriteStartObject("content");
-                    json.WriteStartArray("parts");
-                    json.WriteStartObject();
-                    json.WriteString("text", "ok");
-                    json.WriteEndObject();
-                    json.WriteEndArray();
-                    json.WriteString("role", "model");
-                    json.WriteEndObject();
-                    json.WriteEndObject();
-                    json.WriteEndArray();
-                    json.WriteEndObject();
-                    json.WriteEndObject();
-                    json.WriteEndArray();
-                    json.WriteEndObject();
+                    WriteGeneratedOk(json);
                 }
+                json.WriteEndArray();
                 json.WriteEndObject();
             }
             json.WriteEndObject();
-            json.WriteBoolean("done", done);
+        }
+        json.WriteEndObject();
+        json.WriteBoolean("done", done);
+        json.WriteEndObject();
+    }
+
+    private static void WriteGeneratedOk(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteStartObject("response");
+        json.WriteStartArray("candidates");
+        json.WriteStartObject();
+        json.WriteStartObject("content");
+        json.WriteStartArray("parts");
+        json.WriteStartObject();
+        json.WriteString("text", "ok");
+        json.WriteEndObject();
+        json.WriteEndArray();
+        json.WriteString("role", "model");
+        json.WriteEndObject();
+        json.WriteEndObject();
+        json.WriteEndArray();
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    /// <summary>An embedding batch's inline results: one <c>{"response":{"embedding":{"values"}}}</c> per inline request, in order.</summary>
+    private static void WriteEmbeddings(Utf8JsonWriter json, FakeResource batch)
+    {
+        using var request = JsonDocument.Parse(batch.Content ?? "{}"u8.ToArray());
+        var root = request.RootElement;
+        if (!root.TryGetProperty("batch", out var body) || !body.TryGetProperty("inputConfig", out var input)
+            || !input.TryGetProperty("requests", out var wrapper) || !wrapper.TryGetProperty("requests", out var requests))
+        {
+            return;
+        }
+        foreach (var item in requests.EnumerateArray())
+        {
+            var embed = item.TryGetProperty("request", out var inner) ? inner : item;
+            json.WriteStartObject();
+            json.WriteStartObject("response");
+            json.WriteStartObject("embedding");
+            json.WriteStartArray("values");
+            foreach (var value in FakeEmbeddings.For(NativeEndpoints.ContentText(embed), ModelCatalog.EmbeddingDimensions(batch.MimeType)))
+            {
+                json.WriteNumberValue(value);
+            }
+            json.WriteEndArray();
             json.WriteEndObject();
-        }));
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
     }
 
     /// <summary>A video operation: not done on its first get, done from the second, with a generated file of its key to download.</summary>

@@ -118,6 +118,31 @@ public sealed class ResourceAffinityTests(FrontendFixture gateway) : IDisposable
     }
 
     [Fact]
+    public async Task A_cache_kept_alive_by_updates_stays_bound_until_the_expiry_its_last_update_gave()
+    {
+        // caches.update with a new ttl is how a client keeps a short cache: the binding must follow each new expireTime,
+        // even one less than an hour later, or once the first expiry passes the cache's uses go to keys that cannot see it
+        var grains = gateway.Services.GetRequiredService<IGrainFactory>();
+        var model = FrontendFixture.NewModel();
+        using var created = await gateway.PostJsonAsync("/v1beta/cachedContents",
+            $$$"""{"model":"models/{{{model}}}","contents":[{"role":"user","parts":[{"text":"a long document"}]}],"ttl":"300s"}""");
+        Assert.Equal(200, (int)created.StatusCode);
+        var cache = (await created.ReadJsonAsync()).GetProperty("name").GetString()!;
+
+        foreach (var ttl in new[] { "1800s", "3000s" })
+        {
+            using var update = gateway.Request(HttpMethod.Patch, $"/v1beta/{cache}", $$"""{"ttl":"{{ttl}}"}""");
+            using var updated = await gateway.Client.SendAsync(update, TestContext.Current.CancellationToken);
+            Assert.Equal(200, (int)updated.StatusCode);
+            var expireTime = DateTimeOffset.Parse((await updated.ReadJsonAsync()).GetProperty("expireTime").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+
+            var binding = await grains.GetGrain<IResourceGrain>(cache).GetAsync();
+            Assert.Equal(expireTime, binding!.ExpiresAt);
+        }
+        Assert.Single(KeysSeenAt(cache).Distinct());
+    }
+
+    [Fact]
     public async Task A_batch_and_a_video_operation_are_polled_on_their_key_and_the_files_they_name_belong_to_it()
     {
         var model = FrontendFixture.NewModel();

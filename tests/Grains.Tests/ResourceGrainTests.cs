@@ -37,4 +37,19 @@ public sealed class ResourceGrainTests(PoolClusterFixture fixture)
         Assert.Null(await lapsed.GetAsync());
         Assert.NotNull(await resource.GetAsync()); // a longer-lived one is still there
     }
+
+    [Fact]
+    public async Task A_caches_later_expiry_is_kept_however_little_it_moved_while_a_polled_resource_moves_past_an_hour_only()
+    {
+        var now = fixture.Clock.GetUtcNow();
+        var cache = fixture.Grains.GetGrain<IResourceGrain>($"cachedContents/{Guid.NewGuid():N}");
+        await cache.BindAsync(new ResourceBinding("owner-fp", now.AddMinutes(5)));
+        await cache.BindAsync(new ResourceBinding("owner-fp", now.AddMinutes(35))); // caches.update with a longer ttl
+        Assert.Equal(now.AddMinutes(35), (await cache.GetAsync())!.ExpiresAt);
+
+        var batch = fixture.Grains.GetGrain<IResourceGrain>($"batches/{Guid.NewGuid():N}");
+        await batch.BindAsync(new ResourceBinding("owner-fp", now.AddDays(7)));
+        await batch.BindAsync(new ResourceBinding("owner-fp", now.AddDays(7).AddMinutes(30))); // a poll: no write
+        Assert.Equal(now.AddDays(7), (await batch.GetAsync())!.ExpiresAt);
+    }
 }
