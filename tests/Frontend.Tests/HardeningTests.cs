@@ -119,6 +119,44 @@ public sealed class HardeningTests(SmallBodyFrontendFixture gateway) : IClassFix
         Assert.DoesNotContain(gateway.Logs.Lines, line => line.StartsWith("Error", StringComparison.Ordinal) || line.StartsWith("Critical", StringComparison.Ordinal));
     }
 
+    /// <summary>Bodies the gateway must read (for the model, or to find a resource) and cannot: each is its own exception inside .NET.</summary>
+    public static TheoryData<string, string, string?, string> UnreadableBodies => new()
+    {
+        // path, Content-Type, Content-Encoding, body
+        { "/v1/chat/completions", "application/json", "br", """{"model":"gemini-2.0-flash"}""" }, // not Brotli
+        { "/v1beta/interactions", "application/json", "gzip", """{"model":"gemini-2.0-flash"}""" }, // not gzip
+        { "/v1beta/interactions", "application/json", "zstd", """{"model":"gemini-2.0-flash"}""" },
+        { "/v1/audio/transcriptions", "multipart/form-data; boundary=b", null,
+            "--b\r\nContent-Disposition: form-data; name=\"model\"\r\nX-Pad: " + new string('a', 20_000) + "\r\n\r\ngemini-2.0-flash\r\n--b--\r\n" },
+        { "/v1/audio/transcriptions", "multipart/form-data; boundary=b", null, "--b\r\nno colon in this header\r\n\r\nx\r\n--b--\r\n" },
+        { "/v1/audio/transcriptions", "multipart/form-data; boundary=" + new string('b', 5000), null, "--" + new string('b', 5000) + "--\r\n" }, // longer than the reader's buffer
+    };
+
+    [Theory]
+    [MemberData(nameof(UnreadableBodies))]
+    public async Task A_body_the_gateway_cannot_read_is_400_in_the_surfaces_shape_and_never_forwarded(string path, string contentType, string? encoding, string body)
+    {
+        var before = gateway.Upstream.TotalRequests;
+        using var request = gateway.Request(HttpMethod.Post, path);
+        request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        if (encoding is not null)
+        {
+            request.Content.Headers.ContentEncoding.Add(encoding);
+        }
+
+        using var response = await gateway.Client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(400 == (int)response.StatusCode, text);
+        var error = JsonDocument.Parse(text).RootElement.GetProperty("error");
+        Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("message").GetString()));
+        Assert.Equal(path.StartsWith("/v1/", StringComparison.Ordinal) ? "invalid_request_error" : "INVALID_ARGUMENT",
+            error.GetProperty(path.StartsWith("/v1/", StringComparison.Ordinal) ? "type" : "status").GetString());
+        Assert.Equal(before, gateway.Upstream.TotalRequests);
+        Assert.DoesNotContain(gateway.Logs.Lines, line => line.Contains("Unhandled", StringComparison.Ordinal));
+    }
+
     /// <summary>A raw connection that has sent a request's headers (100,000 bytes of body announced) and 13 bytes of it.</summary>
     private async Task<System.Net.Sockets.TcpClient> StartBodyAsync(string model)
     {
