@@ -157,6 +157,51 @@ public sealed class HardeningTests(SmallBodyFrontendFixture gateway) : IClassFix
         Assert.DoesNotContain(gateway.Logs.Lines, line => line.Contains("Unhandled", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// An upload's chunk streams through to its owner key as it arrives, so a body that breaks partway is found only
+    /// once that key's call has begun: still the client's mistake, answered 400, and never a failure of the key.
+    /// </summary>
+    [Fact]
+    public async Task An_upload_chunk_whose_body_is_malformed_partway_is_400_and_blames_no_key()
+    {
+        const int transientLimit = 5; // KEY_TRANSIENT_LIMIT's default: that many failures in a row bench a key
+        var uploads = new List<string>();
+        for (var i = 0; i < transientLimit * FrontendFixture.Keys.Length; i++) // uploads rotate: every key owns five
+        {
+            using var start = gateway.Request(HttpMethod.Post, "/upload/v1beta/files", """{"file":{"displayName":"broken"}}""");
+            start.Headers.Add("X-Goog-Upload-Protocol", "resumable");
+            start.Headers.Add("X-Goog-Upload-Command", "start");
+            using var started = await gateway.Client.SendAsync(start, TestContext.Current.CancellationToken);
+            Assert.Equal(200, (int)started.StatusCode);
+            uploads.Add(new Uri(started.Headers.GetValues("x-goog-upload-url").Single()).PathAndQuery);
+        }
+
+        foreach (var upload in uploads)
+        {
+            using var socket = new System.Net.Sockets.TcpClient();
+            await socket.ConnectAsync(gateway.BaseAddress.Host, gateway.BaseAddress.Port, TestContext.Current.CancellationToken);
+            var request = $"POST {upload} HTTP/1.1\r\nHost: {gateway.BaseAddress.Authority}\r\nAuthorization: Bearer {FrontendFixture.Token}\r\n" +
+                          "X-Goog-Upload-Command: upload, finalize\r\nX-Goog-Upload-Offset: 0\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
+                          "5\r\n01234\r\nzz\r\n56789\r\n0\r\n\r\n"; // the second chunk's size is not hex
+            await socket.GetStream().WriteAsync(Encoding.ASCII.GetBytes(request), TestContext.Current.CancellationToken);
+            var answer = await new StreamReader(socket.GetStream()).ReadToEndAsync(TestContext.Current.CancellationToken);
+
+            Assert.StartsWith("HTTP/1.1 400", answer);
+            Assert.Contains("\"INVALID_ARGUMENT\"", answer);
+        }
+
+        var status = await gateway.RotationStatusWhenAsync(s => UploadAttempts(s) >= 2 * uploads.Count);
+        Assert.Equal(2 * uploads.Count, UploadAttempts(status)); // each start and each chunk tried once, on its owner only
+        for (var key = 0; key < FrontendFixture.Keys.Length; key++)
+        {
+            Assert.DoesNotContain(status.KeyStatus(key).GetProperty("cooldowns").EnumerateArray(), c => c.GetProperty("model").GetString() == "files");
+        }
+
+        static long UploadAttempts(JsonElement s) =>
+            s.GetProperty("data").GetProperty("modelStats").EnumerateArray().Where(m => m.GetProperty("name").GetString() == "files")
+                .Select(m => m.GetProperty("lifetime").GetProperty("requests").GetInt64()).SingleOrDefault();
+    }
+
     /// <summary>A raw connection that has sent a request's headers (100,000 bytes of body announced) and 13 bytes of it.</summary>
     private async Task<System.Net.Sockets.TcpClient> StartBodyAsync(string model)
     {
