@@ -25,6 +25,10 @@ public sealed class HardeningTests(SmallBodyFrontendFixture gateway) : IClassFix
         using var wrongMethod = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Delete, "/v1beta/models/gemini-2.0-flash:generateContent"), TestContext.Current.CancellationToken);
         await wrongMethod.AssertGoogleErrorAsync(405);
 
+        // the Prometheus endpoint is a scrape, GET only, like the gateway's other own routes
+        using var metricsDelete = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Delete, "/metrics"), TestContext.Current.CancellationToken);
+        await metricsDelete.AssertGoogleErrorAsync(405);
+
         // the native API under /v1 answers its route errors in Google's shape too, though /v1 also holds OpenAI's paths
         using var nativeOnV1 = await gateway.GetAsync("/v1/models/gemini-2.0-flash:generateContent");
         await nativeOnV1.AssertGoogleErrorAsync(405);
