@@ -25,6 +25,10 @@ public sealed class HardeningTests(SmallBodyFrontendFixture gateway) : IClassFix
         using var wrongMethod = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Delete, "/v1beta/models/gemini-2.0-flash:generateContent"), TestContext.Current.CancellationToken);
         await wrongMethod.AssertGoogleErrorAsync(405);
 
+        // the Prometheus endpoint is a scrape, GET only, like the gateway's other own routes
+        using var metricsDelete = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Delete, "/metrics"), TestContext.Current.CancellationToken);
+        await metricsDelete.AssertGoogleErrorAsync(405);
+
         // the native API under /v1 answers its route errors in Google's shape too, though /v1 also holds OpenAI's paths
         using var nativeOnV1 = await gateway.GetAsync("/v1/models/gemini-2.0-flash:generateContent");
         await nativeOnV1.AssertGoogleErrorAsync(405);
@@ -117,6 +121,89 @@ public sealed class HardeningTests(SmallBodyFrontendFixture gateway) : IClassFix
         await Task.Delay(200, TestContext.Current.CancellationToken);
         // a client hanging up is not the gateway's failure: no error or unhandled-exception line about it
         Assert.DoesNotContain(gateway.Logs.Lines, line => line.StartsWith("Error", StringComparison.Ordinal) || line.StartsWith("Critical", StringComparison.Ordinal));
+    }
+
+    /// <summary>Bodies the gateway must read (for the model, or to find a resource) and cannot: each is its own exception inside .NET.</summary>
+    public static TheoryData<string, string, string?, string> UnreadableBodies => new()
+    {
+        // path, Content-Type, Content-Encoding, body
+        { "/v1/chat/completions", "application/json", "br", """{"model":"gemini-2.0-flash"}""" }, // not Brotli
+        { "/v1beta/interactions", "application/json", "gzip", """{"model":"gemini-2.0-flash"}""" }, // not gzip
+        { "/v1beta/interactions", "application/json", "zstd", """{"model":"gemini-2.0-flash"}""" },
+        { "/v1/audio/transcriptions", "multipart/form-data; boundary=b", null,
+            "--b\r\nContent-Disposition: form-data; name=\"model\"\r\nX-Pad: " + new string('a', 20_000) + "\r\n\r\ngemini-2.0-flash\r\n--b--\r\n" },
+        { "/v1/audio/transcriptions", "multipart/form-data; boundary=b", null, "--b\r\nno colon in this header\r\n\r\nx\r\n--b--\r\n" },
+        { "/v1/audio/transcriptions", "multipart/form-data; boundary=" + new string('b', 5000), null, "--" + new string('b', 5000) + "--\r\n" }, // longer than the reader's buffer
+    };
+
+    [Theory]
+    [MemberData(nameof(UnreadableBodies))]
+    public async Task A_body_the_gateway_cannot_read_is_400_in_the_surfaces_shape_and_never_forwarded(string path, string contentType, string? encoding, string body)
+    {
+        var before = gateway.Upstream.TotalRequests;
+        using var request = gateway.Request(HttpMethod.Post, path);
+        request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        if (encoding is not null)
+        {
+            request.Content.Headers.ContentEncoding.Add(encoding);
+        }
+
+        using var response = await gateway.Client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(400 == (int)response.StatusCode, text);
+        var error = JsonDocument.Parse(text).RootElement.GetProperty("error");
+        Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("message").GetString()));
+        Assert.Equal(path.StartsWith("/v1/", StringComparison.Ordinal) ? "invalid_request_error" : "INVALID_ARGUMENT",
+            error.GetProperty(path.StartsWith("/v1/", StringComparison.Ordinal) ? "type" : "status").GetString());
+        Assert.Equal(before, gateway.Upstream.TotalRequests);
+        Assert.DoesNotContain(gateway.Logs.Lines, line => line.Contains("Unhandled", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// An upload's chunk streams through to its owner key as it arrives, so a body that breaks partway is found only
+    /// once that key's call has begun: still the client's mistake, answered 400, and never a failure of the key.
+    /// </summary>
+    [Fact]
+    public async Task An_upload_chunk_whose_body_is_malformed_partway_is_400_and_blames_no_key()
+    {
+        const int transientLimit = 5; // KEY_TRANSIENT_LIMIT's default: that many failures in a row bench a key
+        var uploads = new List<string>();
+        for (var i = 0; i < transientLimit * FrontendFixture.Keys.Length; i++) // uploads rotate: every key owns five
+        {
+            using var start = gateway.Request(HttpMethod.Post, "/upload/v1beta/files", """{"file":{"displayName":"broken"}}""");
+            start.Headers.Add("X-Goog-Upload-Protocol", "resumable");
+            start.Headers.Add("X-Goog-Upload-Command", "start");
+            using var started = await gateway.Client.SendAsync(start, TestContext.Current.CancellationToken);
+            Assert.Equal(200, (int)started.StatusCode);
+            uploads.Add(new Uri(started.Headers.GetValues("x-goog-upload-url").Single()).PathAndQuery);
+        }
+
+        foreach (var upload in uploads)
+        {
+            using var socket = new System.Net.Sockets.TcpClient();
+            await socket.ConnectAsync(gateway.BaseAddress.Host, gateway.BaseAddress.Port, TestContext.Current.CancellationToken);
+            var request = $"POST {upload} HTTP/1.1\r\nHost: {gateway.BaseAddress.Authority}\r\nAuthorization: Bearer {FrontendFixture.Token}\r\n" +
+                          "X-Goog-Upload-Command: upload, finalize\r\nX-Goog-Upload-Offset: 0\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
+                          "5\r\n01234\r\nzz\r\n56789\r\n0\r\n\r\n"; // the second chunk's size is not hex
+            await socket.GetStream().WriteAsync(Encoding.ASCII.GetBytes(request), TestContext.Current.CancellationToken);
+            var answer = await new StreamReader(socket.GetStream()).ReadToEndAsync(TestContext.Current.CancellationToken);
+
+            Assert.StartsWith("HTTP/1.1 400", answer);
+            Assert.Contains("\"INVALID_ARGUMENT\"", answer);
+        }
+
+        var status = await gateway.RotationStatusWhenAsync(s => UploadAttempts(s) >= 2 * uploads.Count);
+        Assert.Equal(2 * uploads.Count, UploadAttempts(status)); // each start and each chunk tried once, on its owner only
+        for (var key = 0; key < FrontendFixture.Keys.Length; key++)
+        {
+            Assert.DoesNotContain(status.KeyStatus(key).GetProperty("cooldowns").EnumerateArray(), c => c.GetProperty("model").GetString() == "files");
+        }
+
+        static long UploadAttempts(JsonElement s) =>
+            s.GetProperty("data").GetProperty("modelStats").EnumerateArray().Where(m => m.GetProperty("name").GetString() == "files")
+                .Select(m => m.GetProperty("lifetime").GetProperty("requests").GetInt64()).SingleOrDefault();
     }
 
     /// <summary>A raw connection that has sent a request's headers (100,000 bytes of body announced) and 13 bytes of it.</summary>

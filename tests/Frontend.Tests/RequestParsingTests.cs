@@ -38,6 +38,37 @@ public sealed class RequestParsingTests
     public void Malformed_bodies_are_reported_not_forwarded(string body) =>
         Assert.Throws<InvalidRequestBodyException>(() => RequestFactsReader.Read(Encoding.UTF8.GetBytes(body)));
 
+    /// <summary>Valid JSON syntax that .NET refuses only when it reads the value: a string that is not UTF-8.</summary>
+    public static TheoryData<byte[]> RoutedFieldsNotUtf8 => new()
+    {
+        NotUtf8("""{"model":" """, """ "}"""),
+        NotUtf8("""{"agent":" """, """ "}"""),
+        NotUtf8("""{"model":"m","previous_interaction_id":" """, """ "}"""),
+    };
+
+    [Theory]
+    [MemberData(nameof(RoutedFieldsNotUtf8))]
+    public void A_routed_field_that_is_not_UTF8_is_reported_not_thrown(byte[] body) =>
+        Assert.Throws<InvalidRequestBodyException>(() => RequestFactsReader.Read(body));
+
+    /// <summary>What the merge reads only when it touches an object: a name or a category that is not UTF-8, a field named twice.</summary>
+    public static TheoryData<byte[]> BodiesRefusedOnRead => new()
+    {
+        NotUtf8("""{" """, """ ":1}"""),
+        NotUtf8("""{"safetySettings":[{"category":" """, """ "}]}"""),
+        Encoding.UTF8.GetBytes("""{"safetySettings":[],"safetySettings":[]}"""),
+    };
+
+    [Theory]
+    [MemberData(nameof(BodiesRefusedOnRead))]
+    public void The_safety_merge_reports_a_body_refused_on_read_not_throws_it(byte[] body) =>
+        Assert.Throws<InvalidRequestBodyException>(() =>
+            SafetySettingsMerger.Merge(body, new Dictionary<string, string> { ["HARM_CATEGORY_HARASSMENT"] = "BLOCK_NONE" }));
+
+    /// <summary>The two parts (each trimmed of the space that ends or starts it) around a byte no UTF-8 text holds.</summary>
+    private static byte[] NotUtf8(string before, string after) =>
+        [.. Encoding.UTF8.GetBytes(before.TrimEnd()), 0xFF, .. Encoding.UTF8.GetBytes(after.TrimStart())];
+
     /// <summary>Random bodies: the merge either returns valid JSON holding every original field, or says the body is invalid.</summary>
     [Fact]
     public void Safety_merge_never_throws_anything_else_and_keeps_every_field()

@@ -105,6 +105,12 @@ public sealed class ResourceListTests(FrontendFixture gateway)
         {
             await mismatched.AssertGoogleErrorAsync(400);
         }
+        // well-formed base64 and JSON, but a string in it is not UTF-8
+        var notUtf8 = Base64Url.EncodeToString([.. "{\"c\":\"files\",\"k\":\""u8, 0xFF, 0xFE, .. "\",\"t\":null}"u8]);
+        using (var garbled = await gateway.GetAsync("/v1beta/files?pageToken=" + notUtf8))
+        {
+            await garbled.AssertGoogleErrorAsync(400);
+        }
         using (var tooBig = await gateway.GetAsync("/v1beta/files?pageSize=5000"))
         {
             await tooBig.AssertGoogleErrorAsync(400);

@@ -64,6 +64,17 @@ public sealed class ResourceNamesTests
     }
 
     [Fact]
+    public void A_string_that_is_not_text_names_nothing_and_the_names_around_it_are_still_found()
+    {
+        byte[] body =
+        [
+            .. """{"contents":[{"parts":[{"text":"files/"""u8, 0xFF, .. "\"},{\"text\":\"\\ud800 files/\"},"u8,
+            .. """{"fileData":{"fileUri":"files/f2"}}]}]}"""u8,
+        ];
+        Assert.Equal(["files/f2"], ResourceNames.InBody(body)); // the first is not UTF-8, the second a lone surrogate
+    }
+
+    [Fact]
     public void A_body_without_a_collection_name_is_not_parsed() =>
         Assert.Empty(ResourceNames.InBody("""{"contents":[{"parts":[{"text":"hi"}]}], broken"""u8));
 

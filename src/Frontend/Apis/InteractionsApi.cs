@@ -45,10 +45,11 @@ public static class InteractionsApi
         {
             return;
         }
-        var json = RequestBodyDecoder.Decoded(context.Request, body.Memory, gateway.MaxRequestBodyBytes);
+        ReadOnlyMemory<byte> json;
         RequestFactsReader.RequestFacts facts;
         try
         {
+            json = RequestBodyDecoder.Decoded(context.Request, body.Memory, gateway.MaxRequestBodyBytes);
             facts = RequestFactsReader.Read(json.Span);
         }
         catch (InvalidRequestBodyException ex)

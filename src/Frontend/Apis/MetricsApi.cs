@@ -28,6 +28,7 @@ public static class MetricsApi
                 await gauges.RefreshIfStaleAsync();
                 await next(context);
             }), optionsName: null)
+            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head])) // else any method scrapes
             .DisableHttpMetrics();
         return app;
     }

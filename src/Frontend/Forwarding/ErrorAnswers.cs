@@ -30,6 +30,11 @@ public sealed class ErrorAnswers(UpstreamKeySecrets keys, TimeProvider time)
         await call.Surface.WriteErrorAsync(context, StatusCodes.Status504GatewayTimeout,
             call.Streaming ? "Upstream did not answer in time (STREAM_IDLE_TIMEOUT)." : "Upstream did not answer in time (UPSTREAM_TIMEOUT).");
 
+    /// <summary>The client's body failed to read while it streamed upstream: the client's mistake, so no other key is tried.</summary>
+    public async Task<long> BodyBrokenAsync(HttpContext context, UpstreamCall call) =>
+        await call.Surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
+            "The request body could not be read while it was sent upstream (malformed chunked encoding, or shorter than its Content-Length): send it again.");
+
     /// <summary>The attempts ran out: on rate-limited keys say when to come back, as the all-cooling answer does.</summary>
     internal Task<long> AttemptsRanOutAsync(HttpContext context, UpstreamCall call, UpstreamFailure last) =>
         FailureAsync(context, call, last, RetryAfterOf(last));

@@ -37,7 +37,9 @@ public static class MultipartModelReader
             }
             return null;
         }
-        catch (IOException ex)
+        // a broken form is an IOException; headers over the reader's limits an InvalidDataException; a boundary longer
+        // than its buffer an ArgumentOutOfRangeException
+        catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentOutOfRangeException)
         {
             throw new InvalidRequestBodyException($"The multipart/form-data body could not be read: {ex.Message}");
         }

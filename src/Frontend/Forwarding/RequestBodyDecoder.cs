@@ -47,7 +47,7 @@ public static class RequestBodyDecoder
             }
             return decoded.GetBuffer().AsMemory(0, (int)decoded.Length);
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException) // Brotli reports corrupt data with the latter
         {
             throw new InvalidRequestBodyException($"The request body is not valid {Printable(encoding)} data: {ex.Message}");
         }

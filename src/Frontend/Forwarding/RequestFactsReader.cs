@@ -68,7 +68,7 @@ public static class RequestFactsReader
                 throw new InvalidRequestBodyException("The request body has data after its JSON object.");
             }
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException) // the latter: a string read that is not UTF-8
         {
             throw new InvalidRequestBodyException($"The request body is not valid JSON: {ex.Message}");
         }

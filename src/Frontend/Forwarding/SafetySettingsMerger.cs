@@ -23,44 +23,44 @@ public static class SafetySettingsMerger
     public static byte[] Merge(ReadOnlySpan<byte> body, IReadOnlyDictionary<string, string> thresholds, bool interaction = false)
     {
         var (field, key) = interaction ? ("safety_settings", "type") : ("safetySettings", "category");
-        JsonNode? root;
         try
         {
-            root = JsonNode.Parse(body); // the whole body: trailing data after the object is an error too
+            var request = JsonNode.Parse(body) as JsonObject // the whole body: trailing data after the object is an error too
+                ?? throw new InvalidRequestBodyException("The request body must be a JSON object.");
+            if (request[field] is not JsonArray settings)
+            {
+                if (request[field] is not null)
+                {
+                    throw new InvalidRequestBodyException($"{field} must be an array.");
+                }
+                request[field] = settings = [];
+            }
+            var present = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var setting in settings)
+            {
+                if (setting is JsonObject item && item[key] is JsonValue category && category.TryGetValue<string>(out var name))
+                {
+                    present.Add(name);
+                }
+            }
+            foreach (var (configured, threshold) in thresholds)
+            {
+                var category = interaction ? configured[HarmCategoryPrefix.Length..].ToLowerInvariant() : configured;
+                if (!present.Contains(category))
+                {
+                    settings.Add(new JsonObject { [key] = category, ["threshold"] = interaction ? threshold.ToLowerInvariant() : threshold });
+                }
+            }
+            return JsonSerializer.SerializeToUtf8Bytes(request);
         }
-        catch (JsonException ex)
+        // an object's members are read when it is first touched: a string that is not UTF-8 throws only then
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             throw new InvalidRequestBodyException($"The request body is not valid JSON: {ex.Message}");
         }
-        if (root is not JsonObject request)
+        catch (ArgumentException)
         {
-            throw new InvalidRequestBodyException("The request body must be a JSON object.");
+            throw new InvalidRequestBodyException("The request body names a field twice in one object: send each field once.");
         }
-
-        if (request[field] is not JsonArray settings)
-        {
-            if (request[field] is not null)
-            {
-                throw new InvalidRequestBodyException($"{field} must be an array.");
-            }
-            request[field] = settings = [];
-        }
-        var present = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var setting in settings)
-        {
-            if (setting is JsonObject item && item[key] is JsonValue category && category.TryGetValue<string>(out var name))
-            {
-                present.Add(name);
-            }
-        }
-        foreach (var (configured, threshold) in thresholds)
-        {
-            var category = interaction ? configured[HarmCategoryPrefix.Length..].ToLowerInvariant() : configured;
-            if (!present.Contains(category))
-            {
-                settings.Add(new JsonObject { [key] = category, ["threshold"] = interaction ? threshold.ToLowerInvariant() : threshold });
-            }
-        }
-        return JsonSerializer.SerializeToUtf8Bytes(request);
     }
 }

@@ -107,7 +107,10 @@ public sealed class UpstreamAttempt(
         return (failure, 0);
     }
 
-    /// <summary>Upstream sent no answer: a timeout is answered (504), anything else is retried on another key.</summary>
+    /// <summary>
+    /// Upstream sent no answer: a timeout is answered (504), a body the client broke while it streamed upstream (400),
+    /// anything else is retried on another key.
+    /// </summary>
     private async Task<(UpstreamFailure? Failure, long Bytes)> NoAnswerAsync(HttpContext context, UpstreamCall call, KeyAlias alias,
         ForwarderError error, CancellationTokenSource? deadline)
     {
@@ -116,6 +119,12 @@ public sealed class UpstreamAttempt(
         {
             outcomes.Record(alias, call.Model, UpstreamOutcome.Timeout, "gateway timeout");
             return (null, await answers.TimedOutAsync(context, call));
+        }
+        if (error == ForwarderError.RequestBodyClient)
+        {
+            // a malformed chunked body, or one shorter than announced, of a call not buffered first (an upload's chunk)
+            outcomes.Record(alias, call.Model, UpstreamOutcome.ClientError, "request body broken");
+            return (null, await answers.BodyBrokenAsync(context, call));
         }
         return (outcomes.Transient(alias, call.Model, $"connection failed: {error}"), 0);
     }

@@ -37,7 +37,7 @@ public sealed record ListPageToken(string Collection, string Fingerprint, string
             var upstream = root.TryGetProperty("t", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
             return new ListPageToken(collection, fingerprint, upstream);
         }
-        catch (Exception ex) when (ex is JsonException or FormatException or DecoderFallbackException)
+        catch (Exception ex) when (ex is JsonException or FormatException or DecoderFallbackException or InvalidOperationException) // a string that is not UTF-8
         {
             return null;
         }

@@ -104,7 +104,7 @@ public static class ResourceNames
             var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 256, CommentHandling = JsonCommentHandling.Skip });
             while (reader.Read())
             {
-                if (reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length < 2048 && FromValue(reader.GetString()!) is { } name
+                if (reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length < 2048 && TextOf(ref reader) is { } value && FromValue(value) is { } name
                     && !names.Contains(name))
                 {
                     names.Add(name);
@@ -116,6 +116,19 @@ public static class ResourceNames
             // not JSON (a compressed or multipart body): what was read so far is all the gateway can know
         }
         return names;
+    }
+
+    /// <summary>A string value, or null for one that is not text (bytes that are not UTF-8, an escaped lone surrogate): it names nothing.</summary>
+    private static string? TextOf(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Whether <paramref name="body"/> contains a collection name at all (a cheap scan, no parse).</summary>
