@@ -34,6 +34,23 @@ public sealed class HardeningTests(SmallBodyFrontendFixture gateway) : IClassFix
         await nativeOnV1.AssertGoogleErrorAsync(405);
     }
 
+    [Theory]
+    [InlineData("POST", "/v1beta/models/", "error.code")]
+    [InlineData("GET", "/v1", "error.type")]
+    [InlineData("POST", "/v1/", "error.type")]
+    [InlineData("GET", "/v1beta/openai/", "error.type")]
+    [InlineData("PUT", "/upload/", "error.code")]
+    public async Task A_route_whose_path_part_is_empty_is_a_404_naming_the_path_in_the_surfaces_shape(string method, string path, string shape)
+    {
+        // a catch-all route with nothing in it once failed parameter binding: a bare 400 that said nothing
+        using var response = await gateway.Client.SendAsync(gateway.Request(new HttpMethod(method), path, method == "GET" ? null : "{}"),
+            TestContext.Current.CancellationToken);
+        var error = (await response.ReadJsonAsync()).GetProperty("error");
+        Assert.True(404 == (int)response.StatusCode, $"{method} {path}: {(int)response.StatusCode} {error}");
+        Assert.True(error.TryGetProperty(shape.Split('.')[1], out _), $"{path}: {error}");
+        Assert.Contains($"No route for {method} {path}", error.GetProperty("message").GetString());
+    }
+
     [Fact]
     public async Task Made_up_model_names_get_upstreams_404_and_leave_no_trace_in_status_metrics_or_leases()
     {

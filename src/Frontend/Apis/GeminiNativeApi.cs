@@ -43,11 +43,11 @@ public static class GeminiNativeApi
             var api = app.MapGroup($"{gateway.NormalizedPrefix}/{version}/models")
                 .RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative)
                 .WithTags("Gemini native");
-            api.MapPost("/{**target}", (string target, HttpContext context) => PostAsync(version, target, context, forwarder, gateway, safety, affinity));
+            api.MapPost("/{**target:minlength(1)}", (string target, HttpContext context) => PostAsync(version, target, context, forwarder, gateway, safety, affinity));
             if (version != "v1")
             {
                 api.MapGet("/", (HttpContext context) => ListAsync(version, context, forwarder));
-                api.MapGet("/{**model}", (string model, HttpContext context) => GetAsync(version, model, context, forwarder));
+                api.MapGet("/{**model:minlength(1)}", (string model, HttpContext context) => GetAsync(version, model, context, forwarder));
             }
         }
         return app;

@@ -30,8 +30,8 @@ public static class OpenAiCompatibleApi
                 .RequireClientToken(app.ServiceProvider, ApiSurface.OpenAi)
                 .WithTags("OpenAI compatible");
             api.MapGet("/models", ListAsync);
-            api.MapGet("/models/{**model}", GetAsync);
-            api.Map("/{**operation}", (string operation, HttpContext context) => ForwardAsync(operation, context, forwarder, gateway, affinity));
+            api.MapGet("/models/{**model:minlength(1)}", GetAsync);
+            api.Map("/{**operation:minlength(1)}", (string operation, HttpContext context) => ForwardAsync(operation, context, forwarder, gateway, affinity));
         }
         return app;
     }

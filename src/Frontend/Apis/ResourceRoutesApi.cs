@@ -32,16 +32,16 @@ public static class ResourceRoutesApi
                     IsOpenAiCallOnNativeRoot(context.Request, version, collection, null) ? AnswerOpenAiRootAsync(context, gateway)
                     : HttpMethods.IsGet(context.Request.Method) ? lists.ListAsync(context, version, collection)
                     : ResourceAsync(context, ApiSurface.GeminiNative, $"{version}/{collection}", collection, forwarder, affinity, gateway));
-                native.Map($"/{version}/{collection}/{{**rest}}", (string rest, HttpContext context) =>
+                native.Map($"/{version}/{collection}/{{**rest:minlength(1)}}", (string rest, HttpContext context) =>
                     IsOpenAiCallOnNativeRoot(context.Request, version, collection, rest) ? AnswerOpenAiRootAsync(context, gateway)
                     : ResourceAsync(context, ApiSurface.GeminiNative, $"{version}/{collection}/{rest}", $"{collection}/{rest}", forwarder, affinity, gateway));
             }
-            native.Map($"/{version}/models/{{model}}/operations/{{**rest}}", (string model, string rest, HttpContext context) =>
+            native.Map($"/{version}/models/{{model}}/operations/{{**rest:minlength(1)}}", (string model, string rest, HttpContext context) =>
                 ResourceAsync(context, ApiSurface.GeminiNative, $"{version}/models/{model}/operations/{rest}", $"models/{model}/operations/{rest}",
                     forwarder, affinity, gateway));
         }
-        native.Map("/upload/{**rest}", (string rest, HttpContext context) => UploadAsync(context, rest, forwarder, affinity, gateway));
-        native.Map("/download/{**rest}", (string rest, HttpContext context) =>
+        native.Map("/upload/{**rest:minlength(1)}", (string rest, HttpContext context) => UploadAsync(context, rest, forwarder, affinity, gateway));
+        native.Map("/download/{**rest:minlength(1)}", (string rest, HttpContext context) =>
             ResourceAsync(context, ApiSurface.GeminiNative, $"download/{rest}", rest[(rest.IndexOf('/') + 1)..], forwarder, affinity, gateway));
 
         // OpenAI's files and batches are key-bound the same way
@@ -49,7 +49,7 @@ public static class ResourceRoutesApi
         foreach (var collection in new[] { "files", "batches" })
         {
             openAi.Map($"/{collection}", (HttpContext context) => OpenAiCollectionAsync(context, collection, forwarder, affinity, lists, gateway));
-            openAi.Map($"/{collection}/{{**rest}}", (string rest, HttpContext context) =>
+            openAi.Map($"/{collection}/{{**rest:minlength(1)}}", (string rest, HttpContext context) =>
                 ResourceAsync(context, ApiSurface.OpenAi, $"v1beta/openai/{collection}/{rest}", ResourceNames.OpenAiPath(collection, rest),
                     forwarder, affinity, gateway));
         }
