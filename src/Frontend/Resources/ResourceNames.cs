@@ -14,7 +14,9 @@ public static class ResourceNames
     private static readonly IReadOnlyList<string> Collections = ResourceCounts.Collections;
 
     /// <summary>Byte strings one of which a body must contain to name a resource: a body without any pays one scan, no parse.</summary>
-    private static readonly byte[][] Markers = [.. Collections.Select(collection => Encoding.UTF8.GetBytes(collection + "/")), "\"voice_"u8.ToArray()];
+    // a voice is named only by an id that starts voice_ (bare, or as voices/voice_…): that is its one marker
+    private static readonly byte[][] Markers =
+        [.. Collections.Where(collection => collection != "voices").Select(collection => Encoding.UTF8.GetBytes(collection + "/")), "voice_"u8.ToArray()];
 
     /// <summary>How the id of a custom voice stored by Google begins (prebuilt voices are names such as <c>Puck</c>).</summary>
     private const string VoiceIdPrefix = "voice_";
