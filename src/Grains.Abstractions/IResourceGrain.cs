@@ -3,9 +3,9 @@ using Orleans.Concurrency;
 namespace GeminiParty;
 
 /// <summary>
-/// Which upstream key made one resource (a file, cached content, batch, operation, File Search store or upload session),
+/// Which upstream key made one resource (a file, cached content, batch, operation, File Search store, custom voice or upload session),
 /// keyed by the resource's name as upstream spells it (<c>files/abc</c>, <c>cachedContents/x</c>, <c>batches/y</c>,
-/// <c>operations/z</c>, <c>models/m/operations/z</c>, <c>fileSearchStores/s</c>, <c>uploads/{upload_id}</c>). A resource
+/// <c>operations/z</c>, <c>models/m/operations/z</c>, <c>fileSearchStores/s</c>, <c>voices/voice_v</c>, <c>uploads/{upload_id}</c>). A resource
 /// belongs to the Google Cloud project of its key: every later request that names it must go to that key, on every
 /// frontend, so the binding lives in one grain per name rather than in any process's memory.
 /// </summary>

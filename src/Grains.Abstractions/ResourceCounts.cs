@@ -1,14 +1,14 @@
 namespace GeminiParty;
 
 /// <summary>How many live resources one key holds, per collection (<c>files</c>, <c>cachedContents</c>, <c>batches</c>,
-/// <c>operations</c>, <c>fileSearchStores</c>); collections it holds none of are absent.</summary>
+/// <c>operations</c>, <c>fileSearchStores</c>, <c>voices</c>); collections it holds none of are absent.</summary>
 [GenerateSerializer, Immutable, Alias("gp.ResourceCounts")]
 public sealed record ResourceCounts([property: Id(0)] IReadOnlyDictionary<string, int> Live)
 {
     public static readonly ResourceCounts None = new(new Dictionary<string, int>());
 
     /// <summary>The collections counted, in the order status shows them.</summary>
-    public static readonly IReadOnlyList<string> Collections = ["files", "cachedContents", "batches", "operations", "fileSearchStores"];
+    public static readonly IReadOnlyList<string> Collections = ["files", "cachedContents", "batches", "operations", "fileSearchStores", "voices"];
 
     public int Total => Live.Values.Sum();
 

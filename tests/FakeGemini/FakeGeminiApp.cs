@@ -45,6 +45,7 @@ internal static class FakeGeminiApp
         app.Use(new ApiRequestPipeline(state).InvokeAsync);
         app.MapResourceApi(state);
         app.MapFileSearchStoreApi(state);
+        app.MapVoiceApi(state);
         app.MapInteractionApi(state);
         app.MapNativeApi(state);
         app.MapOpenAiApi(state);

@@ -48,9 +48,14 @@ internal sealed partial class FakeResources
 
     public bool RemoveInteraction(string id) => _interactions.TryRemove(id, out _);
 
-    /// <summary>Resource names a request body mentions (<c>files/x</c>, <c>cachedContents/x</c>, <c>fileSearchStores/x</c>).</summary>
+    /// <summary>
+    /// Resource names a request body mentions (<c>files/x</c>, <c>cachedContents/x</c>, <c>fileSearchStores/x</c>), and
+    /// the custom voices its <c>voice</c> or <c>base_voice</c> names by id (<c>voices/voice_x</c>).
+    /// </summary>
     public static IEnumerable<string> NamedIn(string body) =>
-        NamePattern().Matches(body).Select(m => m.Groups[1].Value + "/" + m.Groups[2].Value).Distinct();
+        NamePattern().Matches(body).Select(m => m.Groups[1].Value + "/" + m.Groups[2].Value)
+            .Concat(VoicePattern().Matches(body).Select(m => "voices/" + m.Groups[1].Value))
+            .Distinct();
 
     /// <summary>The first resource <paramref name="body"/> names that <paramref name="key"/> may not use, or null.</summary>
     public string? ForeignIn(string body, string key) =>
@@ -58,6 +63,9 @@ internal sealed partial class FakeResources
 
     [GeneratedRegex("(files|cachedContents|fileSearchStores)/([a-z0-9][a-z0-9-]{0,62})")]
     private static partial Regex NamePattern();
+
+    [GeneratedRegex("\"(?:voice|base_voice)\"\\s*:\\s*\"(?:voices/)?(voice_[A-Za-z0-9_-]{1,64})\"")]
+    private static partial Regex VoicePattern();
 }
 
 /// <summary>One resource and its owner; <see cref="Polls"/> counts the gets of a batch or operation (done on the second).</summary>

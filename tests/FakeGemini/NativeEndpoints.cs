@@ -67,8 +67,7 @@ internal static class NativeEndpoints
         // a resource belongs to the key that made it: any other key is refused, with nothing said about the key
         if (call.Body.Length > 0 && state.Resources.ForeignIn(System.Text.Encoding.UTF8.GetString(call.Body), call.ApiKey!) is { } foreign)
         {
-            return ResponseWriter.WriteErrorAsync(context, GoogleErrors.ResourceDenied(
-                foreign.StartsWith("files/", StringComparison.Ordinal) ? "File" : "CachedContent", foreign[(foreign.IndexOf('/') + 1)..]));
+            return ResourceEndpoints.DeniedAsync(context, foreign);
         }
 
         return call.Method switch

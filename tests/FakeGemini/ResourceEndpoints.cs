@@ -48,10 +48,11 @@ internal static class ResourceEndpoints
     internal static Task DeniedAsync(HttpContext context, string name) =>
         ResponseWriter.WriteErrorAsync(context, GoogleErrors.ResourceDenied(Kind(name), name[(name.LastIndexOf('/') + 1)..]));
 
-    private static string Kind(string name) => name.StartsWith("files/", StringComparison.Ordinal) ? "File"
+    internal static string Kind(string name) => name.StartsWith("files/", StringComparison.Ordinal) ? "File"
         : name.StartsWith("cachedContents/", StringComparison.Ordinal) ? "CachedContent"
         : name.StartsWith("batches/", StringComparison.Ordinal) ? "Batch"
-        : name.StartsWith("fileSearchStores/", StringComparison.Ordinal) ? "FileSearchStore" : "Operation";
+        : name.StartsWith("fileSearchStores/", StringComparison.Ordinal) ? "FileSearchStore"
+        : name.StartsWith("voices/", StringComparison.Ordinal) ? "Voice" : "Operation";
 
     /// <summary>The resource if <paramref name="context"/>'s key owns it; else answers 403 and returns null.</summary>
     internal static async Task<FakeResource?> OwnedAsync(HttpContext context, FakeResources resources, string name)

@@ -89,4 +89,26 @@ public sealed class ResourceNamesTests
         Assert.Equal(path, ResourceNames.OpenAiPath(collection, rest));
         Assert.Equal(path.Split('/')[0] + "/" + path.Split('/')[1], ResourceNames.FromPath(ResourceNames.OpenAiPath(collection, rest)));
     }
+    [Theory]
+    [InlineData("""{"generationConfig":{"responseModalities":["AUDIO"],"speechConfig":{"voiceConfig":{"voice":"voice_abc123"}}}}""", "voices/voice_abc123")]
+    [InlineData("""{"model":"gemini-tts","input":"hi","speech_config":{"voice":"voice_b-1"}}""", "voices/voice_b-1")]
+    [InlineData("""{"store":true,"voice":{"type":"prompted","prompted":{"base_voice":"voice_base","input":"older"}}}""", "voices/voice_base")]
+    [InlineData("""{"speechConfig":{"voiceConfig":{"voice":"voices/voice_named"}}}""", "voices/voice_named")]
+    [InlineData("""{"contents":[{"parts":[{"text":"voice_abc123"}]}]}""", null)]
+    [InlineData("""{"contents":[{"parts":[{"text":"say it in voice_abc123"}]}],"speechConfig":{"voiceConfig":{"voice":"Puck"}}}""", null)]
+    [InlineData("""{"speechConfig":{"voiceConfig":{"voice":"voicekey_abc"}}}""", null)]
+    [InlineData("""{"speechConfig":{"voiceConfig":{"voice":"voice_"}}}""", null)]
+    [InlineData("""{"note":"voices/Puck"}""", null)]
+    public void A_custom_voice_is_named_by_its_id_only_where_a_voice_is_expected(string body, string? expected)
+    {
+        Assert.True(ResourceNames.MayName(Encoding.UTF8.GetBytes(body)) || expected is null);
+        Assert.Equal(expected is null ? [] : [expected], ResourceNames.InBody(Encoding.UTF8.GetBytes(body)));
+    }
+
+    [Theory]
+    [InlineData("""{"id":"voice_abc123","type":"prompted","expire_time":"2027-12-05T00:00:00Z"}""", "voices/voice_abc123")]
+    [InlineData("""{"type":"replicated","key":"voicekey_abc"}""", null)]
+    [InlineData("""{"id":"Puck","type":"prebuilt"}""", null)]
+    public void An_answer_names_the_voice_it_is(string answer, string? expected) =>
+        Assert.Equal(expected, ResourceNames.VoiceInAnswer(Encoding.UTF8.GetBytes(answer)));
 }

@@ -1,5 +1,5 @@
 // The SDK methods a team calls that the other e2e files do not: the rest of @google/genai's Gemini API surface (cache,
-// batch and File Search store lifecycles, embedding batches, operations, chats) and the openai SDK's helpers (the
+// batch, File Search store and custom voice lifecycles, embedding batches, operations, chats) and the openai SDK's helpers (the
 // stream helper, parse with a JSON schema, a tool-calling round trip). Each call goes through the embedded gateway to
 // the fake upstream, which refuses any key but a resource's owner with 403, so a call that reaches the wrong key fails.
 import { after, before, describe, it } from 'node:test';
@@ -224,6 +224,54 @@ describe('@google/genai resources beyond create and get', { timeout: 60_000 }, (
     assert.ok(!(await collect(await ai.fileSearchStores.list())).some((s) => s.name === store.name), 'a deleted store is not listed');
     assert.equal(await ownerOf(store.name), owner);
     assert.ok((await requestsAt(`/${store.name}`)).length >= 8);
+  });
+
+  it('voices.create, get, list and delete, and speech with a custom voice, each reach the key that made the voice', async () => {
+    const ai = genai();
+    const made = new Map(); // voice id -> the key that made it
+    while (new Set(made.values()).size < 2) {
+      assert.ok(made.size < 12, 'creates should rotate over the keys');
+      const voice = await ai.voices.create({ store: true, voice: { type: 'prompted', display_name: 'narrator', prompted: { input: 'A calm narrator.' } } });
+      assert.match(voice.id, /^voice_/);
+      assert.ok(voice.expire_time);
+      made.set(voice.id, (await requestsAt('/voices')).filter((r) => r.method === 'POST').at(-1).apiKey);
+    }
+    const [id, owner] = [...made][0];
+    assert.equal((await ai.voices.get(id)).id, id);
+
+    const model = freshModel();
+    for (let i = 0; i < 4; i++) {
+      const spoken = await ai.models.generateContent({
+        model, contents: 'Read this aloud.',
+        config: { responseModalities: ['AUDIO'], speechConfig: { voiceConfig: { voice: id } } },
+      });
+      assert.ok(spoken.candidates?.length);
+    }
+    const synthesis = await recordedFor(model);
+    assert.equal(synthesis.length, 4);
+    assert.ok(synthesis.every((r) => r.apiKey === owner), 'speech with a custom voice goes to its key');
+    assert.equal(JSON.parse(synthesis[0].body).generationConfig.speechConfig.voiceConfig.voice, id);
+
+    // the merged list: every key's custom voices once, then Google's prebuilt catalog once
+    const listed = [];
+    let page_token;
+    do {
+      const page = await ai.voices.list({ page_size: 2, ...(page_token ? { page_token } : {}) });
+      listed.push(...(page.voices ?? []));
+      page_token = page.next_page_token;
+    } while (page_token);
+    const ids = listed.map((v) => v.id);
+    assert.equal(new Set(ids).size, ids.length, 'no voice twice');
+    for (const made_id of made.keys()) assert.ok(ids.includes(made_id), `${made_id} is listed`);
+    assert.deepEqual(listed.filter((v) => v.type === 'prebuilt').map((v) => v.id), ['Puck', 'Charon', 'Kore']);
+
+    await ai.voices.delete(id);
+    assert.equal(await ownerOf(`voices/${id}`), owner);
+    await assert.rejects(ai.voices.get(id), (error) => {
+      assert.equal(error.status ?? error.statusCode, 403, `got ${error?.constructor?.name}: ${error?.message}`);
+      return true;
+    });
+    for (const other of [...made.keys()].slice(1)) await ai.voices.delete(other);
   });
 
   it('chats.create keeps the conversation: sendMessage and sendMessageStream send the history and add to it', async () => {

@@ -9,7 +9,7 @@ namespace GeminiParty.Frontend.Apis;
 
 /// <summary>
 /// Routes to resources that belong to the key that made them (files, cached contents, batches, operations, File Search
-/// stores, uploads, downloads). A request about one resource goes to its owning key (<see cref="ResourceAffinity"/>); a
+/// stores, custom voices, uploads, downloads). A request about one resource goes to its owning key (<see cref="ResourceAffinity"/>); a
 /// create, an upload and a resource's metadata are read for the names they carry, which are bound to the key that
 /// answered. Lists of the native collections merge every key's (<see cref="MergedResourceList"/>).
 /// </summary>

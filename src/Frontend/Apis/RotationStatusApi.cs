@@ -219,7 +219,7 @@ public static class RotationStatusApi
     }
 
     /// <summary>
-    /// Live resources (files, caches, batches, operations, File Search stores) a key made through the gateway and that
+    /// Live resources (files, caches, batches, operations, File Search stores, custom voices) a key made through the gateway and that
     /// have not expired: only that key can reach them, so a key holding some matters before removing it. Beside them, the
     /// requests naming one that waited for the key to come back from a cooldown (MAX_AFFINITY_WAIT), over every frontend.
     /// </summary>
@@ -231,6 +231,7 @@ public static class RotationStatusApi
         batches = counts.Of("batches"),
         operations = counts.Of("operations"),
         fileSearchStores = counts.Of("fileSearchStores"),
+        voices = counts.Of("voices"),
         affinityWaits,
     };
 

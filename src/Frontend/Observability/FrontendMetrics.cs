@@ -97,7 +97,7 @@ public sealed class FrontendMetrics
         meter.CreateObservableGauge("gemini_party.keys", gauges.KeysByState, "{key}",
             "Keys by state: active, cooling (for at least one model), invalid, disabled (by an operator), removed (from the key file).");
         meter.CreateObservableGauge("gemini_party.resources", gauges.Resources, "{resource}",
-            "Live resources each key made through the gateway and only it can reach, by key and collection (files, cachedContents, batches, operations, fileSearchStores), from the same refresh as the key gauges.");
+            "Live resources each key made through the gateway and only it can reach, by key and collection (files, cachedContents, batches, operations, fileSearchStores, voices), from the same refresh as the key gauges.");
         meter.CreateObservableGauge("gemini_party.cluster.silos", gauges.Silos, "{silo}",
             "Silos in the cluster's membership by status (active, joining, shutting_down, stopping, dead; dead ones stay listed for an hour).");
         meter.CreateObservableCounter("gemini_party.affinity.waits", gauges.AffinityWaits, "{request}",

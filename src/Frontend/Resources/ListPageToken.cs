@@ -8,13 +8,18 @@ namespace GeminiParty.Frontend.Resources;
 /// Where a merged list goes on: the key to ask next (by fingerprint, the non-secret SHA-256 prefix every status shows)
 /// and that key's own upstream page token, for one collection. Opaque to clients (base64url of a small JSON object);
 /// never holds a key or its position in the pool, so a reload that moves keys around does not skip or repeat a key.
+/// <see cref="Catalog"/> marks the voices list's last part, Google's prebuilt voices as one key lists them.
 /// </summary>
-public sealed record ListPageToken(string Collection, string Fingerprint, string? UpstreamToken)
+public sealed record ListPageToken(string Collection, string Fingerprint, string? UpstreamToken, bool Catalog = false)
 {
     public string Encode()
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string?> { ["c"] = Collection, ["k"] = Fingerprint, ["t"] = UpstreamToken });
-        return Base64Url.EncodeToString(json);
+        var fields = new Dictionary<string, object?> { ["c"] = Collection, ["k"] = Fingerprint, ["t"] = UpstreamToken };
+        if (Catalog)
+        {
+            fields["p"] = true;
+        }
+        return Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(fields));
     }
 
     /// <summary>The token, or null when <paramref name="text"/> is not one this gateway issued for <paramref name="collection"/>.</summary>
@@ -35,7 +40,8 @@ public sealed record ListPageToken(string Collection, string Fingerprint, string
                 return null;
             }
             var upstream = root.TryGetProperty("t", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-            return new ListPageToken(collection, fingerprint, upstream);
+            var catalog = root.TryGetProperty("p", out var p) && p.ValueKind == JsonValueKind.True;
+            return new ListPageToken(collection, fingerprint, upstream, catalog);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or DecoderFallbackException or InvalidOperationException) // a string that is not UTF-8
         {

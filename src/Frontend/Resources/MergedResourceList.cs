@@ -11,10 +11,10 @@ using Microsoft.Extensions.Options;
 namespace GeminiParty.Frontend.Resources;
 
 /// <summary>
-/// <c>GET files</c>, <c>cachedContents</c>, <c>batches</c>, <c>operations</c>, <c>fileSearchStores</c>: one list over
-/// every key that holds resources of the collection (by the gateway's records, <see cref="IKeyResourcesGrain"/>), asked
-/// one after the other in fingerprint order, each with its own upstream paging, behind the gateway's own page token
-/// (<see cref="ListPageToken"/>). A page holds at most <c>pageSize</c> items; without one, a page is one key's upstream
+/// <c>GET files</c>, <c>cachedContents</c>, <c>batches</c>, <c>operations</c>, <c>fileSearchStores</c>, <c>voices</c>:
+/// one list over every key that holds resources of the collection (by the gateway's records, <see cref="IKeyResourcesGrain"/>),
+/// asked one after the other in fingerprint order, each with its own upstream paging, behind the gateway's own page token
+/// (<see cref="ListPageToken"/>); the voices list then goes on with Google's prebuilt voices from one key. A page holds at most <c>pageSize</c> items; without one, a page is one key's upstream
 /// page (empty keys are skipped), as Google's default page size applies per call. The OpenAI-compatible <c>files</c>
 /// and <c>batches</c> lists merge the same keys in OpenAI's shape, where the cursor is an item's id
 /// (<see cref="ListOpenAiAsync"/>).
@@ -38,6 +38,8 @@ public sealed partial class MergedResourceList(
 
     /// <summary>Upstream calls one page may make, so a page over many keys (or a key paging one item at a time) ends.</summary>
     private const int MaxCallsPerPage = 64;
+
+    private const string VoicesCollection = "voices";
 
     private readonly FrontendOptions _options = options.Value;
 
@@ -85,72 +87,80 @@ public sealed partial class MergedResourceList(
 
     private async Task<(int Calls, long Bytes)> PageAsync(HttpContext context, ApiSurface surface, string version, string collection)
     {
+        var paging = ListPaging.Of(collection);
         var query = context.Request.Query;
         int? pageSize = null;
-        if (query["pageSize"].ToString() is { Length: > 0 } sizeText)
+        if (query[paging.Size].ToString() is { Length: > 0 } sizeText)
         {
             if (!int.TryParse(sizeText, out var size) || size < 0 || size > MaxPageSize)
             {
                 return (0, await surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
-                    $"pageSize must be a whole number from 0 to {MaxPageSize}.", googleStatus: "INVALID_ARGUMENT"));
+                    $"{paging.Size} must be a whole number from 0 to {MaxPageSize}.", googleStatus: "INVALID_ARGUMENT"));
             }
             pageSize = size == 0 ? null : size; // 0 means the default, as in Google's lists
         }
         ListPageToken? token = null;
-        if (query["pageToken"].ToString() is { Length: > 0 } tokenText && (token = ListPageToken.Decode(tokenText, collection)) is null)
+        if (query[paging.Token].ToString() is { Length: > 0 } tokenText && (token = ListPageToken.Decode(tokenText, collection)) is null)
         {
             return (0, await surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
-                $"pageToken is not one this gateway gave for a list of {collection}: start the list again without it.", googleStatus: "INVALID_ARGUMENT"));
+                $"{paging.Token} is not one this gateway gave for a list of {collection}: start the list again without it.", googleStatus: "INVALID_ARGUMENT"));
         }
 
-        var holders = await HoldersAsync(collection);
+        var steps = await StepsAsync(collection);
         // a key that left the pool since the token was made is passed over: the next in order goes on
-        var at = token is null ? 0 : holders.FindIndex(fingerprint => string.CompareOrdinal(fingerprint, token.Fingerprint) >= 0);
-        var upstreamToken = token is not null && at >= 0 && holders[at] == token.Fingerprint ? token.UpstreamToken : null;
+        var at = token is null ? 0 : steps.FindIndex(step => step.Catalog == token.Catalog && string.CompareOrdinal(step.Fingerprint, token.Fingerprint) >= 0);
+        if (at < 0 && token is { Catalog: false })
+        {
+            at = steps.FindIndex(step => step.Catalog); // past the last holder: the catalog goes on
+        }
+        var upstreamToken = token is not null && at >= 0 && steps[at] == new ListStep(token.Fingerprint, token.Catalog) ? token.UpstreamToken : null;
         var items = new List<(string Field, JsonElement[] Values)>();
         using var documents = new DocumentList();
         var remaining = pageSize;
         var calls = 0;
         ListPageToken? next = null;
         var i = at;
-        while (i >= 0 && i < holders.Count)
+        while (i >= 0 && i < steps.Count)
         {
-            var fingerprint = holders[i];
+            var step = steps[i];
             if (calls >= MaxCallsPerPage)
             {
-                next = new ListPageToken(collection, fingerprint, upstreamToken); // long enough: the next page goes on from here
+                next = new ListPageToken(collection, step.Fingerprint, upstreamToken, step.Catalog); // long enough: the next page goes on from here
                 break;
             }
-            var (alias, secret, refused) = await LeaseAsync(context, surface, collection, fingerprint);
+            var (alias, secret, refused) = await LeaseAsync(context, surface, collection, step.Fingerprint);
             if (refused is not null)
             {
                 return (calls, refused.Value);
             }
             if (alias is null)
             {
-                (i, upstreamToken) = (i + 1, null); // invalid or removed: nothing it holds can be reached through the gateway
+                // invalid or removed: nothing it holds can be reached through the gateway (a catalog falls to the next key)
+                (i, upstreamToken) = (i + 1, null);
                 continue;
             }
             calls++;
             var answer = await CallAsync(context, surface, $"{version}/{collection}", collection, alias, secret!,
-                ("pageSize", remaining?.ToString(CultureInfo.InvariantCulture)), ("pageToken", upstreamToken));
+                (paging.Size, remaining?.ToString(CultureInfo.InvariantCulture)), (paging.Token, upstreamToken));
             if (answer.Error is { } error)
             {
                 return (calls, error);
             }
-            var (count, nextUpstream) = Collect(documents.Add(answer.Document!).RootElement, items);
+            var (count, nextUpstream) = Collect(documents.Add(answer.Document!).RootElement, items, paging.Next, collection == VoicesCollection ? step : null);
             remaining -= count;
+            // the catalog is one key's: after its last page the list ends
+            var after = nextUpstream is not null ? i : step.Catalog ? steps.Count : i + 1;
             if (remaining <= 0 || pageSize is null && count > 0)
             {
-                next = nextUpstream is not null ? new ListPageToken(collection, fingerprint, nextUpstream)
-                    : i + 1 < holders.Count ? new ListPageToken(collection, holders[i + 1], null)
+                next = nextUpstream is not null ? new ListPageToken(collection, step.Fingerprint, nextUpstream, step.Catalog)
+                    : after < steps.Count ? new ListPageToken(collection, steps[after].Fingerprint, null, steps[after].Catalog)
                     : null;
                 break;
             }
             // the rest of the page comes from this key's next page, or from the next key
-            (i, upstreamToken) = nextUpstream is not null ? (i, nextUpstream) : (i + 1, null);
+            (i, upstreamToken) = (after, nextUpstream);
         }
-        return (calls, await WritePageAsync(context, items, next));
+        return (calls, await WritePageAsync(context, items, paging.Next, next));
     }
 
     private async Task<(int Calls, long Bytes)> OpenAiPageAsync(HttpContext context, string collection)
@@ -275,6 +285,21 @@ public sealed partial class MergedResourceList(
     }
 
     /// <summary>
+    /// The keys a native list asks in turn: the holders; for voices then the catalog, Google's prebuilt voices, which
+    /// every key lists after its own custom ones. The catalog is listed by one key, the first in fingerprint order that
+    /// can serve, so its upstream page tokens hold from page to page; every pool key is a candidate, in order.
+    /// </summary>
+    private async Task<List<ListStep>> StepsAsync(string collection)
+    {
+        var steps = (await HoldersAsync(collection)).Select(fingerprint => new ListStep(fingerprint, Catalog: false)).ToList();
+        if (collection == VoicesCollection)
+        {
+            steps.AddRange(keys.Fingerprints.Order(StringComparer.Ordinal).Select(fingerprint => new ListStep(fingerprint, Catalog: true)));
+        }
+        return steps;
+    }
+
+    /// <summary>
     /// The key of one holder, or null when it can no longer serve (invalid or removed: nothing it holds can be reached
     /// through the gateway), or the 429 already answered when it is cooling: a list without its part would look complete.
     /// </summary>
@@ -365,8 +390,12 @@ public sealed partial class MergedResourceList(
         }
     }
 
-    /// <summary>Appends the answer's arrays (files, cachedContents, operations, ...) to the page; returns their items and the key's next token.</summary>
-    private static (int Count, string? Next) Collect(JsonElement root, List<(string Field, JsonElement[] Values)> items)
+    /// <summary>
+    /// Appends the answer's arrays (files, cachedContents, operations, ...) to the page; returns their items and the key's
+    /// next token. A voices list keeps what its <paramref name="voices"/> step lists: a holder's custom voices, which
+    /// Google lists first (its first prebuilt voice ends them), or the catalog key's prebuilt ones.
+    /// </summary>
+    private static (int Count, string? Next) Collect(JsonElement root, List<(string Field, JsonElement[] Values)> items, string nextField, ListStep? voices)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -374,23 +403,33 @@ public sealed partial class MergedResourceList(
         }
         var count = 0;
         string? next = null;
+        var customEnded = false;
         foreach (var property in root.EnumerateObject())
         {
             if (property.Value.ValueKind == JsonValueKind.Array)
             {
                 var values = property.Value.EnumerateArray().ToArray();
+                if (voices is { } step)
+                {
+                    customEnded |= !step.Catalog && values.Any(IsPrebuiltVoice);
+                    values = [.. values.Where(value => IsPrebuiltVoice(value) == step.Catalog)];
+                }
                 items.Add((property.Name, values));
                 count += values.Length;
             }
-            else if (property.Name == "nextPageToken" && property.Value.ValueKind == JsonValueKind.String && property.Value.GetString() is { Length: > 0 } token)
+            else if (property.Name == nextField && property.Value.ValueKind == JsonValueKind.String && property.Value.GetString() is { Length: > 0 } token)
             {
                 next = token;
             }
         }
-        return (count, next);
+        return (count, customEnded ? null : next);
     }
 
-    private static async Task<long> WritePageAsync(HttpContext context, List<(string Field, JsonElement[] Values)> items, ListPageToken? next)
+    private static bool IsPrebuiltVoice(JsonElement voice) =>
+        voice.ValueKind == JsonValueKind.Object && voice.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+        && type.ValueEquals("prebuilt");
+
+    private static async Task<long> WritePageAsync(HttpContext context, List<(string Field, JsonElement[] Values)> items, string nextField, ListPageToken? next)
     {
         var buffer = new MemoryStream();
         await using (var json = new Utf8JsonWriter(buffer))
@@ -407,7 +446,7 @@ public sealed partial class MergedResourceList(
             }
             if (next is not null)
             {
-                json.WriteString("nextPageToken", next.Encode());
+                json.WriteString(nextField, next.Encode());
             }
             json.WriteEndObject();
         }
@@ -456,6 +495,9 @@ public sealed partial class MergedResourceList(
         requestLog.Completed(context.TraceIdentifier, clientName, surface.Name, collection, false, -1, calls, status,
             Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, bytes);
     }
+
+    /// <summary>One key a native list asks: a holder of the collection, or (voices) the key that lists the catalog.</summary>
+    private readonly record struct ListStep(string Fingerprint, bool Catalog);
 
     /// <summary>The pages of one merged list, alive until it is written.</summary>
     private sealed class DocumentList : IDisposable

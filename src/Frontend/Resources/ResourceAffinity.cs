@@ -53,8 +53,8 @@ public sealed partial class ResourceAffinity(IGrainFactory grains, TimeProvider 
     }
 
     /// <summary>
-    /// Records the key of every resource an answer names: a create's <c>name</c> (or an upload's <c>file.name</c>), and
-    /// names inside it (a finished video operation's file, a batch's results file). The answer's own subject keeps the
+    /// Records the key of every resource an answer names: a create's <c>name</c> (or an upload's <c>file.name</c>, a
+    /// custom voice's <c>id</c>), and names inside it (a finished video operation's file, a batch's results file). The answer's own subject keeps the
     /// expiry its kind has; names it merely mentions get theirs.
     /// </summary>
     public async Task RecordAnswerAsync(ReadOnlyMemory<byte> answer, string fingerprint)
@@ -79,7 +79,13 @@ public sealed partial class ResourceAffinity(IGrainFactory grains, TimeProvider 
             return;
         }
         var names = ResourceNames.InBody(answer.Span);
-        foreach (var name in names.Take(ResourceNames.MaxNamesPerRequest))
+        // a custom voice is named by a bare id, the answer's own subject
+        var voice = ResourceNames.VoiceInAnswer(answer.Span);
+        if (voice is not null)
+        {
+            await BindAsync(voice, fingerprint, root);
+        }
+        foreach (var name in names.Where(name => name != voice).Take(ResourceNames.MaxNamesPerRequest))
         {
             var own = root is { ValueKind: JsonValueKind.Object } r && r.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
                 && ResourceNames.FromValue(n.GetString()!) == name;

@@ -34,8 +34,21 @@ public static class ResourceExpiry
     /// </summary>
     public static readonly TimeSpan Interactions = TimeSpan.FromDays(55);
 
+    /// <summary>
+    /// A stored custom voice expires after a year of inactivity, each use extending it: its answer's <c>expire_time</c>,
+    /// else a year from the answer.
+    /// </summary>
+    public static readonly TimeSpan Voices = TimeSpan.FromDays(365);
+
     public static DateTimeOffset For(string name, DateTimeOffset now, JsonElement? answer)
     {
+        if (name.StartsWith("voices/", StringComparison.Ordinal))
+        {
+            return answer is { ValueKind: JsonValueKind.Object } voice && voice.TryGetProperty("expire_time", out var voiceExpire)
+                && voiceExpire.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(voiceExpire.GetString(), out var voiceAt)
+                ? voiceAt
+                : now + Voices;
+        }
         if (name.StartsWith("interactions/", StringComparison.Ordinal))
         {
             return now + Interactions;

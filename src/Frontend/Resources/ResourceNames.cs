@@ -6,14 +6,22 @@ namespace GeminiParty.Frontend.Resources;
 /// <summary>
 /// Finds the names of key-bound resources in a request's path, in its body, or in an answer, spelled as upstream spells
 /// them (<c>files/abc</c>, <c>cachedContents/x</c>, <c>batches/y</c>, <c>operations/z</c>, <c>models/m/operations/z</c>,
-/// <c>fileSearchStores/s</c>). A store's documents and operations belong to the store's key, so they resolve to it.
+/// <c>fileSearchStores/s</c>, <c>voices/voice_v</c>). A store's documents and operations belong to the store's key, so they
+/// resolve to it. A custom voice is named by its bare id (<c>voice_v</c>) where a request uses it.
 /// </summary>
 public static class ResourceNames
 {
     private static readonly IReadOnlyList<string> Collections = ResourceCounts.Collections;
 
-    /// <summary>Byte strings one of which a body must contain to name a resource: a body without any pays one scan, no parse.</summary>
-    private static readonly byte[][] Markers = [.. Collections.Select(collection => Encoding.UTF8.GetBytes(collection + "/"))];
+    /// <summary>
+    /// Byte strings one of which a body must contain to name a resource: a body without any pays one scan, no parse. A
+    /// voice is named only by an id that starts <c>voice_</c> (bare, or as <c>voices/voice_…</c>): that is its one marker.
+    /// </summary>
+    private static readonly byte[][] Markers =
+        [.. Collections.Where(collection => collection != "voices").Select(collection => Encoding.UTF8.GetBytes(collection + "/")), "voice_"u8.ToArray()];
+
+    /// <summary>How the id of a custom voice stored by Google begins (prebuilt voices are names such as <c>Puck</c>).</summary>
+    private const string VoiceIdPrefix = "voice_";
 
     /// <summary>The most names one body may bind to (beyond it the request is refused rather than resolved one by one).</summary>
     public const int MaxNamesPerRequest = 64;
@@ -84,13 +92,15 @@ public static class ResourceNames
         }
         var segments = path.Split('/');
         var name = segments.Length is 2 or 4 or 5 || (segments.Length >= 3 && segments[0] == "fileSearchStores") ? FromPath(path) : null;
-        return name is not null && IsId(name[(name.LastIndexOf('/') + 1)..]) ? name : null;
+        return name is not null && IsId(name[(name.LastIndexOf('/') + 1)..])
+            && (!name.StartsWith("voices/", StringComparison.Ordinal) || Voice(name["voices/".Length..]) is not null) ? name : null;
     }
 
     /// <summary>
     /// Every resource named by a string value anywhere in a JSON body (<c>fileData.fileUri</c>, <c>file_data.file_uri</c>,
-    /// <c>cachedContent</c>, <c>fileSearchStoreNames</c>, a batch's input file, an OpenAI part's URL, ...). A body that
-    /// contains none of the collection names is not parsed at all.
+    /// <c>cachedContent</c>, <c>fileSearchStoreNames</c>, a batch's input file, an OpenAI part's URL, ...), and the custom
+    /// voice a <c>voice</c> or <c>base_voice</c> property names by its id. A body that contains none of the collection
+    /// names (nor a voice id) is not parsed at all.
     /// </summary>
     public static IReadOnlyList<string> InBody(ReadOnlySpan<byte> body)
     {
@@ -102,13 +112,22 @@ public static class ResourceNames
         try
         {
             var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 256, CommentHandling = JsonCommentHandling.Skip });
+            var voiceProperty = false;
             while (reader.Read())
             {
-                if (reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length < 2048 && TextOf(ref reader) is { } value && FromValue(value) is { } name
+                if (reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    // a bare voice id is a voice only where a voice is expected: "voice_x" in a prompt's text is text
+                    voiceProperty = reader.ValueTextEquals("voice"u8) || reader.ValueTextEquals("base_voice"u8);
+                    continue;
+                }
+                if (reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length < 2048 && TextOf(ref reader) is { } value
+                    && (FromValue(value) ?? (voiceProperty ? Voice(value) : null)) is { } name
                     && !names.Contains(name))
                 {
                     names.Add(name);
                 }
+                voiceProperty = false;
             }
         }
         catch (JsonException)
@@ -131,7 +150,7 @@ public static class ResourceNames
         }
     }
 
-    /// <summary>Whether <paramref name="body"/> contains a collection name at all (a cheap scan, no parse).</summary>
+    /// <summary>Whether <paramref name="body"/> contains a collection name or a voice id at all (a cheap scan, no parse).</summary>
     public static bool MayName(ReadOnlySpan<byte> body)
     {
         foreach (var marker in Markers)
@@ -151,10 +170,34 @@ public static class ResourceNames
     public static string? Interaction(string? id) => id is not null && IsId(id) ? "interactions/" + id : null;
 
     /// <summary>
+    /// The name a custom voice stored by Google is bound under, <c>voices/voice_…</c>, from its bare id (<c>voice_…</c>)
+    /// or its name; null for anything else (a prebuilt voice such as <c>Puck</c>, a client-held <c>voicekey_…</c>).
+    /// </summary>
+    public static string? Voice(string? id)
+    {
+        if (id is not null && id.StartsWith("voices/", StringComparison.Ordinal))
+        {
+            id = id["voices/".Length..];
+        }
+        return id is not null && id.Length > VoiceIdPrefix.Length && id.StartsWith(VoiceIdPrefix, StringComparison.Ordinal) && IsId(id)
+            ? "voices/" + id
+            : null;
+    }
+
+    /// <summary>
     /// The interaction an answer is: the top-level <c>id</c> of an interaction object, or in a stream the
     /// <c>interaction.id</c> (or <c>interaction_id</c>) of its first event. Null when it names none.
     /// </summary>
-    public static string? InteractionInAnswer(ReadOnlySpan<byte> answer)
+    public static string? InteractionInAnswer(ReadOnlySpan<byte> answer) => Interaction(IdInAnswer(answer));
+
+    /// <summary>The custom voice an answer is (a create's or a get's): its top-level <c>id</c> when that is a voice id.</summary>
+    public static string? VoiceInAnswer(ReadOnlySpan<byte> answer) => Voice(IdInAnswer(answer));
+
+    /// <summary>
+    /// The bare <c>id</c> an answer's object carries at its top level, or in a stream the <c>interaction.id</c> (or
+    /// <c>interaction_id</c>) of its first event: Google names interactions and custom voices by such ids.
+    /// </summary>
+    private static string? IdInAnswer(ReadOnlySpan<byte> answer)
     {
         var json = answer.TrimStart(" \t\r\n"u8);
         if (!json.IsEmpty && json[0] != (byte)'{')
@@ -183,7 +226,7 @@ public static class ResourceNames
                 reader.Read();
                 if (isId && reader.TokenType == JsonTokenType.String)
                 {
-                    return Interaction(reader.GetString());
+                    return reader.GetString();
                 }
                 if (isInteraction && reader.TokenType == JsonTokenType.StartObject)
                 {
@@ -193,7 +236,7 @@ public static class ResourceNames
                         reader.Read();
                         if (isInnerId && reader.TokenType == JsonTokenType.String)
                         {
-                            return Interaction(reader.GetString());
+                            return reader.GetString();
                         }
                         reader.Skip();
                     }
@@ -218,6 +261,7 @@ public static class ResourceNames
         _ when name.StartsWith("fileSearchStores/", StringComparison.Ordinal) => "File Search store",
         _ when name.StartsWith("uploads/", StringComparison.Ordinal) => "upload",
         _ when name.StartsWith("interactions/", StringComparison.Ordinal) => "interaction",
+        _ when name.StartsWith("voices/", StringComparison.Ordinal) => "voice",
         _ => "operation",
     };
 
