@@ -20,7 +20,7 @@ internal static class LiveEndpoints
     public static WebApplication MapFakeLiveApi(this WebApplication app, FakeGeminiState state)
     {
         app.UseWebSockets();
-        app.Map("/ws/{rpc}", (string rpc, HttpContext context) => HandleAsync(context, rpc, state.Live, state.IsValidKey, state.Stopping));
+        app.Map("/ws/{rpc}", (string rpc, HttpContext context) => HandleAsync(context, rpc, state.Live, state.IsValidKey, state.Resources, state.Stopping));
         app.MapPost("/_fake/live-faults", (LiveFaultRequest request) =>
         {
             if (string.IsNullOrEmpty(request.Key) || !Enum.TryParse<LiveFaultKind>(request.Fault, ignoreCase: true, out var fault))
@@ -34,7 +34,8 @@ internal static class LiveEndpoints
         return app;
     }
 
-    private static async Task HandleAsync(HttpContext context, string rpc, FakeLiveState live, Func<string, bool> isValidKey, CancellationToken stopping)
+    private static async Task HandleAsync(HttpContext context, string rpc, FakeLiveState live, Func<string, bool> isValidKey, FakeResources resources,
+        CancellationToken stopping)
     {
         if (!rpc.StartsWith(Package, StringComparison.Ordinal) || !rpc.Contains(".GenerativeService.Bidi", StringComparison.Ordinal))
         {
@@ -74,7 +75,7 @@ internal static class LiveEndpoints
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
         try
         {
-            await ServeAsync(socket, session, fault, apiKey is not null && isValidKey(apiKey), apiKey is null, ended.Token);
+            await ServeAsync(socket, session, fault, apiKey is not null && isValidKey(apiKey), apiKey is null, resources, ended.Token);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
         {
@@ -87,7 +88,8 @@ internal static class LiveEndpoints
         }
     }
 
-    private static async Task ServeAsync(WebSocket socket, RecordedLiveSession session, LiveFaultKind? fault, bool validKey, bool noKey, CancellationToken cancellationToken)
+    private static async Task ServeAsync(WebSocket socket, RecordedLiveSession session, LiveFaultKind? fault, bool validKey, bool noKey,
+        FakeResources resources, CancellationToken cancellationToken)
     {
         var setup = await ReceiveAsync(socket, session, cancellationToken);
         if (setup is null)
@@ -95,8 +97,11 @@ internal static class LiveEndpoints
             return;
         }
         session.Model = ReadSetupModel(setup);
+        // a resource the setup names (a custom voice) belongs to the key that made it, as in an HTTP call
+        var foreign = validKey ? resources.ForeignIn(Encoding.UTF8.GetString(setup), session.ApiKey!) : null;
         var refusal = (fault, validKey, noKey) switch
         {
+            _ when foreign is not null => ((WebSocketCloseStatus)1008, GoogleErrors.ResourceDenied(ResourceEndpoints.Kind(foreign), foreign[(foreign.LastIndexOf('/') + 1)..]).Message),
             (LiveFaultKind.Close1008InvalidKey, _, _) => ((WebSocketCloseStatus)1008, "API key not valid. Please pass a valid API key."),
             (LiveFaultKind.Close1011Quota, _, _) => ((WebSocketCloseStatus)1011,
                 "You exceeded your current quota, please check your plan and billing details."),

@@ -76,6 +76,15 @@ public sealed class LiveProtocolTests
     }
 
     [Theory]
+    [InlineData("You do not have permission to access the Voice voice_abc or it may not exist.", false, UpstreamOutcome.InvalidKey)]
+    [InlineData("You do not have permission to access the Voice voice_abc or it may not exist.", true, UpstreamOutcome.ClientError)]
+    [InlineData("PERMISSION_DENIED", true, UpstreamOutcome.ClientError)]
+    [InlineData("API key not valid. Please pass a valid API key.", true, UpstreamOutcome.InvalidKey)]
+    [InlineData("Permission denied: Consumer 'api_key:x' has been suspended.", true, UpstreamOutcome.InvalidKey)]
+    public void A_refused_permission_is_the_resources_when_the_setup_names_one_and_the_keys_otherwise(string reason, bool resourceInPlay, UpstreamOutcome outcome) =>
+        Assert.Equal(outcome, LiveCloseClassifier.Classify(WebSocketCloseStatus.PolicyViolation, reason, resourceInPlay).Outcome);
+
+    [Theory]
     [InlineData(429, UpstreamOutcome.RateLimited)]
     [InlineData(401, UpstreamOutcome.InvalidKey)]
     [InlineData(403, UpstreamOutcome.InvalidKey)]

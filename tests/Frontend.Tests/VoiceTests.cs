@@ -1,3 +1,5 @@
+using System.Net.WebSockets;
+using System.Text;
 using System.Text.Json;
 
 namespace GeminiParty.Frontend.Tests;
@@ -68,6 +70,74 @@ public sealed class VoiceTests(FrontendFixture gateway)
         var after = gateway.Upstream.Requests.Where(r => r.Path == $"/v1beta/voices/{id}").Skip(before).ToList();
         Assert.Equal(2 * Keys.Length, after.Count);
         Assert.Contains(after, request => request.ApiKey != Keys[owner]);
+    }
+
+    private static string LiveSetup(string model, string voice) =>
+        JsonSerializer.Serialize(new
+        {
+            setup = new
+            {
+                model = "models/" + model,
+                generationConfig = new { responseModalities = new[] { "AUDIO" }, speechConfig = new { voiceConfig = new { voice } } },
+            },
+        });
+
+    [Fact]
+    public async Task A_live_session_whose_setup_names_a_voice_opens_on_the_key_that_made_it()
+    {
+        var (id, owner) = await CreateVoiceAsync("calm");
+        var model = FrontendFixture.NewModel();
+        for (var i = 0; i < 2 * Keys.Length; i++)
+        {
+            await using var client = await LiveTestClient.ConnectAsync(gateway);
+            await client.SendAsync(LiveSetup(model, id));
+            var first = await client.ReceiveAsync();
+            Assert.True(first.CloseStatus is null, $"closed: {first.CloseStatus} {first.CloseDescription}"); // the fake closes 1008 on another key
+            Assert.Equal("""{"setupComplete":{}}""", first.Text);
+        }
+        var sessions = gateway.Upstream.Live.Sessions.Where(session => session.Model == model).ToList();
+        Assert.Equal(2 * Keys.Length, sessions.Count); // one attempt each: no key refused it
+        Assert.All(sessions, session => Assert.Equal(Keys[owner], session.ApiKey));
+    }
+
+    [Fact]
+    public async Task A_live_setup_naming_a_voice_the_gateway_has_no_record_of_gets_one_attempt_and_its_refusal_blames_no_key()
+    {
+        // made straight at upstream with the first key: the gateway never saw it
+        using var direct = new HttpClient { BaseAddress = new Uri(gateway.Upstream.BaseAddress) };
+        using var make = new HttpRequestMessage(HttpMethod.Post, "/v1beta/voices")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(new { store = true, voice = new { type = "prompted", prompted = new { input = "A dry voice." } } }),
+                Encoding.UTF8, "application/json"),
+        };
+        make.Headers.Add("x-goog-api-key", Keys[0]);
+        using var made = await direct.SendAsync(make, Cancel);
+        Assert.Equal(200, (int)made.StatusCode);
+        var id = (await made.ReadJsonAsync()).GetProperty("id").GetString()!;
+
+        var model = FrontendFixture.NewModel();
+        var refused = 0;
+        for (var i = 0; i < 2 * Keys.Length; i++)
+        {
+            await using var client = await LiveTestClient.ConnectAsync(gateway);
+            await client.SendAsync(LiveSetup(model, id));
+            var first = await client.ReceiveAsync();
+            if (first.CloseStatus is not null)
+            {
+                Assert.Equal(WebSocketCloseStatus.PolicyViolation, first.CloseStatus); // upstream's own refusal, as it was
+                Assert.Contains("permission", first.CloseDescription, StringComparison.OrdinalIgnoreCase);
+                refused++;
+            }
+        }
+        Assert.InRange(refused, 1, 2 * Keys.Length - 1); // the sessions rotated, and only the first key's opened
+        Assert.Equal(2 * Keys.Length, gateway.Upstream.Live.Sessions.Count(session => session.Model == model)); // one attempt each
+        var status = await gateway.RotationStatusAsync();
+        for (var key = 0; key < Keys.Length; key++)
+        {
+            var state = status.KeyStatus(key);
+            Assert.Equal(JsonValueKind.Null, state.GetProperty("invalid").ValueKind); // a refused resource is not a refused key
+            Assert.DoesNotContain(state.GetProperty("cooldowns").EnumerateArray(), cooldown => cooldown.GetProperty("model").GetString() == model);
+        }
     }
 
     [Fact]

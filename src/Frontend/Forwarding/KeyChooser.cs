@@ -68,32 +68,45 @@ public sealed partial class KeyChooser(
     /// </summary>
     public async Task<LeasedKey?> OwnerAsync(HttpContext context, UpstreamCall call, string fingerprint, CancellationToken aborted)
     {
+        var owner = await LeaseOwnerAsync(call.Model, fingerprint, aborted);
+        if (owner.Key is { } key)
+        {
+            return key;
+        }
+        await (owner.CoolingFor is { } wait ? answers.OwnerCoolingAsync(context, call, wait) : answers.OwnerUnusableAsync(context, call));
+        return null;
+    }
+
+    /// <summary>
+    /// The key <paramref name="fingerprint"/> for <paramref name="model"/>: at once when it is usable; after a wait when it
+    /// comes back from a cooldown within MAX_AFFINITY_WAIT; otherwise no key, with how long it cools (or none: unusable).
+    /// </summary>
+    public async Task<OwnerLease> LeaseOwnerAsync(string model, string fingerprint, CancellationToken aborted)
+    {
         var since = time.GetUtcNow();
         var waited = false;
         while (true)
         {
-            var lease = await pool.Reference.LeaseKeyAsync(call.Model, fingerprint);
+            var lease = await pool.Reference.LeaseKeyAsync(model, fingerprint);
             if (lease.Keys.Length > 0)
             {
-                return new LeasedKey(lease.Keys[0]);
+                return new OwnerLease(new LeasedKey(lease.Keys[0]), null);
             }
             if (lease.AllInvalid || lease.RetryAt is null)
             {
                 metrics.AffinityRefused("owner_unusable", fingerprint);
-                await answers.OwnerUnusableAsync(context, call);
-                return null;
+                return new OwnerLease(null, null);
             }
             var now = time.GetUtcNow();
             var wait = lease.RetryAt.Value - now;
             if (now + wait - since > _maxAffinityWait)
             {
                 metrics.AffinityRefused("owner_cooling", fingerprint);
-                await answers.OwnerCoolingAsync(context, call, wait);
-                return null;
+                return new OwnerLease(null, wait);
             }
             if (!waited)
             {
-                reporter.ReportAffinityWait(fingerprint, call.Model); // once per request, however many times it looks again
+                reporter.ReportAffinityWait(fingerprint, model); // once per request, however many times it looks again
                 waited = true;
             }
             // a timer may fire a little before the cooldown's end by the pool's clock: look again no sooner than this

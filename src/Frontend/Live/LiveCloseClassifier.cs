@@ -13,7 +13,11 @@ namespace GeminiParty.Frontend.Live;
 public static class LiveCloseClassifier
 {
     /// <summary>An upstream close before the session was set up.</summary>
-    public static UpstreamClassification Classify(WebSocketCloseStatus? status, string? description)
+    /// <param name="resourceInPlay">
+    /// The setup names a resource (a custom voice): a refused permission is then about that resource, not the key, as
+    /// for an HTTP 403.
+    /// </param>
+    public static UpstreamClassification Classify(WebSocketCloseStatus? status, string? description, bool resourceInPlay = false)
     {
         var code = status is { } s ? (int)s : 1005;
         var text = description ?? "";
@@ -29,10 +33,13 @@ public static class LiveCloseClassifier
                 ? new(UpstreamOutcome.DailyQuotaExhausted, null, reason)
                 : new(UpstreamOutcome.RateLimited, null, reason);
         }
-        if (Mentions(text, "API key", "API_KEY", "api_key", "PERMISSION_DENIED", "permission", "UNAUTHENTICATED",
-                "unauthenticated", "suspended", "unregistered callers"))
+        if (Mentions(text, "API key", "API_KEY", "api_key", "UNAUTHENTICATED", "unauthenticated", "suspended", "unregistered callers"))
         {
             return new(UpstreamOutcome.InvalidKey, null, reason);
+        }
+        if (Mentions(text, "PERMISSION_DENIED", "permission"))
+        {
+            return new(resourceInPlay ? UpstreamOutcome.ClientError : UpstreamOutcome.InvalidKey, null, reason);
         }
         return code is 1011 or 1013 or 1014
             ? new(UpstreamOutcome.Transient, null, reason) // internal error, try again later, bad gateway

@@ -5,6 +5,7 @@ using GeminiParty.Frontend.Clients;
 using GeminiParty.Frontend.Forwarding;
 using GeminiParty.Frontend.Hosting;
 using GeminiParty.Frontend.Observability;
+using GeminiParty.Frontend.Resources;
 using Microsoft.Extensions.Options;
 
 namespace GeminiParty.Frontend.Live;
@@ -14,7 +15,8 @@ namespace GeminiParty.Frontend.Live;
 /// upstream with a key leased for the setup's model (another key, invisibly, when upstream refuses one), then relay
 /// messages both ways until either side closes. The session counts as one request of its key and of its client, with
 /// the tokens its <c>usageMetadata</c> messages report; a client with limits is admitted for the setup's model before
-/// any key is leased, and holds one of its concurrency slots until the session ends.
+/// any key is leased, and holds one of its concurrency slots until the session ends. A setup that names a resource (a
+/// custom voice) opens on the key that made it, as an HTTP request that names one does.
 /// </summary>
 /// <remarks>
 /// Relayed message by message rather than tunnelled as bytes after the upgrade (as YARP does with WebSockets): the key
@@ -24,6 +26,8 @@ namespace GeminiParty.Frontend.Live;
 public sealed partial class LiveProxy(
     LiveUpstream upstream,
     KeyLeases leases,
+    KeyChooser chooser,
+    ResourceAffinity affinity,
     KnownModels knownModels,
     UpstreamKeySecrets keys,
     IOptions<FrontendOptions> options,
@@ -110,7 +114,8 @@ public sealed partial class LiveProxy(
     /// <summary>
     /// Leases keys for the setup's model until one opens the session, as an HTTP request retries: a refusal is
     /// classified and reported like an HTTP answer, and the next key is tried, up to DEFAULT_MAX_RETRIES, before the
-    /// client has received anything. When no key opens it, the client is closed with the reason and null returned,
+    /// client has received anything. A setup that names resources opens only on the key that made them (waiting for it
+    /// within MAX_AFFINITY_WAIT), or, when the gateway has no record of them, gets one attempt. When no key opens it, the client is closed with the reason and null returned,
     /// with the HTTP status the session counts as in its client's usage (429 when no key was usable, 499 when the
     /// client left, 502 when upstream refused).
     /// </summary>
@@ -125,7 +130,24 @@ public sealed partial class LiveProxy(
         var attempts = 0;
         try
         {
-            while (attempts < _options.MaxAttempts)
+            var names = ResourceNames.InBody(setup.Message.Span);
+            ResourceOwner resources;
+            try
+            {
+                resources = await affinity.ResolveAsync(names);
+            }
+            catch (Exception ex) when (ClusterUnreachable.Is(ex))
+            {
+                LogPoolUnreachable(logger, ex);
+                return await FailAsync(LiveCloseClassifier.TryAgainLater, "The gateway's resource records are not reachable right now; retry shortly.");
+            }
+            if (resources.Conflict is not null)
+            {
+                return await FailAsync(WebSocketCloseStatus.PolicyViolation, "The setup names resources made with different upstream keys; use one key's.");
+            }
+            // a resource with no record (made elsewhere, or expired) gets one attempt, as over HTTP: other keys see it no better
+            var maxAttempts = names.Count > 0 && resources.Fingerprint is null ? 1 : _options.MaxAttempts;
+            while (attempts < maxAttempts)
             {
                 if (alias is not null)
                 {
@@ -134,7 +156,23 @@ public sealed partial class LiveProxy(
                 LeasedKey lease;
                 try
                 {
-                    lease = await leases.NextAsync(model, tried, aborted);
+                    if (resources.Fingerprint is { } owner)
+                    {
+                        var owned = await chooser.LeaseOwnerAsync(model, owner, aborted);
+                        if (owned.Key is not { } ownerKey)
+                        {
+                            return owned.CoolingFor is { } wait
+                                ? await FailAsync(LiveCloseClassifier.TryAgainLater,
+                                    $"The key that made {resources.Names[0]} cools for this model; retry in {Math.Ceiling(wait.TotalSeconds)} s.")
+                                : await FailAsync(WebSocketCloseStatus.PolicyViolation,
+                                    $"The key that made {resources.Names[0]} is no longer usable; re-create it.");
+                        }
+                        lease = ownerKey;
+                    }
+                    else
+                    {
+                        lease = await leases.NextAsync(model, tried, aborted);
+                    }
                 }
                 catch (Exception ex) when (ClusterUnreachable.Is(ex))
                 {
@@ -157,6 +195,10 @@ public sealed partial class LiveProxy(
                 if (!keys.TryGetSecret(alias, out var secret))
                 {
                     LogKeyNotHeld(logger, alias.Index, alias.Fingerprint);
+                    if (resources.Fingerprint is not null)
+                    {
+                        return await FailAsync(LiveCloseClassifier.TryAgainLater, $"This gateway process does not hold the key that made {resources.Names[0]}; retry shortly.");
+                    }
                     continue; // the pool knows a key this process was not given (rolling update): no attempt spent
                 }
                 if (last?.Refusal is { } previous)
@@ -166,7 +208,7 @@ public sealed partial class LiveProxy(
                 attempts++;
                 last?.Dispose();
                 var sending = Stopwatch.GetTimestamp();
-                last = await upstream.OpenAsync(rpc, setup, secret, context.Request, buffer, aborted);
+                last = await upstream.OpenAsync(rpc, setup, names.Count > 0, secret, context.Request, buffer, aborted);
                 // an opened session counts as a 2xx answer, an accept-then-close as no answer (status 0)
                 metrics.UpstreamAnswered(model, last.Upstream is not null ? StatusCodes.Status200OK : last.HandshakeStatus, sending);
                 if (last.Refusal is not { } refusal)
@@ -185,7 +227,7 @@ public sealed partial class LiveProxy(
                     LogSetupRefused(logger, alias.Index, model, refusal.Reason);
                     break; // the setup itself was refused (an unknown model, a bad field): the client hears why
                 }
-                if (refusal.Outcome == UpstreamOutcome.Transient && attempts < _options.MaxAttempts)
+                if (refusal.Outcome == UpstreamOutcome.Transient && attempts < maxAttempts)
                 {
                     await Task.Delay(TransientBackoff * attempts, time, aborted);
                 }

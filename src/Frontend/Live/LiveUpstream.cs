@@ -44,10 +44,12 @@ public sealed partial class LiveUpstream : IDisposable
 
     /// <summary>
     /// Connects with <paramref name="secret"/>, sends <paramref name="setup"/> and waits for upstream's first message,
-    /// whose first fragment lands at the start of <paramref name="buffer"/>.
+    /// whose first fragment lands at the start of <paramref name="buffer"/>. <paramref name="resourceInPlay"/>: the setup
+    /// names a resource, so a refused permission is about it, not the key.
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="aborted"/> fired: the client left.</exception>
-    public async Task<LiveAttempt> OpenAsync(LiveRpc rpc, LiveSetup setup, string secret, HttpRequest client, byte[] buffer, CancellationToken aborted)
+    public async Task<LiveAttempt> OpenAsync(LiveRpc rpc, LiveSetup setup, bool resourceInPlay, string secret, HttpRequest client, byte[] buffer,
+        CancellationToken aborted)
     {
         var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
@@ -83,7 +85,7 @@ public sealed partial class LiveUpstream : IDisposable
             var description = socket.CloseStatusDescription is { Length: > 0 } text ? _keys.MaskSecrets(text) : null;
             var closeStatus = socket.CloseStatus;
             await AcknowledgeCloseAsync(socket, closeStatus);
-            return LiveAttempt.Closed(closeStatus, description, LiveCloseClassifier.Classify(closeStatus, description));
+            return LiveAttempt.Closed(closeStatus, description, LiveCloseClassifier.Classify(closeStatus, description, resourceInPlay));
         }
         catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
         {
