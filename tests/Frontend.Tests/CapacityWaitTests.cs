@@ -93,6 +93,24 @@ public sealed class CapacityWaitTests(CapacityWaitFrontendFixture gateway) : ICl
         }
     }
 
+    [Theory]
+    [InlineData("-5")]
+    [InlineData("abc")]
+    [InlineData("1.5")]
+    [InlineData("99999999999999999999")]
+    public async Task A_wait_header_that_is_not_a_whole_number_of_milliseconds_is_a_400_before_anything_goes_upstream(string value)
+    {
+        var model = FrontendFixture.NewModel();
+        using var request = gateway.Request(HttpMethod.Post, $"/v1beta/models/{model}:generateContent", FrontendAssertions.Prompt);
+        request.Headers.TryAddWithoutValidation(CapacityWaits.MaxWaitHeader, value);
+
+        using var response = await gateway.Client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        var error = await response.AssertGoogleErrorAsync(400);
+        Assert.Contains(CapacityWaits.MaxWaitHeader, error.GetProperty("message").GetString());
+        Assert.Empty(gateway.KeysSeenFor(model)); // it once waited MAX_WAIT as if no header had come
+    }
+
     /// <summary>A fresh model whose three keys all answered 429 with a 2 s retry delay: every key cools for it.</summary>
     private async Task<string> AllKeysCoolingAsync()
     {

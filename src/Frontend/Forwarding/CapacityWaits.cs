@@ -44,10 +44,29 @@ public sealed partial class CapacityWaits(
         {
             return TimeSpan.Zero;
         }
-        var asked = request.Headers[MaxWaitHeader];
-        return asked.Count == 1 && long.TryParse(asked[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+        return TryReadAsked(request, out var asked) && asked is { } ms
             ? TimeSpan.FromMilliseconds(Math.Min(ms, (long)_maxWait.TotalMilliseconds))
             : _maxWait;
+    }
+
+    /// <summary>
+    /// The wait a request asks for in <see cref="MaxWaitHeader"/> (ms), or null when it asks none; false when the header
+    /// is not one whole number of milliseconds.
+    /// </summary>
+    public static bool TryReadAsked(HttpRequest request, out long? asked)
+    {
+        var values = request.Headers[MaxWaitHeader];
+        asked = null;
+        if (values.Count == 0)
+        {
+            return true;
+        }
+        if (values.Count == 1 && long.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ms))
+        {
+            asked = ms;
+            return true;
+        }
+        return false;
     }
 
     /// <summary>

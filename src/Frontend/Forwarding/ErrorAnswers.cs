@@ -11,6 +11,10 @@ public sealed class ErrorAnswers(UpstreamKeySecrets keys, TimeProvider time)
         await call.Surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
             $"This request names resources made with different upstream keys ({conflict}); a request can only use resources of one key. Re-create them in one place, or send them in separate requests.");
 
+    public async Task<long> WaitHeaderInvalidAsync(HttpContext context, UpstreamCall call) =>
+        await call.Surface.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
+            $"{CapacityWaits.MaxWaitHeader} must be one whole number of milliseconds (0 for no wait; more than MAX_WAIT waits MAX_WAIT).");
+
     public async Task<long> OwnerKeyNotHeldAsync(HttpContext context, UpstreamCall call) =>
         await call.Surface.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable,
             $"This gateway process does not hold the upstream key that made {call.Resources.Describe()}; retry shortly.", TimeSpan.FromSeconds(1));

@@ -31,6 +31,11 @@ public sealed partial class UpstreamForwarder(
     {
         var aborted = context.RequestAborted;
         var started = Stopwatch.GetTimestamp();
+        if (!CapacityWaits.TryReadAsked(context.Request, out _))
+        {
+            Complete(context, call, null, 0, started, await answers.WaitHeaderInvalidAsync(context, call)); // before the client's limits count it
+            return;
+        }
         if (!(await clients.AdmitAsync(context, call.Surface, call.Model)).Admitted)
         {
             Complete(context, call, null, 0, started, 0); // refused by the client's limits: answered, nothing upstream
