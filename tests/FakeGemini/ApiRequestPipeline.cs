@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.Primitives;
 
 namespace GeminiParty.FakeGemini;
@@ -79,7 +80,22 @@ internal sealed class ApiRequestPipeline(FakeGeminiState state)
                 AddExtraResponseHeaders(context.Response);
             }
 
+            if (surface == FakeCall.Native && !path.StartsWith("/upload/", StringComparison.Ordinal) && IsJson(context.Request)
+                && call.Body.Length > 0 && !IsJsonObject(call.Body))
+            {
+                // Google reads every JSON body as a request message (an upload's chunks are bytes): anything else is the caller's mistake
+                await ResponseWriter.WriteErrorAsync(context, GoogleErrors.BadRequest("Invalid JSON payload received. Expected a JSON object of UTF-8 text."));
+                finished = true;
+                return;
+            }
             await HandleAsync(context, call, next);
+            finished = true;
+        }
+        catch (Exception ex) when (IsUnreadableBody(ex) && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            // a form or JSON body the fake could not read: Google answers those 400, never 500
+            await ResponseWriter.WriteErrorAsync(context, GoogleErrors.BadRequest("Invalid payload received: the request body could not be read."),
+                wrapInArray: surface == FakeCall.OpenAi);
             finished = true;
         }
         catch (Exception) when (call.AbortedByFake || context.RequestAborted.IsCancellationRequested)
@@ -94,6 +110,31 @@ internal sealed class ApiRequestPipeline(FakeGeminiState state)
             }
         }
     }
+
+    private static bool IsJson(HttpRequest request) =>
+        request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true;
+
+    private static bool IsJsonObject(byte[] body)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            return false;
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            return document.RootElement.ValueKind == JsonValueKind.Object;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>What reading a body the caller broke throws: malformed JSON, a form that is not one, text that is not UTF-8.</summary>
+    private static bool IsUnreadableBody(Exception ex) =>
+        ex is JsonException or InvalidDataException or System.Text.DecoderFallbackException
+        || (ex is InvalidOperationException && ex.Source == "System.Text.Json");
 
     private async Task HandleAsync(HttpContext context, FakeCall call, RequestDelegate next)
     {
