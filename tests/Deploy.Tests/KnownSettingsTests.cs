@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace GeminiParty.Deploy.Tests;
 
 public sealed class KnownSettingsTests
@@ -23,5 +25,19 @@ public sealed class KnownSettingsTests
             Assert.True(readme.Contains(name, StringComparison.Ordinal), $"README.md does not document {name}");
             Assert.True(example.Contains(name, StringComparison.Ordinal), $".env.example does not list {name}");
         }
+    }
+
+    [Fact]
+    public void Every_setting_in_the_README_table_is_one_the_app_reads()
+    {
+        var readme = RepoRoot.ReadText("README.md");
+        var table = readme[readme.IndexOf("| variable | default | meaning |", StringComparison.Ordinal)..];
+        var names = table.Split('\n')
+            .TakeWhile(line => line.StartsWith('|'))
+            .Select(line => line.Split('|')[1])
+            .SelectMany(cell => Regex.Matches(cell, "`([A-Z][A-Z0-9_]+)`").Select(match => match.Groups[1].Value))
+            .ToList();
+        Assert.Contains("GEMINI_API_KEY", names);
+        Assert.All(names, name => Assert.True(KnownSettings.Names.Contains(name), $"README.md documents {name}, which nothing in src/ reads"));
     }
 }
