@@ -101,6 +101,18 @@ public sealed class AdminKeysApiTests(AdminFrontendFixture gateway) : IClassFixt
         }
     }
 
+    [Theory]
+    [InlineData("/usage")]
+    [InlineData("/hf/usage")]
+    [InlineData("/rotation-status")]
+    [InlineData("/hf/rotation-status")]
+    public async Task The_status_pages_data_answers_at_the_root_and_under_API_PREFIX(string path)
+    {
+        // the status page asks for /usage and /rotation-status relative to /status, that is at the root
+        using var response = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Get, path, token: FrontendFixture.Token), TestContext.Current.CancellationToken);
+        Assert.Equal(200, (int)response.StatusCode);
+    }
+
     [Fact]
     public async Task An_unknown_key_or_action_is_a_404()
     {

@@ -34,6 +34,20 @@ public sealed class HardeningTests(SmallBodyFrontendFixture gateway) : IClassFix
         await nativeOnV1.AssertGoogleErrorAsync(405);
     }
 
+    [Fact]
+    public async Task An_OpenAI_body_of_a_type_the_gateway_does_not_read_is_refused_naming_its_content_type()
+    {
+        // curl -d sends application/x-www-form-urlencoded: the JSON inside is not read, so the model seemed missing
+        using var request = gateway.Request(HttpMethod.Post, "/v1/chat/completions");
+        request.Content = new StringContent("""{"model":"gemini-2.0-flash","messages":[{"role":"user","content":"Hi"}]}""",
+            System.Text.Encoding.UTF8, "application/x-www-form-urlencoded");
+        using var response = await gateway.Client.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.Equal(400, (int)response.StatusCode);
+        var message = (await response.ReadJsonAsync()).GetProperty("error").GetProperty("message").GetString();
+        Assert.Contains("application/x-www-form-urlencoded", message);
+        Assert.Contains("Content-Type: application/json", message);
+    }
+
     [Theory]
     [InlineData("POST", "/v1beta/models/", "error.code")]
     [InlineData("GET", "/v1", "error.type")]

@@ -75,9 +75,11 @@ public static class OpenAiCompatibleApi
         }
         else if (!ModelName.TryNormalize(facts.Model, out model))
         {
-            await ApiSurface.OpenAi.WriteErrorAsync(context, StatusCodes.Status400BadRequest, facts.Model is null
-                ? "The request body needs a 'model' string, e.g. \"gemini-2.0-flash\"."
-                : "Invalid 'model': use letters, digits, '.', '-' and '_' (optionally prefixed by 'models/'), at most 256 characters.");
+            await ApiSurface.OpenAi.WriteErrorAsync(context, StatusCodes.Status400BadRequest, facts.Model is not null
+                ? "Invalid 'model': use letters, digits, '.', '-' and '_' (optionally prefixed by 'models/'), at most 256 characters."
+                : IsReadable(context.Request.ContentType)
+                    ? "The request body needs a 'model' string, e.g. \"gemini-2.0-flash\"."
+                    : $"The request body must be JSON (Content-Type: application/json) or a multipart form, not '{PrintableText.Of(context.Request.ContentType ?? "", 100)}'.");
             return;
         }
         // a chat part may point at an uploaded file: the file's key answers (one byte scan when the body names none)
@@ -114,12 +116,17 @@ public static class OpenAiCompatibleApi
             var model = await MultipartModelReader.ReadAsync(contentType, RequestBodyDecoder.Decoded(request, body, limit), cancellationToken);
             return new(model, false);
         }
-        if (contentType.Length == 0 || contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        if (IsReadable(contentType))
         {
             return RequestFactsReader.Read(RequestBodyDecoder.Decoded(request, body, limit).Span);
         }
         return default;
     }
+
+    /// <summary>A body type the gateway reads the model from: JSON (or no type, as JSON), or a multipart form.</summary>
+    private static bool IsReadable(string? contentType) =>
+        string.IsNullOrEmpty(contentType) || contentType.Contains("json", StringComparison.OrdinalIgnoreCase)
+        || contentType.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase);
 
     private static Task ListAsync(HttpContext context, UpstreamForwarder forwarder) =>
         forwarder.ForwardAsync(context, new UpstreamCall(

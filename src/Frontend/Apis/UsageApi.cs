@@ -20,7 +20,12 @@ public static class UsageApi
     public static IEndpointRouteBuilder MapUsageApi(this IEndpointRouteBuilder app)
     {
         var prefix = app.ServiceProvider.GetRequiredService<IOptions<FrontendOptions>>().Value.NormalizedPrefix;
-        app.MapGet(prefix + "/usage", GetAsync).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative, allowAdmin: true);
+        app.MapGet("/usage", GetAsync).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative, allowAdmin: true);
+        if (prefix.Length > 0)
+        {
+            // under API_PREFIX too, as /rotation-status is; the status page asks for the root one
+            app.MapGet(prefix + "/usage", GetAsync).RequireClientToken(app.ServiceProvider, ApiSurface.GeminiNative, allowAdmin: true);
+        }
         return app;
     }
 

@@ -95,7 +95,7 @@ public sealed class FrontendOptions
     [ConfigurationKeyName("MAX_WAIT")]
     public long MaxWaitMs { get; set; } = 30_000;
 
-    /// <summary>MAX_WAITING: the most requests of one model waiting on this frontend; past it, 429 at once.</summary>
+    /// <summary>MAX_WAITING: the most requests of one model waiting in its line, across every frontend; past it, 429 at once.</summary>
     [ConfigurationKeyName("MAX_WAITING")]
     public int MaxWaiting { get; set; } = 1000;
 

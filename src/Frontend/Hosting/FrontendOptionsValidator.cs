@@ -90,7 +90,7 @@ internal sealed class FrontendOptionsValidator : IValidateOptions<FrontendOption
         }
         if (options.MaxWaiting is < 1 or > 1_000_000)
         {
-            failures.Add($"MAX_WAITING is {options.MaxWaiting}: set it to the most requests of one model that may wait on a frontend, between 1 and 1000000 (default 1000).");
+            failures.Add($"MAX_WAITING is {options.MaxWaiting}: set it to the most requests of one model that may wait in its line (across every frontend), between 1 and 1000000 (default 1000).");
         }
         if (options.ApiPrefix is { } prefix && prefix.Trim().Trim('/').Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '/' or '.')))
         {
