@@ -1,7 +1,9 @@
 // The SDK methods a team calls that the other e2e files do not: the rest of @google/genai's Gemini API surface (cache,
 // batch, File Search store and custom voice lifecycles, embedding batches, operations, chats) and the openai SDK's helpers (the
-// stream helper, parse with a JSON schema, a tool-calling round trip). Each call goes through the embedded gateway to
-// the fake upstream, which refuses any key but a resource's owner with 403, so a call that reaches the wrong key fails.
+// stream helper, parse with a JSON schema, a tool-calling round trip). Each call goes through the gateway to the fake
+// upstream, which refuses any key but a resource's owner with 403, so a call that reaches the wrong key fails. Runs
+// twice: against the embedded gateway, and against a cluster (Redis, two silos, two frontends) behind a round-robin
+// proxy, so that a resource's create and its later uses cross frontends.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,17 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiError, GoogleGenAI } from '@google/genai';
 import OpenAI, { toFile } from 'openai';
-import { assertOnlyPoolKeys, freshModel, startEnvironment } from './harness.mjs';
+import { assertOnlyPoolKeys, freshModel, startCluster, startEnvironment } from './harness.mjs';
 
 let env;
-
-before(async () => {
-  env = await startEnvironment();
-}, { timeout: 120_000 });
-
-after(async () => {
-  await env?.stop();
-}, { timeout: 30_000 });
 
 function genai(apiVersion) {
   return new GoogleGenAI({ apiKey: env.token, httpOptions: { baseUrl: env.gateway, timeout: 20_000, ...(apiVersion ? { apiVersion } : {}) } });
@@ -55,6 +49,17 @@ async function collect(pager) {
   for await (const item of pager) items.push(item);
   return items;
 }
+
+const modes = [['embedded', startEnvironment], ['cluster: 2 frontends behind a round-robin proxy', startCluster]];
+for (const [mode, start] of modes) {
+describe(`the SDKs' wider surface (${mode})`, { timeout: 400_000 }, () => {
+  before(async () => {
+    env = await start();
+  }, { timeout: 180_000 });
+
+  after(async () => {
+    await env?.stop();
+  }, { timeout: 30_000 });
 
 describe('@google/genai resources beyond create and get', { timeout: 60_000 }, () => {
   it('caches.update moves a cache\'s expiry, caches.list shows every key\'s caches, caches.delete removes one, each on its key', async () => {
@@ -420,3 +425,5 @@ describe('openai SDK helpers', { timeout: 60_000 }, () => {
     assert.equal(sent[1][2].tool_call_id, sent[1][1].tool_calls[0].id);
   });
 });
+});
+}
