@@ -86,6 +86,61 @@ public sealed class UpstreamFailureTests(FrontendFixture gateway) : IDisposable
         Assert.Equal(System.Text.Json.JsonValueKind.Null, key0.GetProperty("invalid").ValueKind);
     }
 
+    /// <summary>
+    /// Google answers some requests 500 on every key (the request, not the key, is at fault): however often such a request
+    /// comes, the keys that failed it are not benched, where five failures in a row of one key would bench it.
+    /// </summary>
+    [Fact]
+    public async Task A_request_that_fails_with_500_on_every_key_it_tries_benches_no_key_however_often_it_comes()
+    {
+        var model = FrontendFixture.NewModel();
+        using (var known = await GenerateAsync(model))
+        {
+            Assert.Equal(200, (int)known.StatusCode); // a model upstream served is counted under its own name
+        }
+        const int requests = 6; // three attempts each: six failures per key, more than KEY_TRANSIENT_LIMIT's five in a row
+        foreach (var key in Keys)
+        {
+            gateway.Upstream.SetFault(key, FakeFault.Internal500, times: 100); // cleared below
+        }
+        for (var i = 0; i < requests; i++)
+        {
+            using var response = await GenerateAsync(model);
+            Assert.True(500 == (int)response.StatusCode, $"request {i}: {(int)response.StatusCode} after keys {string.Join(",", gateway.KeysSeenFor(model))}");
+        }
+        gateway.Upstream.ClearFaults();
+
+        var status = await gateway.RotationStatusWhenAsync(s => Transients(s, model) >= requests * Keys.Length);
+        Assert.Equal(requests * Keys.Length, Transients(status, model)); // every failure is counted, none blamed
+        for (var key = 0; key < Keys.Length; key++)
+        {
+            Assert.DoesNotContain(status.KeyStatus(key).GetProperty("cooldowns").EnumerateArray(), c => c.GetProperty("model").GetString() == model);
+        }
+        using var after = await GenerateAsync(model);
+        Assert.Equal(200, (int)after.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_key_that_fails_with_500_five_times_in_a_row_while_other_keys_serve_the_same_requests_is_benched_for_the_model()
+    {
+        var model = FrontendFixture.NewModel();
+        gateway.Upstream.SetFault(Keys[0], FakeFault.Internal500, times: 5);
+        for (var i = 0; i < 30 && gateway.KeysSeenFor(model).Count(key => key == 0) < 5; i++)
+        {
+            using var response = await GenerateAsync(model);
+            Assert.Equal(200, (int)response.StatusCode); // another key served each one
+        }
+        Assert.Equal(5, gateway.KeysSeenFor(model).Count(key => key == 0));
+
+        var status = await gateway.RotationStatusWhenAsync(s =>
+            s.KeyStatus(0).GetProperty("cooldowns").EnumerateArray().Any(c => c.GetProperty("model").GetString() == model));
+        Assert.Contains(status.KeyStatus(0).GetProperty("cooldowns").EnumerateArray(), c => c.GetProperty("model").GetString() == model);
+    }
+
+    private static long Transients(System.Text.Json.JsonElement status, string model) =>
+        status.GetProperty("data").GetProperty("modelStats").EnumerateArray().Where(m => m.GetProperty("name").GetString() == model)
+            .Select(m => m.GetProperty("lifetime").GetProperty("failures").GetProperty("transient").GetInt64()).SingleOrDefault();
+
     [Theory]
     [InlineData(FakeFaultKind.DeadlineExceeded504, 504)]
     [InlineData(FakeFaultKind.BadRequest400, 400)]

@@ -109,6 +109,26 @@ public sealed class KeyListTests(PoolClusterFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Transient_failures_of_requests_no_key_served_are_counted_but_bench_nothing()
+    {
+        var (flaky, steady) = (NewKey(), NewKey());
+        Use(flaky, steady);
+        var pool = fixture.NewPool();
+        var key = (await pool.LeaseAsync(Flash, 2)).Keys.Single(k => k.Fingerprint == flaky.Fingerprint);
+        await pool.RecordAsync(new ReportBatch(Guid.NewGuid(), 1, [new AttemptReport(key, Flash, UpstreamOutcome.Success)]));
+        var reports = Enumerable.Range(0, 10).Select(_ => new AttemptReport(key, Flash, UpstreamOutcome.Transient, Reason: "500", NoKeyServed: true)).ToArray();
+
+        await pool.RecordAsync(new ReportBatch(Guid.NewGuid(), 1, reports));
+
+        var status = await pool.GetStatusAsync();
+        var slot = status.Keys.Single(k => k.Key.Fingerprint == flaky.Fingerprint);
+        Assert.Equal(10, slot.Lifetime[Flash].Transient);
+        Assert.Empty(slot.Cooldowns);
+        Assert.Equal(0, fixture.Prober.Count(flaky.Fingerprint));
+        Assert.Contains((await pool.LeaseAsync(Flash, 4)).Keys, leased => leased.Fingerprint == flaky.Fingerprint);
+    }
+
+    [Fact]
     public async Task Admin_actions_take_effect_on_the_pool_by_index_or_fingerprint()
     {
         var (a, b) = (NewKey(), NewKey());

@@ -20,18 +20,37 @@ public sealed partial class AttemptOutcomes(
         reporter.Report(new AttemptReport(alias, model, outcome, null, reason, tokens)); // batched, off the request path
     }
 
-    /// <summary>A failure that blames no key (no answer, a broken body): recorded, and what to answer if no key does better.</summary>
+    /// <summary>
+    /// A failure that blames no key (no answer, a broken body): counted in the metrics, and what to answer if no key does
+    /// better. Its report to the pool is the caller's to make once the request ends (<see cref="ReportTransients"/>).
+    /// </summary>
     internal UpstreamFailure Transient(KeyAlias alias, string model, string reason)
     {
         LogAttemptFailed(logger, alias.Index, model, 0, reason);
-        Record(alias, model, UpstreamOutcome.Transient, reason);
+        metrics.AttemptCompleted(alias, UpstreamOutcome.Transient, null, model);
         var message = $"Upstream {reason}.";
         return new UpstreamFailure(StatusCodes.Status502BadGateway, null, null,
             new UpstreamClassification(UpstreamOutcome.Transient, null, message));
     }
 
-    /// <summary>Upstream's error answer, classified: reported, and for a retryable one that cools the key, withdrawn.</summary>
-    public async Task FailedAsync(KeyAlias alias, string model, int status, UpstreamClassification classification)
+    /// <summary>
+    /// The transient failures of one request's attempts, reported to the pool once it ended: as the key's when another
+    /// key then served the request, and as the request's (<see cref="AttemptReport.NoKeyServed"/>) when none did.
+    /// </summary>
+    public void ReportTransients(List<AttemptReport> failures, bool served)
+    {
+        foreach (var report in failures)
+        {
+            reporter.Report(served ? report : report with { NoKeyServed = true });
+        }
+    }
+
+    /// <summary>
+    /// Upstream's error answer, classified: reported, and for a retryable one that cools the key, withdrawn. A transient
+    /// one is reported here only when <paramref name="holdTransient"/> is false (the caller reports it when the request
+    /// ends, <see cref="ReportTransients"/>).
+    /// </summary>
+    public async Task FailedAsync(KeyAlias alias, string model, int status, UpstreamClassification classification, bool holdTransient = false)
     {
         var report = new AttemptReport(alias, model, classification.Outcome, classification.RetryDelay, classification.Reason);
         metrics.AttemptCompleted(alias, classification.Outcome, null, model);
@@ -55,7 +74,7 @@ public sealed partial class AttemptOutcomes(
                 LogPenaltyNotReported(logger, ex, alias.Index, model);
             }
         }
-        else
+        else if (!(holdTransient && classification.Outcome == UpstreamOutcome.Transient))
         {
             reporter.Report(report);
         }

@@ -99,7 +99,7 @@ public sealed class UpstreamAttempt(
         var body = transformer.ErrorBody ?? [];
         var classification = UpstreamErrorClassifier.Classify(status, body, resourceInPlay: call.Resources.Names.Count > 0);
         var failure = new UpstreamFailure(status, transformer.ErrorContentType, body, classification, transformer.ErrorHeaders);
-        await outcomes.FailedAsync(alias, call.Model, status, classification);
+        await outcomes.FailedAsync(alias, call.Model, status, classification, holdTransient: true); // the forwarder reports it at the end
         if (!classification.Outcome.IsRetryable())
         {
             return (null, await answers.FailureAsync(context, call, failure, retryAfter: null));

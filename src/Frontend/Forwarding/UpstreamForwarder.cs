@@ -14,6 +14,7 @@ namespace GeminiParty.Frontend.Forwarding;
 public sealed partial class UpstreamForwarder(
     KeyChooser chooser,
     UpstreamAttempt attempt,
+    AttemptOutcomes outcomes,
     UpstreamKeySecrets keys,
     IOptions<FrontendOptions> options,
     TimeProvider time,
@@ -41,92 +42,77 @@ public sealed partial class UpstreamForwarder(
             Complete(context, call, null, 0, started, 0); // refused by the client's limits: answered, nothing upstream
             return;
         }
-        var timing = context.Features.Get<ServerTiming>();
-        var transformer = attempt.TransformerFor(call, timing);
-        var chained = chooser.IsChained(call);
-        TriedKeys? tried = null;
-        UpstreamFailure? last = null;
-        var attempts = 0;
-        long relayed = 0;
-        KeyAlias? alias = null;
-        var owner = call.Resources.Fingerprint;
-        if (call.Resources.Conflict is { } conflict)
+        List<AttemptReport>? transients = null; // reported when the request ends: whether another key served it says whose they are
+        try
         {
-            relayed = await answers.ResourceConflictAsync(context, call, conflict);
-            Complete(context, call, alias, attempts, started, relayed);
-            return;
-        }
-        // a streamed body cannot be sent twice; resources the gateway has no record of get one attempt, and Google's answer
-        var maxAttempts = call.StreamRequestBody || (call.Resources.Names.Count > 0 && owner is null) ? 1 : _options.MaxAttempts;
-        DateTimeOffset? waitDeadline = null;
-        var modelAttempts = 0; // a model the chain falls back to gets attempts of its own
-
-        void MoveTo(UpstreamCall next)
-        {
-            call = next;
-            transformer = attempt.TransformerFor(call, timing);
-            tried = null;
-            alias = null;
-            last = null;
-            modelAttempts = 0;
-        }
-
-        while (true)
-        {
-            if (modelAttempts >= maxAttempts)
+            var timing = context.Features.Get<ServerTiming>();
+            var transformer = attempt.TransformerFor(call, timing);
+            var chained = chooser.IsChained(call);
+            TriedKeys? tried = null;
+            UpstreamFailure? last = null;
+            var attempts = 0;
+            long relayed = 0;
+            KeyAlias? alias = null;
+            var owner = call.Resources.Fingerprint;
+            if (call.Resources.Conflict is { } conflict)
             {
-                // every attempt met a rate limit or a spent quota: the model is as dry as when the pool says so up front
-                if (last?.Classification.Outcome is UpstreamOutcome.RateLimited or UpstreamOutcome.DailyQuotaExhausted && owner is null
-                    && chooser.FallBack(call, default, context.Request) is { } after)
-                {
-                    MoveTo(after);
-                    continue;
-                }
-                break;
+                relayed = await answers.ResourceConflictAsync(context, call, conflict);
+                Complete(context, call, alias, attempts, started, relayed);
+                return;
             }
-            if (alias is not null)
+            // a streamed body cannot be sent twice; resources the gateway has no record of get one attempt, and Google's answer
+            var maxAttempts = call.StreamRequestBody || (call.Resources.Names.Count > 0 && owner is null) ? 1 : _options.MaxAttempts;
+            DateTimeOffset? waitDeadline = null;
+            var modelAttempts = 0; // a model the chain falls back to gets attempts of its own
+
+            void MoveTo(UpstreamCall next)
             {
-                tried = tried?.And(alias.Index) ?? new TriedKeys([alias.Index]); // only a retry needs the keys tried
+                call = next;
+                transformer = attempt.TransformerFor(call, timing);
+                tried = null;
+                alias = null;
+                last = null;
+                modelAttempts = 0;
             }
-            LeasedKey lease;
-            try
+
+            while (true)
             {
-                if (owner is not null)
+                if (modelAttempts >= maxAttempts)
                 {
-                    // only the key that made the resources can see them: it, or an answer that says why not
-                    if (await chooser.OwnerAsync(context, call, owner, aborted) is not { } ownerKey)
+                    // every attempt met a rate limit or a spent quota: the model is as dry as when the pool says so up front
+                    if (last?.Classification.Outcome is UpstreamOutcome.RateLimited or UpstreamOutcome.DailyQuotaExhausted && owner is null
+                        && chooser.FallBack(call, default, context.Request) is { } after)
                     {
-                        Complete(context, call, alias, attempts, started, 0);
-                        return;
+                        MoveTo(after);
+                        continue;
                     }
-                    lease = ownerKey;
+                    break;
                 }
-                else
+                if (alias is not null)
                 {
-                    lease = await chooser.NextAsync(call.Model, tried, last?.Classification.Outcome == UpstreamOutcome.Transient, aborted);
+                    tried = tried?.And(alias.Index) ?? new TriedKeys([alias.Index]); // only a retry needs the keys tried
                 }
-            }
-            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
-            {
-                ClientLeft(context, call, alias, attempts, started, relayed); // the client left while its key was being leased
-                return;
-            }
-            catch (Exception ex) when (ClusterUnreachable.Is(ex))
-            {
-                await PoolUnreachableAsync(context, call, alias, attempts, started, ex);
-                return;
-            }
-            if (lease.Key is null && lease.RetryAt is { } retryAt && owner is null)
-            {
-                // every key cools for this model (or others wait for it): wait in line if a key comes back within the wait
-                waitDeadline ??= chooser.WaitDeadline(context.Request);
+                LeasedKey lease;
                 try
                 {
-                    lease = await chooser.WaitInLineAsync(call.Model, retryAt, waitDeadline.Value, timing, aborted);
+                    if (owner is not null)
+                    {
+                        // only the key that made the resources can see them: it, or an answer that says why not
+                        if (await chooser.OwnerAsync(context, call, owner, aborted) is not { } ownerKey)
+                        {
+                            Complete(context, call, alias, attempts, started, 0);
+                            return;
+                        }
+                        lease = ownerKey;
+                    }
+                    else
+                    {
+                        lease = await chooser.NextAsync(call.Model, tried, last?.Classification.Outcome == UpstreamOutcome.Transient, aborted);
+                    }
                 }
                 catch (OperationCanceledException) when (aborted.IsCancellationRequested)
                 {
-                    ClientLeft(context, call, alias, attempts, started, 0); // the client left while waiting: its place went with it
+                    ClientLeft(context, call, alias, attempts, started, relayed); // the client left while its key was being leased
                     return;
                 }
                 catch (Exception ex) when (ClusterUnreachable.Is(ex))
@@ -134,73 +120,103 @@ public sealed partial class UpstreamForwarder(
                     await PoolUnreachableAsync(context, call, alias, attempts, started, ex);
                     return;
                 }
-                if (lease.Key is not null)
+                if (lease.Key is null && lease.RetryAt is { } retryAt && owner is null)
                 {
-                    tried = null; // the keys that failed this request may be the ones back now
+                    // every key cools for this model (or others wait for it): wait in line if a key comes back within the wait
+                    waitDeadline ??= chooser.WaitDeadline(context.Request);
+                    try
+                    {
+                        lease = await chooser.WaitInLineAsync(call.Model, retryAt, waitDeadline.Value, timing, aborted);
+                    }
+                    catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+                    {
+                        ClientLeft(context, call, alias, attempts, started, 0); // the client left while waiting: its place went with it
+                        return;
+                    }
+                    catch (Exception ex) when (ClusterUnreachable.Is(ex))
+                    {
+                        await PoolUnreachableAsync(context, call, alias, attempts, started, ex);
+                        return;
+                    }
+                    if (lease.Key is not null)
+                    {
+                        tried = null; // the keys that failed this request may be the ones back now
+                    }
                 }
-            }
-            if (lease.Key is null && owner is null && chooser.FallBack(call, lease, context.Request) is { } next)
-            {
-                MoveTo(next); // not back within the wait: the next model of the chain, with no attempt spent
-                continue;
-            }
-            if (lease.Key is null)
-            {
-                relayed = await answers.NoKeyAsync(context, call, lease, last);
-                Complete(context, call, alias, attempts, started, relayed);
-                return;
-            }
-            alias = lease.Key;
-            if (!keys.TryGetSecret(alias, out var secret))
-            {
-                LogKeyNotHeld(logger, alias.Index, alias.Fingerprint);
-                if (owner is not null)
+                if (lease.Key is null && owner is null && chooser.FallBack(call, lease, context.Request) is { } next)
                 {
-                    relayed = await answers.OwnerKeyNotHeldAsync(context, call);
+                    MoveTo(next); // not back within the wait: the next model of the chain, with no attempt spent
+                    continue;
+                }
+                if (lease.Key is null)
+                {
+                    relayed = await answers.NoKeyAsync(context, call, lease, last);
                     Complete(context, call, alias, attempts, started, relayed);
                     return;
                 }
-                continue; // the pool knows a key this process was not given (rolling update): try another, no attempt spent
-            }
-            if (last is not null)
-            {
-                metrics.Retried(call.Model, last.Classification.Outcome);
-            }
-            attempts++;
-            modelAttempts++;
-
-            transformer.Begin(alias, secret);
-            if (chained)
-            {
-                context.Response.Headers[ModelFallbacks.ServedModelHeader] = call.Model; // set again: a failed attempt clears the headers
-            }
-            (var result, relayed) = await attempt.SendAsync(context, call, transformer, alias, aborted);
-            if (result is null && aborted.IsCancellationRequested)
-            {
-                ClientLeft(context, call, alias, attempts, started, relayed); // not YARP's 400: the client closed, nothing was wrong with it
-                return;
-            }
-            if (result is null)
-            {
-                Complete(context, call, alias, attempts, started, relayed);
-                return;
-            }
-            last = result;
-            if (result.Classification.Outcome == UpstreamOutcome.Transient && modelAttempts < maxAttempts)
-            {
-                try
+                alias = lease.Key;
+                if (!keys.TryGetSecret(alias, out var secret))
                 {
-                    await Task.Delay(TransientBackoff * attempts, time, aborted);
+                    LogKeyNotHeld(logger, alias.Index, alias.Fingerprint);
+                    if (owner is not null)
+                    {
+                        relayed = await answers.OwnerKeyNotHeldAsync(context, call);
+                        Complete(context, call, alias, attempts, started, relayed);
+                        return;
+                    }
+                    continue; // the pool knows a key this process was not given (rolling update): try another, no attempt spent
                 }
-                catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+                if (last is not null)
                 {
-                    ClientLeft(context, call, alias, attempts, started, 0); // the client left during the backoff
+                    metrics.Retried(call.Model, last.Classification.Outcome);
+                }
+                attempts++;
+                modelAttempts++;
+
+                transformer.Begin(alias, secret);
+                if (chained)
+                {
+                    context.Response.Headers[ModelFallbacks.ServedModelHeader] = call.Model; // set again: a failed attempt clears the headers
+                }
+                (var result, relayed) = await attempt.SendAsync(context, call, transformer, alias, aborted);
+                if (result?.Classification.Outcome == UpstreamOutcome.Transient)
+                {
+                    (transients ??= []).Add(new AttemptReport(alias, call.Model, UpstreamOutcome.Transient, null, result.Classification.Reason));
+                }
+                if (result is null && aborted.IsCancellationRequested)
+                {
+                    ClientLeft(context, call, alias, attempts, started, relayed); // not YARP's 400: the client closed, nothing was wrong with it
                     return;
                 }
+                if (result is null)
+                {
+                    Complete(context, call, alias, attempts, started, relayed);
+                    return;
+                }
+                last = result;
+                if (result.Classification.Outcome == UpstreamOutcome.Transient && modelAttempts < maxAttempts)
+                {
+                    try
+                    {
+                        await Task.Delay(TransientBackoff * attempts, time, aborted);
+                    }
+                    catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+                    {
+                        ClientLeft(context, call, alias, attempts, started, 0); // the client left during the backoff
+                        return;
+                    }
+                }
+            }
+            relayed = await answers.AttemptsRanOutAsync(context, call, last!);
+            Complete(context, call, alias, attempts, started, relayed);
+        }
+        finally
+        {
+            if (transients is not null)
+            {
+                outcomes.ReportTransients(transients, served: context.Response.StatusCode is >= 200 and < 300);
             }
         }
-        relayed = await answers.AttemptsRanOutAsync(context, call, last!);
-        Complete(context, call, alias, attempts, started, relayed);
     }
 
     /// <summary>No silo reachable (cluster starting, or every silo gone): nothing was sent upstream, the client may retry.</summary>

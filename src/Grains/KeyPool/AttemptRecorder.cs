@@ -40,7 +40,7 @@ internal sealed partial class AttemptRecorder(
             {
                 slot.TransientInARow = 0;
             }
-            else if (report.Outcome == UpstreamOutcome.Transient && ++slot.TransientInARow >= options.KeyTransientLimit)
+            else if (report.Outcome == UpstreamOutcome.Transient && !report.NoKeyServed && ++slot.TransientInARow >= options.KeyTransientLimit)
             {
                 slot.TransientInARow = 0;
                 (benched ??= []).Add(BenchAfterTransientsAsync(slot, model, now));
