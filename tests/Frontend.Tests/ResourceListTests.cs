@@ -176,5 +176,5 @@ public sealed class ResourceListTests(FrontendFixture gateway)
     }
 
     private static int ResourceTotal(JsonElement resources) =>
-        new[] { "files", "cachedContents", "batches", "operations", "fileSearchStores" }.Sum(name => resources.GetProperty(name).GetInt32());
+        ResourceCounts.Collections.Sum(name => resources.GetProperty(name).GetInt32());
 }
