@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace GeminiParty.Frontend.Resources;
@@ -44,10 +45,7 @@ public static class ResourceExpiry
     {
         if (name.StartsWith("voices/", StringComparison.Ordinal))
         {
-            return answer is { ValueKind: JsonValueKind.Object } voice && voice.TryGetProperty("expire_time", out var voiceExpire)
-                && voiceExpire.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(voiceExpire.GetString(), out var voiceAt)
-                ? voiceAt
-                : now + Voices;
+            return TimeIn(answer, "expire_time") ?? now + Voices;
         }
         if (name.StartsWith("interactions/", StringComparison.Ordinal))
         {
@@ -55,14 +53,9 @@ public static class ResourceExpiry
         }
         if (name.StartsWith("cachedContents/", StringComparison.Ordinal))
         {
-            return answer is { ValueKind: JsonValueKind.Object } root && root.TryGetProperty("expireTime", out var expire)
-                && expire.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(expire.GetString(), out var at)
-                ? at
-                : now + DefaultCache;
+            return TimeIn(answer, "expireTime") ?? now + DefaultCache;
         }
-        if (name.StartsWith("files/", StringComparison.Ordinal)
-            && answer is { ValueKind: JsonValueKind.Object } fileAnswer && fileAnswer.TryGetProperty("expirationTime", out var expiration)
-            && expiration.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(expiration.GetString(), out var fileExpiry))
+        if (name.StartsWith("files/", StringComparison.Ordinal) && TimeIn(answer, "expirationTime") is { } fileExpiry)
         {
             return fileExpiry;
         }
@@ -76,4 +69,11 @@ public static class ResourceExpiry
         }
         return now + Files; // files, uploads, operations
     }
+
+    /// <summary>A timestamp field of an answer (RFC 3339, as Google writes them), or null when it has none.</summary>
+    private static DateTimeOffset? TimeIn(JsonElement? answer, string field) =>
+        answer is { ValueKind: JsonValueKind.Object } root && root.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.String
+        && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+            ? at
+            : null;
 }
