@@ -105,6 +105,7 @@ internal static class LiveEndpoints
             (LiveFaultKind.Close1008InvalidKey, _, _) => ((WebSocketCloseStatus)1008, "API key not valid. Please pass a valid API key."),
             (LiveFaultKind.Close1011Quota, _, _) => ((WebSocketCloseStatus)1011,
                 "You exceeded your current quota, please check your plan and billing details."),
+            (LiveFaultKind.Close1011Internal, _, _) => ((WebSocketCloseStatus)1011, "Internal error encountered."),
             (LiveFaultKind.Close1008ModelNotFound, _, _) => ((WebSocketCloseStatus)1008,
                 $"models/{session.Model} is not found for API version v1beta, or is not supported for bidiGenerateContent."),
             (_, _, true) => ((WebSocketCloseStatus)1008, "Method doesn't allow unregistered callers (callers without established identity)."),

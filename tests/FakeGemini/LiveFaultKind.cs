@@ -16,4 +16,7 @@ public enum LiveFaultKind
     Close1011Quota,
     /// <summary>The upgrade is accepted; after the setup the session is closed with 1008 "model not found" (the client's fault).</summary>
     Close1008ModelNotFound,
+
+    /// <summary>The upgrade is accepted; after the setup the session is closed with 1011 "Internal error encountered." (transient).</summary>
+    Close1011Internal,
 }

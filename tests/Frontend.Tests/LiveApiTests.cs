@@ -127,6 +127,57 @@ public sealed class LiveApiTests(FrontendFixture gateway) : IDisposable
     }
 
     [Fact]
+    public async Task Sessions_that_every_key_closes_with_an_internal_error_bench_no_key_however_many_come()
+    {
+        var model = FrontendFixture.NewModel();
+        await using (var known = await LiveTestClient.StartAsync(gateway, model))
+        {
+            Assert.Equal("""{"setupComplete":{}}""", (await known.ReceiveAsync()).Text); // the model is served: counted by name
+        }
+        const int sessions = 6; // three attempts each: six failures per key, more than KEY_TRANSIENT_LIMIT's five in a row
+        foreach (var key in Keys)
+        {
+            gateway.Upstream.Live.SetFault(key, LiveFaultKind.Close1011Internal, times: 100); // cleared below
+        }
+        for (var i = 0; i < sessions; i++)
+        {
+            await using var client = await LiveTestClient.StartAsync(gateway, model);
+            var close = await client.ReceiveAsync();
+            Assert.Equal(WebSocketCloseStatus.InternalServerError, close.CloseStatus); // upstream's last close, as it was
+            Assert.Contains("Internal error", close.CloseDescription);
+        }
+        gateway.Upstream.Live.ClearFaults();
+
+        var failed = gateway.Upstream.Live.Sessions.Count(s => s.Model == model) - 1;
+        Assert.Equal(sessions * Keys.Length, failed);
+        var status = await gateway.RotationStatusWhenAsync(s => Transients(s, model) >= failed);
+        Assert.Equal(failed, Transients(status, model));
+        for (var key = 0; key < Keys.Length; key++)
+        {
+            Assert.DoesNotContain(model, CooldownModels(status.KeyStatus(key)));
+        }
+    }
+
+    [Fact]
+    public async Task A_key_that_closes_sessions_with_an_internal_error_five_times_while_others_open_them_is_benched_for_the_model()
+    {
+        var model = FrontendFixture.NewModel();
+        gateway.Upstream.Live.SetFault(Keys[0], LiveFaultKind.Close1011Internal, times: 5);
+        for (var i = 0; i < 30 && gateway.Upstream.Live.Sessions.Count(s => s.Model == model && s.ApiKey == Keys[0]) < 5; i++)
+        {
+            await using var client = await LiveTestClient.StartAsync(gateway, model);
+            Assert.Equal("""{"setupComplete":{}}""", (await client.ReceiveAsync()).Text); // another key opened it
+        }
+
+        var status = await gateway.RotationStatusWhenAsync(s => CooldownModels(s.KeyStatus(0)).Contains(model));
+        Assert.Contains(model, CooldownModels(status.KeyStatus(0)));
+    }
+
+    private static long Transients(JsonElement status, string model) =>
+        status.GetProperty("data").GetProperty("modelStats").EnumerateArray().Where(m => m.GetProperty("name").GetString() == model)
+            .Select(m => m.GetProperty("lifetime").GetProperty("failures").GetProperty("transient").GetInt64()).SingleOrDefault();
+
+    [Fact]
     public async Task A_setup_upstream_rejects_for_itself_reaches_the_client_with_upstreams_close_and_is_not_retried()
     {
         var model = FrontendFixture.NewModel();

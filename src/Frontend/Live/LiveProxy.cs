@@ -128,6 +128,8 @@ public sealed partial class LiveProxy(
         KeyAlias? alias = null;
         LiveAttempt? last = null;
         var attempts = 0;
+        List<AttemptReport>? transients = null; // reported once the session opened or failed: whose they are depends on it
+        var opened = false;
         try
         {
             var names = ResourceNames.InBody(setup.Message.Span);
@@ -214,6 +216,7 @@ public sealed partial class LiveProxy(
                 if (last.Refusal is not { } refusal)
                 {
                     knownModels.Add(model); // upstream serves the model: its name may label metrics now
+                    opened = true;
                     return (last, alias, attempts, StatusCodes.Status200OK);
                 }
                 if (refusal.Outcome is UpstreamOutcome.RateLimited or UpstreamOutcome.DailyQuotaExhausted)
@@ -221,7 +224,11 @@ public sealed partial class LiveProxy(
                     knownModels.Add(model);
                 }
                 // told to the pool as an HTTP answer is: a refusal that cools or invalidates the key withdraws it at once
-                await outcomes.FailedAsync(alias, model, last.HandshakeStatus, refusal);
+                await outcomes.FailedAsync(alias, model, last.HandshakeStatus, refusal, holdTransient: true);
+                if (refusal.Outcome == UpstreamOutcome.Transient)
+                {
+                    (transients ??= []).Add(new AttemptReport(alias, model, UpstreamOutcome.Transient, null, refusal.Reason));
+                }
                 if (!refusal.Outcome.IsRetryable())
                 {
                     LogSetupRefused(logger, alias.Index, model, refusal.Reason);
@@ -239,6 +246,13 @@ public sealed partial class LiveProxy(
             last?.Dispose();
             Complete(context.TraceIdentifier, rpc, clientName, model, alias, attempts, null, started, setup.Message.Length, 0); // the client left while its session opened
             return (null, alias, attempts, StatusCodes.Status499ClientClosedRequest);
+        }
+        finally
+        {
+            if (transients is not null)
+            {
+                outcomes.ReportTransients(transients, served: opened); // as an HTTP request's: another key's success makes them the key's
+            }
         }
 
         async Task<(LiveAttempt?, KeyAlias?, int, int)> FailAsync(WebSocketCloseStatus status, string reason)
